@@ -1,0 +1,87 @@
+"""Hookline's exceptions.
+
+    HooklineError                 base of everything Hookline raises on purpose
+    ├── ConfigError               settings that do not validate at start-up
+    ├── TemplateError             a body template that does not parse or render
+    ├── FilterError               a payload filter that does not parse
+    ├── SigningError              an unknown scheme, a bad combination or an unusable secret
+    ├── StoreError                the database failed or is unreachable
+    │   └── StoreUnavailable      it cannot be reached at all (the API answers 503)
+    └── ApiError                  a client error with an HTTP status, a stable code and a message
+        ├── NotFound              404 not_found
+        ├── Conflict              409 conflict
+        ├── ValidationFailed      422 validation_failed (names the field)
+        └── LimitExceeded         422 limit_exceeded
+
+API errors are rendered as ``{"error": {"code", "message", "field"}}``; anything else that
+escapes a request handler is logged with context and becomes an opaque 500.
+"""
+
+from __future__ import annotations
+
+
+class HooklineError(Exception):
+    """Base class of every error Hookline raises deliberately."""
+
+
+class ConfigError(HooklineError):
+    """Settings that are missing or invalid."""
+
+
+class TemplateError(HooklineError):
+    """A body template that does not parse or cannot be rendered."""
+
+
+class FilterError(HooklineError):
+    """A payload filter that does not parse."""
+
+
+class SigningError(HooklineError):
+    """An unknown signature scheme, a forbidden combination, or an unusable secret."""
+
+
+class StoreError(HooklineError):
+    """The database failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached."""
+
+
+class ApiError(HooklineError):
+    """A client error: an HTTP status, a stable machine-readable code and a message."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class ValidationFailed(ApiError):
+    status = 422
+    code = "validation_failed"
+
+
+class LimitExceeded(ApiError):
+    status = 422
+    code = "limit_exceeded"
