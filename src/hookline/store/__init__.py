@@ -1,0 +1,28 @@
+"""Storage: ``open_store`` picks the dialect from the database URL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hookline.secretbox import SecretBox
+from hookline.settings import Settings
+from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
+from hookline.store.migrate import upgrade
+
+__all__ = ["DeliveryQuery", "PublishResult", "QueueStats", "Store", "migrate", "open_store"]
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply pending migrations (Alembic runs its own event loop, so in a thread)."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+
+
+async def open_store(settings: Settings, *, pool_size: int = 10) -> Store:
+    box = SecretBox(settings.secret_key)
+    if settings.is_sqlite:
+        from hookline.store.sqlite import SqliteStore, sqlite_path
+
+        return await SqliteStore(sqlite_path(settings.database_url), box).open()
+    from hookline.store.postgres import PostgresStore
+
+    return await PostgresStore(settings.database_url, box, max_size=pool_size).open()

@@ -1,0 +1,31 @@
+"""The ASGI application: routers, error handlers, body limit, health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from hookline import __version__
+from hookline.api import catalog, deliveries, errors, events, health, webhooks, workspaces
+from hookline.api.limits import BodySizeLimit
+from hookline.api.state import AppState
+
+DESCRIPTION = """Hookline delivers your application's events to every subscribed endpoint:
+signed, retried, rate-limited and recorded. Authenticate with `Authorization: Bearer <token>`:
+the admin token, or a workspace API key (which sees only its own workspace)."""
+
+
+def create_app(state: AppState) -> FastAPI:
+    app = FastAPI(
+        title="Hookline",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.hookline = state
+    errors.install(app)
+    for module in (health, workspaces, catalog, webhooks, events, deliveries):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
+    return app

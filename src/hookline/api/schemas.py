@@ -1,0 +1,324 @@
+"""Request and response bodies of the REST API (their JSON names are the contract)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from hookline.models import (
+    EVENT_TYPE_NAME,
+    ApiKey,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Flow,
+    Webhook,
+    WebhookConfig,
+    Workspace,
+)
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkspaceIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class WorkspaceOut(BaseModel):
+    id: str
+    name: str
+    created_at: str | None
+
+    @classmethod
+    def of(cls, ws: Workspace) -> WorkspaceOut:
+        return cls(id=ws.id, name=ws.name, created_at=iso(ws.created_at))
+
+
+class WorkspaceCreated(WorkspaceOut):
+    api_key: str = Field(description="A key for this workspace; shown once, store it now.")
+
+
+class ApiKeyIn(_In):
+    name: str = Field(default="default", min_length=1, max_length=200)
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    created_at: str | None
+    revoked_at: str | None
+    key: str | None = Field(default=None, description="Only in the creation response.")
+
+    @classmethod
+    def of(cls, key: ApiKey, token: str | None = None) -> ApiKeyOut:
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            created_at=iso(key.created_at),
+            revoked_at=iso(key.revoked_at),
+            key=token,
+        )
+
+
+class EventTypeIn(_In):
+    name: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
+    description: str = Field(default="", max_length=2000)
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    example: Any = None
+
+
+class EventTypeUpdate(_In):
+    description: str | None = Field(default=None, max_length=2000)
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    example: Any = None
+
+
+class EventTypeOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    schema_: dict[str, Any] | None = Field(serialization_alias="schema")
+    example: Any
+    created_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, et: EventType) -> EventTypeOut:
+        return cls(
+            id=et.id,
+            name=et.name,
+            description=et.description,
+            schema_=et.schema,
+            example=et.example,
+            created_at=iso(et.created_at),
+            updated_at=iso(et.updated_at),
+        )
+
+
+class FlowIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+
+
+class FlowUpdate(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class FlowOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    created_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, flow: Flow) -> FlowOut:
+        return cls(
+            id=flow.id,
+            name=flow.name,
+            description=flow.description,
+            created_at=iso(flow.created_at),
+            updated_at=iso(flow.updated_at),
+        )
+
+
+class WebhookCreate(WebhookConfig):
+    secret: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="Signing secret. For the standard/svix schemes a whsec_ key; "
+        "'generate' makes one. Never returned after creation unless asked for.",
+    )
+
+
+# PATCH: every field optional; unset fields keep their value and the merge is validated whole.
+WebhookUpdate = create_model(  # type: ignore[call-overload]
+    "WebhookUpdate",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (field.annotation | None, None)
+        for name, field in WebhookConfig.model_fields.items()
+    },
+)
+
+
+class WebhookOut(WebhookConfig):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    workspace_id: str
+    has_secret: bool
+    disabled_reason: str | None
+    created_at: str | None
+    updated_at: str | None
+    secret: str | None = Field(default=None, description="Only with ?include_secret=true.")
+
+    @classmethod
+    def of(cls, hook: Webhook, *, include_secret: bool = False) -> WebhookOut:
+        return cls.model_construct(
+            **hook.config.model_dump(),
+            id=hook.id,
+            workspace_id=hook.workspace_id,
+            has_secret=bool(hook.secrets),
+            disabled_reason=hook.disabled_reason,
+            created_at=iso(hook.created_at),
+            updated_at=iso(hook.updated_at),
+            secret=hook.secrets[0].secret if include_secret and hook.secrets else None,
+        )
+
+
+class RotateSecretIn(_In):
+    secret: str | None = Field(default=None, min_length=1, max_length=512)
+    grace_seconds: float | None = Field(default=None, ge=0, le=30 * 86400)
+
+
+class SecretOut(BaseModel):
+    secret: str
+
+
+class EventIn(_In):
+    type: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
+    payload: Any
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class DeliveryRef(BaseModel):
+    id: str
+    webhook_id: str
+
+
+class PublishOut(BaseModel):
+    id: str
+    type: str
+    duplicate: bool
+    deliveries: list[DeliveryRef]
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    payload: Any
+    idempotency_key: str | None
+    created_at: str | None
+
+    @classmethod
+    def of(cls, event: Event) -> EventOut:
+        return cls(
+            id=event.id,
+            type=event.type,
+            payload=orjson.loads(event.body),
+            idempotency_key=event.idempotency_key,
+            created_at=iso(event.created_at),
+        )
+
+
+class AttemptOut(BaseModel):
+    id: str
+    number: int
+    started_at: str | None
+    duration_ms: float
+    request: dict[str, Any]
+    response: dict[str, Any]
+    error_class: str | None
+    error_message: str | None
+
+    @classmethod
+    def of(cls, a: Attempt) -> AttemptOut:
+        return cls(
+            id=a.id,
+            number=a.number,
+            started_at=iso(a.started_at),
+            duration_ms=a.duration_ms,
+            request={
+                "method": a.request_method,
+                "url": a.request_url,
+                "headers": a.request_headers,
+                "body": a.request_body,
+            },
+            response={
+                "status": a.response_status,
+                "headers": a.response_headers,
+                "body_excerpt": a.response_body,
+            },
+            error_class=a.error_class,
+            error_message=a.error_message,
+        )
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: str
+    webhook_id: str
+    status: DeliveryStatus
+    attempt_count: int
+    next_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    created_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryOut:
+        pending = d.status is DeliveryStatus.PENDING
+        return cls(
+            id=d.id,
+            event_id=d.event_id,
+            webhook_id=d.webhook_id,
+            status=d.status,
+            attempt_count=d.attempts,
+            next_attempt_at=iso(d.next_attempt_at) if pending else None,
+            last_status=d.last_status,
+            last_error=d.last_error,
+            created_at=iso(d.created_at),
+            updated_at=iso(d.updated_at),
+        )
+
+
+class DeliveryDetail(DeliveryOut):
+    attempts: list[AttemptOut] = Field(default_factory=list)
+
+
+class ReplayIn(_In):
+    since: datetime
+    until: datetime | None = None
+    statuses: list[Literal["failed", "succeeded", "pending"]] = Field(
+        default_factory=lambda: ["failed"], min_length=1
+    )
+
+
+class ReplayOut(BaseModel):
+    queued: int
+
+
+class TestIn(_In):
+    type: str | None = Field(default=None, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
+    payload: Any = None
+
+
+class TestOut(BaseModel):
+    success: bool
+    event_id: str
+    delivery_id: str
+    attempt: AttemptOut
+
+
+class ListOut(BaseModel):
+    data: list[Any]
+    next_cursor: str | None = None

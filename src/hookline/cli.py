@@ -1,0 +1,197 @@
+"""The ``hookline`` command: serve | worker | migrate | workspace | generate-key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from hookline import __version__
+from hookline.errors import HooklineError
+from hookline.settings import DEFAULT_DATABASE_URL, Settings, parse_networks
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every supported OS
+        return asyncio.run(coro)
+
+
+def database_option(func: F) -> F:
+    return click.option(
+        "--database-url",
+        envvar="HOOKLINE_DATABASE_URL",
+        show_envvar=True,
+        default=DEFAULT_DATABASE_URL,
+        show_default=True,
+        help="sqlite:///PATH or postgresql://user@host/db",
+    )(func)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env().with_overrides(**overrides)
+    except HooklineError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _worker_options(func: F) -> F:
+    func = click.option(
+        "--concurrency",
+        type=click.IntRange(1, 10_000),
+        envvar="HOOKLINE_WORKER_CONCURRENCY",
+        show_envvar=True,
+        default=200,
+        show_default=True,
+        help="Requests in flight at once per worker.",
+    )(func)
+    return click.option(
+        "--allowed-networks",
+        envvar="HOOKLINE_ALLOWED_NETWORKS",
+        show_envvar=True,
+        default="",
+        help="Comma-separated CIDRs deliveries may reach although private/loopback "
+        "(e.g. 10.0.0.0/8,127.0.0.1/32). Everything non-public is refused otherwise.",
+    )(func)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hookline")
+@click.option(
+    "--log-level",
+    envvar="HOOKLINE_LOG_LEVEL",
+    show_envvar=True,
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def main(log_level: str) -> None:
+    """Hookline: self-hosted webhooks, signed, retried, inspectable."""
+    from hookline.logs import configure
+
+    configure(log_level.upper())
+
+
+@main.command()
+@click.option("--host", envvar="HOOKLINE_HOST", show_envvar=True, default="127.0.0.1", show_default=True)
+@click.option(
+    "--port", envvar="HOOKLINE_PORT", show_envvar=True, default=8000, show_default=True, type=int
+)
+@database_option
+@_worker_options
+@click.option(
+    "--no-worker", is_flag=True, help="Run the API alone (workers run as `hookline worker`)."
+)
+@click.option(
+    "--admin-token",
+    envvar="HOOKLINE_ADMIN_TOKEN",
+    show_envvar=True,
+    default=None,
+    help="Admin bearer token. Unset: one is generated at first start and printed once.",
+)
+def serve(
+    host: str,
+    port: int,
+    database_url: str,
+    concurrency: int,
+    allowed_networks: str,
+    no_worker: bool,
+    admin_token: str | None,
+) -> None:
+    """Run the API, the dashboard and (unless --no-worker) an embedded delivery worker."""
+    from hookline.service import Roles, run
+
+    settings = settings_from(
+        database_url=database_url,
+        worker_concurrency=concurrency,
+        allowed_networks=parse_networks(allowed_networks) or None,
+        admin_token=admin_token,
+    )
+    _guard(lambda: _run(run(settings, Roles(api=True, worker=not no_worker, host=host, port=port))))
+
+
+@main.command()
+@database_option
+@_worker_options
+def worker(database_url: str, concurrency: int, allowed_networks: str) -> None:
+    """Run a delivery worker only (start as many as you like, on as many machines)."""
+    from hookline.service import Roles, run
+
+    settings = settings_from(
+        database_url=database_url,
+        worker_concurrency=concurrency,
+        allowed_networks=parse_networks(allowed_networks) or None,
+    )
+    _guard(lambda: _run(run(settings, Roles(api=False, worker=True))))
+
+
+@main.command()
+@database_option
+def migrate(database_url: str) -> None:
+    """Apply pending schema migrations."""
+    from hookline.store.migrate import upgrade
+
+    settings = settings_from(database_url=database_url)
+    _guard(lambda: upgrade(settings.database_url))
+    click.echo("database schema is current")
+
+
+@main.group()
+def workspace() -> None:
+    """Manage workspaces (tenants)."""
+
+
+@workspace.command("create")
+@click.argument("name")
+@database_option
+def workspace_create(name: str, database_url: str) -> None:
+    """Create a workspace; prints its id and a new API key (shown once)."""
+    from hookline.service import prepare_database
+    from hookline.store import open_store
+    from hookline.tenancy import create_workspace
+
+    settings = settings_from(database_url=database_url)
+
+    async def go() -> None:
+        await prepare_database(settings)
+        store = await open_store(settings)
+        try:
+            ws, token = await create_workspace(store, name)
+        finally:
+            await store.close()
+        click.echo(f"workspace_id: {ws.id}")
+        click.echo(f"api_key: {token}")
+
+    _guard(lambda: _run(go()))
+
+
+@main.command("generate-key")
+def generate_key() -> None:
+    """Print a new key for HOOKLINE_SECRET_KEY (encrypts webhook secrets at rest)."""
+    from hookline.secretbox import SecretBox
+
+    click.echo(SecretBox.generate_key())
+
+
+def _guard(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except HooklineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

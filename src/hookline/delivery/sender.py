@@ -1,0 +1,248 @@
+"""Send one HTTP request and describe what happened.
+
+This is the delivery engine's only contact with the network. :meth:`Sender.send`
+never raises for network or HTTP trouble: every outcome, good or bad, becomes a
+:class:`SendResult` whose ``error_class`` is one of ``dns``, ``connect``,
+``tls``, ``timeout``, ``blocked``, ``protocol``, ``http_status`` or
+``invalid_request``, so retry policy can be decided by pure code elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+from aiohttp.connector import NEEDS_CLEANUP_CLOSED
+
+from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver, check_url_host
+
+_MAX_MESSAGE = 300
+_DNS_CACHE_SECONDS = 30
+# The request itself is unusable (bad URL, non-HTTP scheme); other ValueErrors
+# (e.g. a newline in a header value) land in the same class.
+_INVALID_REQUEST = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRequest:
+    """One HTTP request to send; ``timeout`` (seconds) covers the whole exchange."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    timeout: float
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What happened to one request: the response, or why there was none."""
+
+    status: int | None
+    headers: dict[str, str]
+    body_excerpt: str
+    duration_ms: float
+    error_class: str | None
+    error_message: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx response."""
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def retry_after(self) -> str | None:
+        """The raw ``Retry-After`` response header, if any."""
+        return next((v for k, v in self.headers.items() if k.lower() == "retry-after"), None)
+
+
+def classify_error(exc: BaseException) -> str:
+    """Map an exception raised while sending to a ``SendResult.error_class``."""
+    cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
+    if isinstance(exc, BlockedAddress) or isinstance(cause, BlockedAddress):
+        return "blocked"
+    if isinstance(exc, asyncio.TimeoutError):  # before OSError: TimeoutError is one
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
+        return "dns"
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError | ssl.CertificateError):
+        return "tls"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connect"
+    if isinstance(exc, _INVALID_REQUEST) or not isinstance(exc, OSError | aiohttp.ClientError):
+        return "invalid_request"
+    return "protocol"
+
+
+def describe_error(exc: BaseException) -> str:
+    """Short text for an exception; never request headers (they may hold secrets)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, BlockedAddress):
+            return describe_error(exc.os_error)
+        detail = str(exc.os_error) or exc.os_error.__class__.__name__
+        text = f"{detail} ({exc.host}:{exc.port})"
+    elif isinstance(exc, aiohttp.ClientResponseError):
+        text = f"{exc.status} {exc.message}"
+    elif isinstance(exc, aiohttp.InvalidURL):
+        text = f"invalid URL: {exc.description or 'malformed'}"
+    elif isinstance(exc, aiohttp.NonHttpUrlClientError):
+        text = "only http and https URLs can be sent"
+    else:
+        text = str(exc) or "no detail"
+    return f"{type(exc).__name__}: {text}"[:_MAX_MESSAGE]
+
+
+def _first_values(headers: Mapping[str, str]) -> dict[str, str]:
+    """First value of each header name (compared case-insensitively), original case kept."""
+    result: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in headers.items():
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            result[name] = value
+    return result
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+async def _read_excerpt(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """Read up to ``limit`` bytes; ``read(n)`` may return less than ``n`` before EOF."""
+    data = bytearray()
+    while len(data) < limit:
+        chunk = await content.read(limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+class Sender:
+    """Sends :class:`OutgoingRequest`s over one pooled, SSRF-guarded session.
+
+    Use ``async with Sender(policy) as sender`` or call :meth:`start` and
+    :meth:`close` around its use; both must run inside the event loop.
+    """
+
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        excerpt_bytes: int = 4096,
+        limit: int = 1000,
+        limit_per_host: int = 0,
+        user_agent: str = "Hookline/0.1",
+    ) -> None:
+        self._policy = policy
+        self._excerpt_bytes = excerpt_bytes
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
+
+    async def start(self) -> None:
+        """Open the shared connection pool (idempotent)."""
+        if self._session is not None:
+            return
+        self._resolver = GuardedResolver(self._policy)
+        connector = aiohttp.TCPConnector(
+            resolver=self._resolver,
+            limit=self._limit,
+            limit_per_host=self._limit_per_host,
+            ttl_dns_cache=_DNS_CACHE_SECONDS,
+            # Only the Python versions with the SSL transport leak need it;
+            # elsewhere aiohttp warns that the flag is ignored.
+            enable_cleanup_closed=NEEDS_CLEANUP_CLOSED,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"User-Agent": self._user_agent},
+            # No invented Content-Type; no compression, so excerpts stay readable.
+            skip_auto_headers=("Content-Type", "Accept-Encoding"),
+            auto_decompress=False,
+            # Deliveries are independent: no cookie may carry from one to the next.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
+    async def close(self) -> None:
+        """Close the pool and the resolver; the sender may be started again."""
+        if self._session is not None:
+            await self._session.close()
+        if self._resolver is not None:
+            await self._resolver.close()
+        self._session = None
+        self._resolver = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def send(self, request: OutgoingRequest) -> SendResult:
+        """Send ``request`` once (redirects are not followed) and describe the outcome."""
+        if self._session is None:
+            raise RuntimeError("Sender.start() has not been called")
+        started = time.perf_counter()
+        try:
+            check_url_host(request.url, self._policy)
+            return await self._exchange(self._session, request, started)
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            # OSError includes asyncio.TimeoutError and BlockedAddress.
+            return SendResult(
+                status=None,
+                headers={},
+                body_excerpt="",
+                duration_ms=_elapsed_ms(started),
+                error_class=classify_error(exc),
+                error_message=describe_error(exc),
+            )
+
+    async def _exchange(
+        self, session: aiohttp.ClientSession, request: OutgoingRequest, started: float
+    ) -> SendResult:
+        async with session.request(
+            request.method,
+            request.url,
+            headers=dict(request.headers),
+            data=request.body,
+            timeout=aiohttp.ClientTimeout(total=request.timeout),
+            allow_redirects=False,
+            ssl=request.verify_tls,  # True = default verification, False = none
+        ) as response:
+            excerpt = await _read_excerpt(response.content, self._excerpt_bytes)
+            if not response.content.at_eof():
+                # Unread body left on the socket: drop the connection rather
+                # than return it to the pool.
+                response.close()
+            return _response_result(response, excerpt, started)
+
+
+def _response_result(
+    response: aiohttp.ClientResponse, excerpt: bytes, started: float
+) -> SendResult:
+    ok = 200 <= response.status < 300
+    return SendResult(
+        status=response.status,
+        headers=_first_values(response.headers),
+        body_excerpt=excerpt.decode("utf-8", errors="replace"),
+        duration_ms=_elapsed_ms(started),
+        error_class=None if ok else "http_status",
+        error_message=None if ok else f"HTTP {response.status}",
+    )

@@ -1,0 +1,168 @@
+"""The delivery worker: claim a batch, deliver concurrently under per-webhook limits, record
+results in batches. Wakes on a notification, polls as a fallback, drains on stop.
+
+Isolation: a webhook with ``per_webhook_concurrency`` requests in flight is left out of the next
+claims, so a slow or dead endpoint holds at most that many slots and never the whole worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from hookline.delivery.attempt import attempt_delivery
+from hookline.delivery.recorder import Recorder
+from hookline.delivery.sender import Sender
+from hookline.delivery.throttle import Throttles
+from hookline.errors import StoreError
+from hookline.models import AttemptOutcome, Claimed
+from hookline.retry import Outcome
+from hookline.settings import Settings
+from hookline.ssrf import AddressPolicy
+from hookline.store import Store
+
+log = logging.getLogger(__name__)
+# Longer than this and a rate-limited delivery goes back to the queue instead of holding a slot.
+_MAX_LOCAL_WAIT = 2.0
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        sender: Sender | None = None,
+        worker_id: str | None = None,
+        on_outcome: Callable[[AttemptOutcome], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._own_sender = sender is None
+        self._sender = sender or Sender(
+            AddressPolicy(settings.allowed_networks),
+            excerpt_bytes=settings.response_excerpt_bytes,
+            limit=settings.worker_concurrency,
+        )
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._recorder = Recorder(store)
+        self._throttles = Throttles()
+        self._in_flight: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._on_outcome = on_outcome
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def stop(self) -> None:
+        """Stop claiming; ``run`` returns once in-flight requests are finished and recorded."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        if self._own_sender:
+            await self._sender.start()
+        self._recorder.start()
+        try:
+            await self._loop()
+        finally:
+            await self._drain()
+
+    async def _loop(self) -> None:
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                claimed = await self._claim()
+            except (StoreError, OSError) as exc:
+                log.warning("claim failed, retrying in %.1fs: %s", backoff, exc)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            backoff = 0.5
+            for item in claimed:
+                self._spawn(item)
+            if not claimed or self.in_flight >= self._settings.worker_concurrency:
+                await self._wait()
+
+    async def _claim(self) -> list[Claimed]:
+        free = self._settings.worker_concurrency - self.in_flight
+        if free <= 0:
+            return []
+        cap = self._settings.per_webhook_concurrency
+        saturated = [w for w, n in self._in_flight.items() if n >= cap]
+        return await self._store.claim(
+            self.worker_id,
+            limit=min(free, self._settings.claim_batch),
+            lease_seconds=self._settings.lease_seconds,
+            exclude=saturated,
+            now=time.time(),
+        )
+
+    def _spawn(self, claimed: Claimed) -> None:
+        self._in_flight[claimed.webhook.id] += 1
+        task = asyncio.create_task(self._deliver(claimed))
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._finished(t, claimed.webhook.id))
+
+    def _finished(self, task: asyncio.Task[None], webhook_id: str) -> None:
+        self._tasks.discard(task)
+        self._in_flight[webhook_id] -= 1
+        if self._in_flight[webhook_id] <= 0:
+            del self._in_flight[webhook_id]
+        self._slot_freed.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery task failed", exc_info=task.exception())
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        throttle = self._throttles.for_webhook(claimed.webhook)
+        wait = throttle.delay(time.monotonic())
+        if wait > _MAX_LOCAL_WAIT:
+            await self._store.release([claimed.delivery.id], not_before=time.time() + wait)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
+        outcome, decision = await attempt_delivery(self._sender, claimed)
+        throttle.observe(outcome.attempt.response_status, time.monotonic())
+        self._recorder.add(outcome)
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
+        if decision.outcome is Outcome.DISABLE:
+            log.warning("webhook %s disabled: %s", claimed.webhook.id, outcome.disable_webhook)
+
+    async def _wait(self) -> None:
+        """Until new work is signalled, a slot frees up, or the poll interval passes."""
+        self._slot_freed.clear()
+        waiters = [
+            asyncio.ensure_future(self._store.wait_for_work(self._settings.poll_interval)),
+            asyncio.ensure_future(self._stopping.wait()),
+        ]
+        cap = self._settings.per_webhook_concurrency
+        full = self.in_flight >= self._settings.worker_concurrency
+        if full or any(n >= cap for n in self._in_flight.values()):
+            waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _drain(self) -> None:
+        if self._tasks:
+            log.info("draining %d in-flight deliveries", len(self._tasks))
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._recorder.close()
+        if self._own_sender:
+            await self._sender.close()

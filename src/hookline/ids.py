@@ -1,0 +1,43 @@
+"""Identifiers: a type prefix and a ULID body, sortable by creation time.
+
+Ids made in one process are strictly increasing even within the same millisecond, which is
+what FIFO delivery relies on to order a webhook's deliveries.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_lock = threading.Lock()
+_last_ms = 0
+_last_rand = 0
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def _next_parts() -> tuple[int, int]:
+    global _last_ms, _last_rand
+    with _lock:
+        now = time.time_ns() // 1_000_000
+        if now <= _last_ms:
+            now = _last_ms
+            _last_rand = (_last_rand + 1) & ((1 << 80) - 1)
+        else:
+            _last_ms = now
+            _last_rand = int.from_bytes(os.urandom(10), "big") >> 1
+        return now, _last_rand
+
+
+def new_id(prefix: str) -> str:
+    """A new id such as ``wh_01HZX3…``: prefix, underscore, 26 Crockford base32 characters."""
+    ms, rand = _next_parts()
+    return f"{prefix}_{_encode(ms, 10)}{_encode(rand, 16)}"

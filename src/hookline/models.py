@@ -1,0 +1,294 @@
+"""Domain records and the webhook configuration, as plain typed data.
+
+``WebhookConfig`` is the validated, storable configuration of an endpoint; its JSON field names
+are part of the API contract. The records (``Event``, ``Delivery``, ``Attempt`` …) are what the
+store hands back; the API turns them into responses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hookline import filters, signing, templates
+from hookline.errors import FilterError, SigningError, TemplateError
+from hookline.retry import DEFAULT_MAX_ATTEMPTS
+
+METHODS = ("POST", "PUT", "PATCH", "GET", "DELETE")
+CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
+MAX_TIMEOUT = 30.0
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+_EVENT_PATTERN = re.compile(r"^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$")
+EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*$")
+# Headers the HTTP layer owns; letting users set them would corrupt the request.
+_FORBIDDEN_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer"}
+)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class WebhookConfig(BaseModel):
+    """Everything a user configures on a webhook except its secret."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    url: str = Field(max_length=2048)
+    method: Literal["POST", "PUT", "PATCH", "GET", "DELETE"] = "POST"
+    content_type: Literal["application/json", "application/x-www-form-urlencoded"] = (
+        "application/json"
+    )
+    headers: dict[str, str] = Field(default_factory=dict)
+    signature_schemes: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=500)
+    filter: dict[str, Any] | None = None
+    body_template: str | None = None
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=50)
+    retry_schedule: list[float] | None = Field(default=None, min_length=1, max_length=50)
+    enabled: bool = True
+    verify_tls: bool = True
+    timeout_seconds: float = Field(default=MAX_TIMEOUT, gt=0, le=MAX_TIMEOUT)
+    aggregation_seconds: int = Field(default=0, ge=0, le=7 * 86400)
+    aggregation_max_events: int | None = Field(default=None, ge=1, le=10_000)
+    rate_limit_per_second: float | None = Field(default=None, gt=0, le=100_000)
+    ordering: Literal["none", "fifo"] = "none"
+    flow: str | None = Field(default=None, max_length=64)
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return check_url(value)
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header_value in value.items():
+            check_header(name, header_value)
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _check_events(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not _EVENT_PATTERN.match(pattern) or len(pattern) > 200:
+                raise ValueError(f"{pattern!r} is not an event type name or a 'prefix.*' pattern")
+        return list(dict.fromkeys(value))
+
+    @field_validator("filter")
+    @classmethod
+    def _check_filter(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        try:
+            filters.validate_filter(value)
+        except FilterError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _check_schedule(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(d < 0 or d > 7 * 86400 for d in value):
+            raise ValueError("each delay must be between 0 and 604800 seconds")
+        return value
+
+    @field_validator("signature_schemes")
+    @classmethod
+    def _check_schemes(cls, value: list[str]) -> list[str]:
+        try:
+            return list(signing.validate_schemes(value))
+        except SigningError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _check_template(self) -> WebhookConfig:
+        if self.body_template is not None:
+            try:
+                templates.validate_template(self.body_template, self.content_type)
+            except TemplateError as exc:
+                raise ValueError(f"body_template: {exc}") from None
+        return self
+
+
+def check_url(value: str) -> str:
+    """A webhook URL: absolute http(s) with a host, no whitespace or control characters."""
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValueError("URL must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError as exc:
+        raise ValueError(f"invalid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("URL must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError("URL must name a host")
+    return value
+
+
+def check_header(name: str, value: str) -> None:
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"{name!r} is not a valid header name")
+    if name.lower() in _FORBIDDEN_HEADERS:
+        raise ValueError(f"header {name!r} is set by Hookline and cannot be configured")
+    if any(ch in value for ch in "\r\n\0") or len(value) > 8192:
+        raise ValueError(f"header {name!r} has a value with CR, LF or NUL, or is too long")
+
+
+def event_matches(patterns: list[str], event_type: str) -> bool:
+    """True if an event type is selected by any of ``*``, ``prefix.*`` or an exact name."""
+    for pattern in patterns:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class SecretEntry:
+    """A signing secret; previous secrets keep signing until ``expires_at`` (rotation grace)."""
+
+    secret: str
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    id: str
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    workspace_id: str
+    name: str
+    prefix: str
+    key_hash: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    id: str
+    workspace_id: str
+    name: str
+    description: str
+    schema: dict[str, Any] | None
+    example: Any
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    id: str
+    workspace_id: str
+    name: str
+    description: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    id: str
+    workspace_id: str
+    config: WebhookConfig
+    secrets: tuple[SecretEntry, ...]
+    created_at: float
+    updated_at: float
+    disabled_reason: str | None = None
+
+    def active_secrets(self, now: float) -> list[str]:
+        """The current secret first, then previous ones still inside their grace period."""
+        return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    workspace_id: str
+    type: str
+    body: str
+    idempotency_key: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    workspace_id: str
+    event_id: str
+    webhook_id: str
+    status: DeliveryStatus
+    attempts: int
+    retry_base: int
+    next_attempt_at: float
+    last_status: int | None
+    last_error: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: str
+    delivery_id: str
+    workspace_id: str
+    webhook_id: str
+    number: int
+    started_at: float
+    duration_ms: float
+    request_method: str
+    request_url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    response_status: int | None
+    response_headers: dict[str, str]
+    response_body: str
+    error_class: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery leased to a worker, with what it needs to send it."""
+
+    delivery: Delivery
+    event: Event
+    webhook: Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """What a worker writes back after one attempt: the attempt and the delivery's new state."""
+
+    attempt: Attempt
+    status: DeliveryStatus
+    next_attempt_at: float
+    disable_webhook: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any] = field(default_factory=list)
+    next_cursor: str | None = None

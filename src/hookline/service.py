@@ -1,0 +1,142 @@
+"""Running Hookline: the API, the embedded worker, or both, in one event loop.
+
+``hookline serve`` and ``hookline worker`` call :func:`run`; tests call it too, in-process, with
+a ``stop`` event instead of a signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from hookline.api.app import create_app
+from hookline.api.state import AppState
+from hookline.delivery.sender import Sender
+from hookline.delivery.worker import Worker
+from hookline.errors import ConfigError
+from hookline.routing import Router
+from hookline.settings import Settings
+from hookline.ssrf import AddressPolicy
+from hookline.store import Store, migrate, open_store
+from hookline.store.migrate import is_current
+from hookline.tenancy import admin_token_hash
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Roles:
+    api: bool = True
+    worker: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Signals are ours: the worker must drain before the process exits.
+        yield
+
+
+async def prepare_database(settings: Settings) -> None:
+    """SQLite migrates itself; PostgreSQL upgrades are an explicit ``hookline migrate``."""
+    if settings.is_sqlite:
+        await migrate(settings)
+    elif not await asyncio.to_thread(is_current, settings.database_url):
+        raise ConfigError("the database schema is not current: run `hookline migrate` first")
+
+
+async def run(
+    settings: Settings,
+    roles: Roles,
+    *,
+    stop: asyncio.Event | None = None,
+    announce: Callable[[str], None] = print,
+) -> None:
+    if stop is None:
+        stop = asyncio.Event()
+        _handle_signals(stop)
+    await prepare_database(settings)
+    store = await open_store(settings, pool_size=max(10, settings.worker_concurrency // 20))
+    sender = Sender(
+        AddressPolicy(settings.allowed_networks),
+        excerpt_bytes=settings.response_excerpt_bytes,
+        limit=settings.worker_concurrency,
+    )
+    await sender.start()
+    try:
+        await _run_roles(settings, roles, store, sender, stop, announce)
+    finally:
+        await sender.close()
+        await store.close()
+
+
+async def _run_roles(
+    settings: Settings,
+    roles: Roles,
+    store: Store,
+    sender: Sender,
+    stop: asyncio.Event,
+    announce: Callable[[str], None],
+) -> None:
+    tasks: list[asyncio.Task[None]] = []
+    worker = Worker(store, settings, sender=sender) if roles.worker else None
+    if worker is not None:
+        tasks.append(asyncio.create_task(worker.run(), name="hookline-worker"))
+    server = None
+    if roles.api:
+        server = await _api_server(settings, roles, store, sender, announce)
+        tasks.append(asyncio.create_task(server.serve(), name="hookline-api"))
+    if worker is not None and server is None:
+        announce(f"Hookline worker {worker.worker_id} started")
+    done = asyncio.create_task(stop.wait())
+    await asyncio.wait([done, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    if server is not None:
+        server.should_exit = True
+    if worker is not None:
+        worker.stop()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    done.cancel()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def _api_server(
+    settings: Settings,
+    roles: Roles,
+    store: Store,
+    sender: Sender,
+    announce: Callable[[str], None],
+) -> _Server:
+    token_hash, generated = await admin_token_hash(store, settings.admin_token)
+    state = AppState(settings, store, Router(store), sender, token_hash)
+    config = uvicorn.Config(
+        create_app(state),
+        host=roles.host,
+        port=roles.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        loop="none",
+    )
+    server = _Server(config)
+    url = f"http://{roles.host}:{roles.port}"
+    announce(f"Hookline is running at {url}  (API docs: {url}/docs)")
+    if generated:
+        announce(f"Admin token (shown once, store it now): {generated}")
+    return server
+
+
+def _handle_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)

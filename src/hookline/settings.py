@@ -1,0 +1,102 @@
+"""One frozen settings object, validated once at start-up and passed in explicitly.
+
+Values come from defaults, then ``HOOKLINE_*`` environment variables, then CLI flags (click
+resolves the last two; every flag names its variable in ``--help``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from hookline.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///./hookline.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an API process or a worker needs to know about its deployment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_token: str | None = field(default=None, repr=False)
+    allowed_networks: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    worker_concurrency: int = 200
+    per_webhook_concurrency: int = 20
+    claim_batch: int = 200
+    poll_interval: float = 1.0
+    lease_seconds: float = 60.0
+    response_excerpt_bytes: int = 4096
+    rotation_grace_seconds: float = 24 * 3600
+    max_webhooks_per_flow: int = 50
+    secret_key: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
+    public_url: str | None = None
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        _check_database_url(self.database_url)
+        for cidr in self.allowed_networks:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"HOOKLINE_ALLOWED_NETWORKS: {cidr!r} is not a CIDR") from exc
+        _positive(self, "max_body_bytes", "worker_concurrency", "per_webhook_concurrency")
+        _positive(self, "claim_batch", "poll_interval", "lease_seconds", "response_excerpt_bytes")
+        if self.lease_seconds < 35:
+            raise ConfigError("lease_seconds must exceed the 30 s request timeout (>= 35)")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None values replaced."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overlaid with every ``HOOKLINE_<FIELD>`` variable that is set."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"HOOKLINE_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, f.type, raw)
+        return cls(**values)
+
+
+def parse_networks(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.replace(";", ",").split(",") if part.strip())
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"HOOKLINE_{name.upper()}: {raw!r} is not a number") from exc
+    if kind.startswith("tuple"):
+        return parse_networks(raw)
+    return raw
+
+
+def _positive(settings: Settings, *names: str) -> None:
+    for name in names:
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be positive")
+
+
+def _check_database_url(url: str) -> None:
+    if url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://")):
+        return
+    raise ConfigError(
+        f"unsupported database URL {url.split('@')[-1]!r}: use sqlite:///PATH or postgresql://…"
+    )

@@ -1,0 +1,233 @@
+"""The storage seam: the domain operations Hookline needs, one implementation per database.
+
+Every implementation passes the same contract suite (``tests/contract``). Operations that
+change several rows do so in one transaction; nothing here commits half of a publish.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hookline.models import (
+    ApiKey,
+    Attempt,
+    AttemptOutcome,
+    Claimed,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Flow,
+    Page,
+    Webhook,
+    Workspace,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryQuery:
+    webhook_id: str | None = None
+    event_id: str | None = None
+    status: DeliveryStatus | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    event: Event
+    deliveries: list[Delivery]
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int
+    oldest_due_at: float | None
+
+
+class Store(ABC):
+    """Domain operations over Hookline's data."""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the database cannot be reached."""
+
+    @abstractmethod
+    async def wait_for_work(self, timeout: float) -> None:
+        """Return when new deliveries may be due (a notification) or after ``timeout``."""
+
+    @abstractmethod
+    def notify_local(self) -> None:
+        """Wake this process's waiting workers (used after in-process writes)."""
+
+    # -- meta, workspaces, keys --------------------------------------------------------------
+    @abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def set_meta_if_absent(self, key: str, value: str) -> bool: ...
+
+    @abstractmethod
+    async def create_workspace(self, workspace: Workspace) -> None: ...
+
+    @abstractmethod
+    async def get_workspace(self, workspace_id: str) -> Workspace | None: ...
+
+    @abstractmethod
+    async def list_workspaces(self) -> list[Workspace]: ...
+
+    @abstractmethod
+    async def create_api_key(self, key: ApiKey) -> None: ...
+
+    @abstractmethod
+    async def find_api_key(self, key_hash: str) -> ApiKey | None:
+        """The unrevoked key with this hash, or None."""
+
+    @abstractmethod
+    async def list_api_keys(self, workspace_id: str) -> list[ApiKey]: ...
+
+    @abstractmethod
+    async def revoke_api_key(self, workspace_id: str, key_id: str, now: float) -> bool: ...
+
+    # -- catalog ------------------------------------------------------------------------------
+    @abstractmethod
+    async def save_event_type(self, event_type: EventType, *, create: bool) -> None:
+        """Insert (``create``) or replace; ``Conflict`` on a duplicate name."""
+
+    @abstractmethod
+    async def get_event_type(self, workspace_id: str, name: str) -> EventType | None: ...
+
+    @abstractmethod
+    async def list_event_types(self, workspace_id: str) -> list[EventType]: ...
+
+    @abstractmethod
+    async def delete_event_type(self, workspace_id: str, name: str) -> bool: ...
+
+    @abstractmethod
+    async def save_flow(self, flow: Flow, *, create: bool) -> None: ...
+
+    @abstractmethod
+    async def get_flow(self, workspace_id: str, flow_id: str) -> Flow | None: ...
+
+    @abstractmethod
+    async def list_flows(self, workspace_id: str) -> list[Flow]: ...
+
+    @abstractmethod
+    async def delete_flow(self, workspace_id: str, flow_id: str) -> bool: ...
+
+    @abstractmethod
+    async def count_flow_webhooks(self, workspace_id: str, flow_id: str) -> int: ...
+
+    # -- webhooks -----------------------------------------------------------------------------
+    @abstractmethod
+    async def save_webhook(self, webhook: Webhook, *, create: bool) -> None:
+        """Insert or replace; ``Conflict`` on a duplicate name. Bumps the workspace version."""
+
+    @abstractmethod
+    async def get_webhook(self, workspace_id: str, webhook_id: str) -> Webhook | None: ...
+
+    @abstractmethod
+    async def list_webhooks(
+        self,
+        workspace_id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        enabled: bool | None = None,
+        flow_id: str | None = None,
+        search: str | None = None,
+    ) -> Page: ...
+
+    @abstractmethod
+    async def delete_webhook(self, workspace_id: str, webhook_id: str) -> bool: ...
+
+    @abstractmethod
+    async def set_webhook_enabled(
+        self, webhook_id: str, enabled: bool, reason: str | None, now: float
+    ) -> None: ...
+
+    # -- events and deliveries ---------------------------------------------------------------
+    @abstractmethod
+    async def publish(
+        self, event: Event, deliveries: Sequence[Delivery], *, config_version: int | None = None
+    ) -> PublishResult:
+        """Commit an event and its deliveries in one transaction.
+
+        An event whose idempotency key exists already is not stored again: the first event and
+        its deliveries come back with ``created=False``.
+        """
+
+    @abstractmethod
+    async def routing_snapshot(self, workspace_id: str) -> tuple[int, list[Webhook]] | None:
+        """The workspace's config version and enabled webhooks (None if it does not exist)."""
+
+    @abstractmethod
+    async def config_version(self, workspace_id: str) -> int | None: ...
+
+    @abstractmethod
+    async def get_event(self, workspace_id: str, event_id: str) -> Event | None: ...
+
+    @abstractmethod
+    async def list_events(
+        self, workspace_id: str, *, limit: int, cursor: str | None = None, type: str | None = None
+    ) -> Page: ...
+
+    @abstractmethod
+    async def get_delivery(self, workspace_id: str, delivery_id: str) -> Delivery | None: ...
+
+    @abstractmethod
+    async def list_deliveries(self, workspace_id: str, query: DeliveryQuery) -> Page: ...
+
+    @abstractmethod
+    async def list_attempts(self, workspace_id: str, delivery_id: str) -> list[Attempt]: ...
+
+    @abstractmethod
+    async def retry_delivery(self, workspace_id: str, delivery_id: str, now: float) -> bool:
+        """Queue a delivery again for a fresh round of attempts."""
+
+    @abstractmethod
+    async def replay_webhook(
+        self,
+        workspace_id: str,
+        webhook_id: str,
+        *,
+        since: float,
+        until: float,
+        statuses: Sequence[DeliveryStatus],
+        now: float,
+    ) -> int:
+        """Queue again every matching delivery of a webhook; returns how many."""
+
+    # -- the queue ----------------------------------------------------------------------------
+    @abstractmethod
+    async def claim(
+        self, worker_id: str, *, limit: int, lease_seconds: float, exclude: Sequence[str], now: float
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` due deliveries, oldest first.
+
+        Skips webhooks in ``exclude`` (saturated in this worker) and, for FIFO webhooks, every
+        delivery but the oldest pending one. A lease that expires makes the row claimable again.
+        """
+
+    @abstractmethod
+    async def record(self, outcomes: Sequence[AttemptOutcome], now: float) -> None:
+        """Store attempts and the deliveries' new states in one transaction, ending leases."""
+
+    @abstractmethod
+    async def release(self, delivery_ids: Sequence[str], *, not_before: float) -> None:
+        """Give leased deliveries back unattempted, due again at ``not_before``."""
+
+    @abstractmethod
+    async def next_due_at(self) -> float | None: ...
+
+    @abstractmethod
+    async def queue_stats(self, now: float) -> QueueStats: ...

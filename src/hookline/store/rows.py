@@ -1,0 +1,197 @@
+"""Decoding database rows into records, shared by every SQL dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from hookline.models import (
+    ApiKey,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Flow,
+    SecretEntry,
+    Webhook,
+    WebhookConfig,
+    Workspace,
+)
+from hookline.secretbox import SecretBox
+
+Row = Mapping[str, Any]
+
+
+def loads_or_none(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def workspace(row: Row) -> Workspace:
+    return Workspace(id=row["id"], name=row["name"], created_at=row["created_at"])
+
+
+def api_key(row: Row) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        key_hash=row["key_hash"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def event_type(row: Row) -> EventType:
+    return EventType(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        name=row["name"],
+        description=row["description"],
+        schema=loads_or_none(row["schema"]),
+        example=loads_or_none(row["example"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def flow(row: Row) -> Flow:
+    return Flow(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        name=row["name"],
+        description=row["description"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class WebhookDecoder:
+    """Decodes webhook rows, caching by (id, updated_at): the claim loop sees the same few often."""
+
+    def __init__(self, box: SecretBox, max_entries: int = 50_000) -> None:
+        self._box = box
+        self._cache: dict[tuple[str, float], Webhook] = {}
+        self._max = max_entries
+
+    def __call__(self, row: Row, prefix: str = "") -> Webhook:
+        key = (row[prefix + "id"], row[prefix + "updated_at"])
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        hook = self._decode(row, prefix)
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[key] = hook
+        return hook
+
+    def _decode(self, row: Row, p: str) -> Webhook:
+        secrets = tuple(
+            SecretEntry(self._box.open(s), exp) for s, exp in orjson.loads(row[p + "secrets"])
+        )
+        return Webhook(
+            id=row[p + "id"],
+            workspace_id=row[p + "workspace_id"],
+            config=WebhookConfig.model_construct(**orjson.loads(row[p + "config"])),
+            secrets=secrets,
+            created_at=row[p + "created_at"],
+            updated_at=row[p + "updated_at"],
+            disabled_reason=row[p + "disabled_reason"],
+        )
+
+    def encode_secrets(self, webhook: Webhook) -> str:
+        return dumps([[self._box.seal(s.secret), s.expires_at] for s in webhook.secrets])
+
+
+def event(row: Row, prefix: str = "") -> Event:
+    return Event(
+        id=row[prefix + "id"],
+        workspace_id=row[prefix + "workspace_id"],
+        type=row[prefix + "type"],
+        body=row[prefix + "body"],
+        idempotency_key=row[prefix + "idempotency_key"],
+        created_at=row[prefix + "created_at"],
+    )
+
+
+def delivery(row: Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        event_id=row["event_id"],
+        webhook_id=row["webhook_id"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        retry_base=row["retry_base"],
+        next_attempt_at=row["next_attempt_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def attempt(row: Row) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        delivery_id=row["delivery_id"],
+        workspace_id=row["workspace_id"],
+        webhook_id=row["webhook_id"],
+        number=row["number"],
+        started_at=row["started_at"],
+        duration_ms=row["duration_ms"],
+        request_method=row["request_method"],
+        request_url=row["request_url"],
+        request_headers=orjson.loads(row["request_headers"]),
+        request_body=row["request_body"],
+        response_status=row["response_status"],
+        response_headers=orjson.loads(row["response_headers"]),
+        response_body=row["response_body"],
+        error_class=row["error_class"],
+        error_message=row["error_message"],
+    )
+
+
+def attempt_params(a: Attempt) -> tuple[Any, ...]:
+    return (
+        a.id,
+        a.workspace_id,
+        a.delivery_id,
+        a.webhook_id,
+        a.number,
+        a.started_at,
+        a.duration_ms,
+        a.request_method,
+        a.request_url,
+        dumps(a.request_headers),
+        a.request_body,
+        a.response_status,
+        dumps(a.response_headers),
+        a.response_body,
+        a.error_class,
+        a.error_message,
+    )
+
+
+def delivery_params(d: Delivery, ordered: bool) -> tuple[Any, ...]:
+    return (
+        d.id,
+        d.workspace_id,
+        d.event_id,
+        d.webhook_id,
+        d.status.value,
+        int(ordered),
+        d.attempts,
+        d.retry_base,
+        d.next_attempt_at,
+        0.0,
+        d.created_at,
+        d.updated_at,
+    )

@@ -1,0 +1,588 @@
+"""The domain operations in SQL shared by SQLite and PostgreSQL.
+
+Statements are written with PostgreSQL's ``$n`` placeholders; the SQLite dialect rewrites them
+to ``?n``. Dialects supply transactions, list parameters, the claim query and notifications.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import orjson
+
+from hookline.errors import Conflict
+from hookline.models import (
+    ApiKey,
+    Attempt,
+    AttemptOutcome,
+    Claimed,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Flow,
+    Page,
+    Webhook,
+    Workspace,
+)
+from hookline.secretbox import SecretBox
+from hookline.store import rows
+from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
+from hookline.store.rows import Row, dumps
+
+_INSERT_DELIVERY = (
+    "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
+    " retry_base, next_attempt_at, lease_until, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
+_INSERT_ATTEMPT = (
+    "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
+    " duration_ms, request_method, request_url, request_headers, request_body, response_status,"
+    " response_headers, response_body, error_class, error_message)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+)
+_FINISH_DELIVERY = (
+    "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,"
+    " lease_until = 0, leased_by = NULL, last_status = $4, last_error = $5, updated_at = $6"
+    " WHERE id = $1"
+)
+_WEBHOOK_COLUMNS = "id, workspace_id, config, secrets, created_at, updated_at, disabled_reason"
+
+
+class Tx(Protocol):
+    """A connection inside a transaction (or a read-only connection)."""
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def execute(self, sql: str, *args: Any) -> Any: ...
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> Any: ...
+
+
+class SqlStore(Store):
+    def __init__(self, box: SecretBox) -> None:
+        self._webhook = rows.WebhookDecoder(box)
+
+    # -- dialect hooks ------------------------------------------------------------------------
+    @abstractmethod
+    def _tx(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    @abstractmethod
+    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    @abstractmethod
+    def _in(self, n: int) -> str:
+        """SQL testing a column against list parameter ``$n``, e.g. ``= ANY($n)``."""
+
+    @abstractmethod
+    def _list(self, values: Sequence[str]) -> Any: ...
+
+    @abstractmethod
+    def _is_unique_violation(self, exc: BaseException) -> bool: ...
+
+    @abstractmethod
+    async def _after_enqueue(self, tx: Tx) -> None:
+        """Inside the enqueuing transaction: tell workers there is work."""
+
+    async def _fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        async with self._read() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._read() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def _write(self, sql: str, *args: Any, conflict: str | None = None) -> int:
+        try:
+            async with self._tx() as tx:
+                return _rowcount(await tx.execute(sql, *args))
+        except Exception as exc:
+            if conflict and self._is_unique_violation(exc):
+                raise Conflict(conflict, field="name") from None
+            raise
+
+    # -- meta, workspaces, keys --------------------------------------------------------------
+    async def get_meta(self, key: str) -> str | None:
+        row = await self._fetchrow("SELECT value FROM meta WHERE key = $1", key)
+        return None if row is None else str(row["value"])
+
+    async def set_meta_if_absent(self, key: str, value: str) -> bool:
+        sql = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        return await self._write(sql, key, value) == 1
+
+    async def create_workspace(self, workspace: Workspace) -> None:
+        sql = "INSERT INTO workspaces (id, name, config_version, created_at) VALUES ($1, $2, 0, $3)"
+        await self._write(sql, workspace.id, workspace.name, workspace.created_at)
+
+    async def get_workspace(self, workspace_id: str) -> Workspace | None:
+        row = await self._fetchrow("SELECT * FROM workspaces WHERE id = $1", workspace_id)
+        return None if row is None else rows.workspace(row)
+
+    async def list_workspaces(self) -> list[Workspace]:
+        return [rows.workspace(r) for r in await self._fetch("SELECT * FROM workspaces ORDER BY id")]
+
+    async def create_api_key(self, key: ApiKey) -> None:
+        sql = (
+            "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6)"
+        )
+        await self._write(
+            sql, key.id, key.workspace_id, key.name, key.prefix, key.key_hash, key.created_at
+        )
+
+    async def find_api_key(self, key_hash: str) -> ApiKey | None:
+        sql = "SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        row = await self._fetchrow(sql, key_hash)
+        return None if row is None else rows.api_key(row)
+
+    async def list_api_keys(self, workspace_id: str) -> list[ApiKey]:
+        sql = "SELECT * FROM api_keys WHERE workspace_id = $1 ORDER BY id"
+        return [rows.api_key(r) for r in await self._fetch(sql, workspace_id)]
+
+    async def revoke_api_key(self, workspace_id: str, key_id: str, now: float) -> bool:
+        sql = (
+            "UPDATE api_keys SET revoked_at = $3 WHERE workspace_id = $1 AND id = $2"
+            " AND revoked_at IS NULL"
+        )
+        return await self._write(sql, workspace_id, key_id, now) == 1
+
+    # -- catalog ------------------------------------------------------------------------------
+    async def save_event_type(self, event_type: EventType, *, create: bool) -> None:
+        et = event_type
+        schema = None if et.schema is None else dumps(et.schema)
+        example = None if et.example is None else dumps(et.example)
+        if create:
+            sql = (
+                "INSERT INTO event_types (id, workspace_id, name, description, schema, example,"
+                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            )
+            args = (et.id, et.workspace_id, et.name, et.description, schema, example)
+            await self._write(
+                sql, *args, et.created_at, et.updated_at, conflict=f"event type {et.name!r} exists"
+            )
+            return
+        sql = (
+            "UPDATE event_types SET description = $3, schema = $4, example = $5, updated_at = $6"
+            " WHERE workspace_id = $1 AND id = $2"
+        )
+        await self._write(sql, et.workspace_id, et.id, et.description, schema, example, et.updated_at)
+
+    async def get_event_type(self, workspace_id: str, name: str) -> EventType | None:
+        sql = "SELECT * FROM event_types WHERE workspace_id = $1 AND name = $2"
+        row = await self._fetchrow(sql, workspace_id, name)
+        return None if row is None else rows.event_type(row)
+
+    async def list_event_types(self, workspace_id: str) -> list[EventType]:
+        sql = "SELECT * FROM event_types WHERE workspace_id = $1 ORDER BY name"
+        return [rows.event_type(r) for r in await self._fetch(sql, workspace_id)]
+
+    async def delete_event_type(self, workspace_id: str, name: str) -> bool:
+        sql = "DELETE FROM event_types WHERE workspace_id = $1 AND name = $2"
+        return await self._write(sql, workspace_id, name) == 1
+
+    async def save_flow(self, flow: Flow, *, create: bool) -> None:
+        f = flow
+        if create:
+            sql = (
+                "INSERT INTO flows (id, workspace_id, name, description, created_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6)"
+            )
+            await self._write(
+                sql, f.id, f.workspace_id, f.name, f.description, f.created_at, f.updated_at,
+                conflict=f"flow {f.name!r} exists",
+            )  # fmt: skip
+            return
+        sql = (
+            "UPDATE flows SET name = $3, description = $4, updated_at = $5"
+            " WHERE workspace_id = $1 AND id = $2"
+        )
+        await self._write(
+            sql, f.workspace_id, f.id, f.name, f.description, f.updated_at,
+            conflict=f"flow {f.name!r} exists",
+        )  # fmt: skip
+
+    async def get_flow(self, workspace_id: str, flow_id: str) -> Flow | None:
+        sql = "SELECT * FROM flows WHERE workspace_id = $1 AND id = $2"
+        row = await self._fetchrow(sql, workspace_id, flow_id)
+        return None if row is None else rows.flow(row)
+
+    async def list_flows(self, workspace_id: str) -> list[Flow]:
+        sql = "SELECT * FROM flows WHERE workspace_id = $1 ORDER BY name"
+        return [rows.flow(r) for r in await self._fetch(sql, workspace_id)]
+
+    async def delete_flow(self, workspace_id: str, flow_id: str) -> bool:
+        async with self._tx() as tx:
+            await tx.execute(
+                "UPDATE webhooks SET flow_id = NULL WHERE workspace_id = $1 AND flow_id = $2",
+                workspace_id,
+                flow_id,
+            )
+            sql = "DELETE FROM flows WHERE workspace_id = $1 AND id = $2"
+            return _rowcount(await tx.execute(sql, workspace_id, flow_id)) == 1
+
+    async def count_flow_webhooks(self, workspace_id: str, flow_id: str) -> int:
+        sql = "SELECT COUNT(*) AS n FROM webhooks WHERE workspace_id = $1 AND flow_id = $2"
+        row = await self._fetchrow(sql, workspace_id, flow_id)
+        return int(row["n"]) if row else 0
+
+    # -- webhooks -----------------------------------------------------------------------------
+    async def save_webhook(self, webhook: Webhook, *, create: bool) -> None:
+        w, c = webhook, webhook.config
+        config = c.model_dump_json()
+        secrets = self._webhook.encode_secrets(w)
+        conflict = f"a webhook named {c.name!r} exists in this workspace"
+        try:
+            async with self._tx() as tx:
+                if create:
+                    await tx.execute(
+                        "INSERT INTO webhooks (id, workspace_id, name, flow_id, enabled, config,"
+                        " secrets, disabled_reason, created_at, updated_at)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        w.id, w.workspace_id, c.name, c.flow, int(c.enabled), config, secrets,
+                        w.disabled_reason, w.created_at, w.updated_at,
+                    )  # fmt: skip
+                else:
+                    await tx.execute(
+                        "UPDATE webhooks SET name = $3, flow_id = $4, enabled = $5, config = $6,"
+                        " secrets = $7, disabled_reason = $8, updated_at = $9"
+                        " WHERE workspace_id = $1 AND id = $2",
+                        w.workspace_id, w.id, c.name, c.flow, int(c.enabled), config, secrets,
+                        w.disabled_reason, w.updated_at,
+                    )  # fmt: skip
+                await self._bump_version(tx, w.workspace_id)
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise Conflict(conflict, field="name") from None
+            raise
+
+    async def _bump_version(self, tx: Tx, workspace_id: str) -> None:
+        sql = "UPDATE workspaces SET config_version = config_version + 1 WHERE id = $1"
+        await tx.execute(sql, workspace_id)
+
+    async def get_webhook(self, workspace_id: str, webhook_id: str) -> Webhook | None:
+        sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2"
+        row = await self._fetchrow(sql, workspace_id, webhook_id)
+        return None if row is None else self._webhook(row)
+
+    async def list_webhooks(
+        self,
+        workspace_id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        enabled: bool | None = None,
+        flow_id: str | None = None,
+        search: str | None = None,
+    ) -> Page:
+        where, args = ["workspace_id = $1"], [workspace_id]
+        for clause, value in (
+            ("id > ${}", cursor),
+            ("enabled = ${}", None if enabled is None else int(enabled)),
+            ("flow_id = ${}", flow_id),
+            ("LOWER(name) LIKE ${}", None if not search else f"%{search.lower()}%"),
+        ):
+            if value is not None:
+                args.append(value)
+                where.append(clause.format(len(args)))
+        sql = (
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE {' AND '.join(where)}"
+            f" ORDER BY id LIMIT {int(limit) + 1}"
+        )
+        return _page([self._webhook(r) for r in await self._fetch(sql, *args)], limit)
+
+    async def delete_webhook(self, workspace_id: str, webhook_id: str) -> bool:
+        async with self._tx() as tx:
+            sql = "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2"
+            if _rowcount(await tx.execute(sql, workspace_id, webhook_id)) != 1:
+                return False
+            await tx.execute("DELETE FROM attempts WHERE webhook_id = $1", webhook_id)
+            await tx.execute("DELETE FROM deliveries WHERE webhook_id = $1", webhook_id)
+            await self._bump_version(tx, workspace_id)
+            return True
+
+    async def set_webhook_enabled(
+        self, webhook_id: str, enabled: bool, reason: str | None, now: float
+    ) -> None:
+        async with self._tx() as tx:
+            row = await tx.fetchrow(
+                "SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id
+            )
+            if row is None:
+                return
+            config = rows.loads_or_none(row["config"])
+            config["enabled"] = enabled
+            await tx.execute(
+                "UPDATE webhooks SET enabled = $2, config = $3, disabled_reason = $4,"
+                " updated_at = $5 WHERE id = $1",
+                webhook_id, int(enabled), dumps(config), reason, now,
+            )  # fmt: skip
+            await self._bump_version(tx, row["workspace_id"])
+
+    # -- events and deliveries ---------------------------------------------------------------
+    async def routing_snapshot(self, workspace_id: str) -> tuple[int, list[Webhook]] | None:
+        async with self._read() as conn:
+            row = await conn.fetchrow(
+                "SELECT config_version FROM workspaces WHERE id = $1", workspace_id
+            )
+            if row is None:
+                return None
+            sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND enabled = 1"
+            hooks = [self._webhook(r) for r in await conn.fetch(sql, workspace_id)]
+            return int(row["config_version"]), hooks
+
+    async def config_version(self, workspace_id: str) -> int | None:
+        sql = "SELECT config_version FROM workspaces WHERE id = $1"
+        row = await self._fetchrow(sql, workspace_id)
+        return None if row is None else int(row["config_version"])
+
+    async def publish(
+        self, event: Event, deliveries: Sequence[Delivery], *, config_version: int | None = None
+    ) -> PublishResult:
+        e = event
+        async with self._tx() as tx:
+            inserted = await tx.fetchrow(
+                "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at,
+            )  # fmt: skip
+            if inserted is None:
+                return await self._existing_publish(tx, e)
+            if deliveries:
+                ordered = await self._ordered_webhooks(tx, deliveries)
+                await tx.executemany(
+                    _INSERT_DELIVERY,
+                    [rows.delivery_params(d, d.webhook_id in ordered) for d in deliveries],
+                )
+                await self._after_enqueue(tx)
+        if deliveries:
+            self.notify_local()
+        return PublishResult(event=e, deliveries=list(deliveries), created=True)
+
+    async def _ordered_webhooks(self, tx: Tx, deliveries: Sequence[Delivery]) -> set[str]:
+        ids = sorted({d.webhook_id for d in deliveries})
+        sql = f"SELECT id, config FROM webhooks WHERE id {self._in(1)}"
+        found = await tx.fetch(sql, self._list(ids))
+        return {r["id"] for r in found if orjson.loads(r["config"]).get("ordering") == "fifo"}
+
+    async def _existing_publish(self, tx: Tx, event: Event) -> PublishResult:
+        row = await tx.fetchrow(
+            "SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2",
+            event.workspace_id,
+            event.idempotency_key,
+        )
+        if row is None:  # an id collision, not an idempotent repeat: never silently drop
+            raise Conflict("event id already exists", field="id")
+        first = rows.event(row)
+        found = await tx.fetch("SELECT * FROM deliveries WHERE event_id = $1 ORDER BY id", first.id)
+        return PublishResult(event=first, deliveries=[rows.delivery(r) for r in found], created=False)
+
+    async def get_event(self, workspace_id: str, event_id: str) -> Event | None:
+        sql = "SELECT * FROM events WHERE workspace_id = $1 AND id = $2"
+        row = await self._fetchrow(sql, workspace_id, event_id)
+        return None if row is None else rows.event(row)
+
+    async def list_events(
+        self, workspace_id: str, *, limit: int, cursor: str | None = None, type: str | None = None
+    ) -> Page:
+        where, args = ["workspace_id = $1"], [workspace_id]
+        if cursor:
+            args.append(cursor)
+            where.append(f"id < ${len(args)}")
+        if type:
+            args.append(type)
+            where.append(f"type = ${len(args)}")
+        sql = (
+            f"SELECT * FROM events WHERE {' AND '.join(where)}"
+            f" ORDER BY id DESC LIMIT {int(limit) + 1}"
+        )
+        return _page([rows.event(r) for r in await self._fetch(sql, *args)], limit)
+
+    async def get_delivery(self, workspace_id: str, delivery_id: str) -> Delivery | None:
+        sql = "SELECT * FROM deliveries WHERE workspace_id = $1 AND id = $2"
+        row = await self._fetchrow(sql, workspace_id, delivery_id)
+        return None if row is None else rows.delivery(row)
+
+    async def list_deliveries(self, workspace_id: str, query: DeliveryQuery) -> Page:
+        q = query
+        where, args = ["workspace_id = $1"], [workspace_id]
+        for clause, value in (
+            ("id < ${}", q.cursor),
+            ("webhook_id = ${}", q.webhook_id),
+            ("event_id = ${}", q.event_id),
+            ("status = ${}", None if q.status is None else q.status.value),
+            ("created_at >= ${}", q.since),
+            ("created_at < ${}", q.until),
+        ):
+            if value is not None:
+                args.append(value)
+                where.append(clause.format(len(args)))
+        sql = (
+            f"SELECT * FROM deliveries WHERE {' AND '.join(where)}"
+            f" ORDER BY id DESC LIMIT {int(q.limit) + 1}"
+        )
+        return _page([rows.delivery(r) for r in await self._fetch(sql, *args)], q.limit)
+
+    async def list_attempts(self, workspace_id: str, delivery_id: str) -> list[Attempt]:
+        sql = "SELECT * FROM attempts WHERE workspace_id = $1 AND delivery_id = $2 ORDER BY number"
+        return [rows.attempt(r) for r in await self._fetch(sql, workspace_id, delivery_id)]
+
+    async def retry_delivery(self, workspace_id: str, delivery_id: str, now: float) -> bool:
+        async with self._tx() as tx:
+            n = await tx.execute(
+                "UPDATE deliveries SET status = 'pending', retry_base = attempts,"
+                " next_attempt_at = $3, lease_until = 0, updated_at = $3"
+                " WHERE workspace_id = $1 AND id = $2 AND lease_until < $3",
+                workspace_id, delivery_id, now,
+            )  # fmt: skip
+            if _rowcount(n) == 1:
+                await self._after_enqueue(tx)
+        self.notify_local()
+        return _rowcount(n) == 1
+
+    async def replay_webhook(
+        self,
+        workspace_id: str,
+        webhook_id: str,
+        *,
+        since: float,
+        until: float,
+        statuses: Sequence[DeliveryStatus],
+        now: float,
+    ) -> int:
+        async with self._tx() as tx:
+            n = _rowcount(
+                await tx.execute(
+                    "UPDATE deliveries SET status = 'pending', retry_base = attempts,"
+                    " next_attempt_at = $5, lease_until = 0, updated_at = $5"
+                    " WHERE workspace_id = $1 AND webhook_id = $2 AND created_at >= $3"
+                    f" AND created_at < $4 AND lease_until < $5 AND status {self._in(6)}",
+                    workspace_id, webhook_id, since, until, now,
+                    self._list([s.value for s in statuses]),
+                )  # fmt: skip
+            )
+            if n:
+                await self._after_enqueue(tx)
+        self.notify_local()
+        return n
+
+    # -- the queue ----------------------------------------------------------------------------
+    @abstractmethod
+    def _not_in(self, n: int) -> str: ...
+
+    _LOCK_CLAUSE = ""
+
+    async def claim(
+        self, worker_id: str, *, limit: int, lease_seconds: float, exclude: Sequence[str], now: float
+    ) -> list[Claimed]:
+        sql = (
+            "UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4 WHERE id IN ("
+            " SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
+            f" AND d.lease_until < $1 AND d.webhook_id {self._not_in(5)}"
+            " AND (d.ordered = 0 OR NOT EXISTS (SELECT 1 FROM deliveries p"
+            "  WHERE p.webhook_id = d.webhook_id AND p.status = 'pending' AND p.id < d.id))"
+            f" ORDER BY d.next_attempt_at LIMIT $2{self._LOCK_CLAUSE}) RETURNING id"
+        )
+        async with self._tx() as tx:
+            claimed = await tx.fetch(
+                sql, now, limit, lease_seconds, worker_id, self._list(list(exclude))
+            )
+            if not claimed:
+                return []
+            found = await self._claimed_rows(tx, [r["id"] for r in claimed])
+        return [self._claimed(r) for r in found]
+
+    async def _claimed_rows(self, tx: Tx, ids: Sequence[str]) -> list[Row]:
+        sql = (
+            "SELECT d.*, e.type AS e_type, e.body AS e_body, e.idempotency_key AS e_idem,"
+            " e.created_at AS e_created_at, w.id AS w_id, w.workspace_id AS w_workspace_id,"
+            " w.config AS w_config, w.secrets AS w_secrets, w.created_at AS w_created_at,"
+            " w.updated_at AS w_updated_at, w.disabled_reason AS w_disabled_reason"
+            " FROM deliveries d JOIN events e ON e.id = d.event_id"
+            f" JOIN webhooks w ON w.id = d.webhook_id WHERE d.id {self._in(1)} ORDER BY d.id"
+        )
+        return list(await tx.fetch(sql, self._list(ids)))
+
+    def _claimed(self, row: Row) -> Claimed:
+        ev = Event(
+            id=row["event_id"],
+            workspace_id=row["workspace_id"],
+            type=row["e_type"],
+            body=row["e_body"],
+            idempotency_key=row["e_idem"],
+            created_at=row["e_created_at"],
+        )
+        return Claimed(delivery=rows.delivery(row), event=ev, webhook=self._webhook(row, "w_"))
+
+    async def record(self, outcomes: Sequence[AttemptOutcome], now: float) -> None:
+        if not outcomes:
+            return
+        async with self._tx() as tx:
+            await tx.executemany(_INSERT_ATTEMPT, [rows.attempt_params(o.attempt) for o in outcomes])
+            await tx.executemany(_FINISH_DELIVERY, [_finish_params(o, now) for o in outcomes])
+            for o in outcomes:
+                if o.disable_webhook:
+                    await self._disable_in_tx(tx, o.attempt.webhook_id, o.disable_webhook, now)
+
+    async def _disable_in_tx(self, tx: Tx, webhook_id: str, reason: str, now: float) -> None:
+        row = await tx.fetchrow("SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id)
+        if row is None:
+            return
+        config = rows.loads_or_none(row["config"])
+        config["enabled"] = False
+        await tx.execute(
+            "UPDATE webhooks SET enabled = 0, config = $2, disabled_reason = $3, updated_at = $4"
+            " WHERE id = $1",
+            webhook_id, dumps(config), reason, now,
+        )  # fmt: skip
+        await self._bump_version(tx, row["workspace_id"])
+
+    async def release(self, delivery_ids: Sequence[str], *, not_before: float) -> None:
+        if not delivery_ids:
+            return
+        async with self._tx() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET lease_until = 0, leased_by = NULL, next_attempt_at = $2"
+                f" WHERE id {self._in(1)} AND status = 'pending'",
+                self._list(delivery_ids),
+                not_before,
+            )
+
+    async def next_due_at(self) -> float | None:
+        sql = "SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
+        row = await self._fetchrow(sql)
+        return None if row is None or row["t"] is None else float(row["t"])
+
+    async def queue_stats(self, now: float) -> QueueStats:
+        sql = (
+            "SELECT COUNT(*) AS n, MIN(next_attempt_at) AS t FROM deliveries"
+            " WHERE status = 'pending'"
+        )
+        row = await self._fetchrow(sql)
+        if row is None:
+            return QueueStats(0, None)
+        return QueueStats(int(row["n"]), None if row["t"] is None else float(row["t"]))
+
+
+def _finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:
+    a = o.attempt
+    error = a.error_message if a.error_class else None
+    return (a.delivery_id, o.status.value, o.next_attempt_at, a.response_status, error, now)
+
+
+def _rowcount(result: Any) -> int:
+    """asyncpg answers 'UPDATE 3'; the SQLite adapter answers the count itself."""
+    if isinstance(result, int):
+        return result
+    if isinstance(result, str) and result.split()[-1].isdigit():
+        return int(result.split()[-1])
+    return 0
+
+
+def _page(items: list[Any], limit: int) -> Page:
+    if len(items) > limit:
+        return Page(items=items[:limit], next_cursor=items[limit - 1].id)
+    return Page(items=items, next_cursor=None)
+
+

@@ -1,0 +1,165 @@
+"""The schema as SQLAlchemy metadata: the reference the migrations must reproduce.
+
+Times are epoch seconds (double precision) and flags small integers, so the same SQL and the
+same row decoding serve SQLite and PostgreSQL. JSON columns are text: an event's body must keep
+its exact bytes, and everything else is parsed with orjson.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+_TIME = sa.Float
+
+
+def _id() -> sa.Column[str]:
+    return sa.Column("id", sa.String(64), primary_key=True)
+
+
+def _ws() -> sa.Column[str]:
+    return sa.Column("workspace_id", sa.String(64), nullable=False)
+
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("config_version", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", _TIME, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(32), nullable=False),
+    sa.Column("key_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("revoked_at", _TIME),
+)
+
+event_types = sa.Table(
+    "event_types",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("schema", sa.Text),
+    sa.Column("example", sa.Text),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_event_types_name"),
+)
+
+flows = sa.Table(
+    "flows",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_flows_name"),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("flow_id", sa.String(64)),
+    sa.Column("enabled", sa.SmallInteger, nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("secrets", sa.Text, nullable=False),
+    sa.Column("disabled_reason", sa.Text),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.UniqueConstraint("workspace_id", "name", name="uq_webhooks_name"),
+    sa.Index("ix_webhooks_flow", "flow_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("type", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.String(200)),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.UniqueConstraint("workspace_id", "idempotency_key", name="uq_events_idempotency"),
+    sa.Index("ix_events_ws_created", "workspace_id", "created_at"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("webhook_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("ordered", sa.SmallInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("retry_base", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", _TIME, nullable=False),
+    sa.Column("lease_until", _TIME, nullable=False),
+    sa.Column("leased_by", sa.String(64)),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.Index(
+        "ix_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index(
+        "ix_deliveries_fifo",
+        "webhook_id",
+        "id",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index("ix_deliveries_event", "event_id"),
+    sa.Index("ix_deliveries_webhook_created", "webhook_id", "created_at"),
+    sa.Index("ix_deliveries_ws_created", "workspace_id", "created_at"),
+)
+
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("delivery_id", sa.String(64), nullable=False),
+    sa.Column("webhook_id", sa.String(64), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("started_at", _TIME, nullable=False),
+    sa.Column("duration_ms", _TIME, nullable=False),
+    sa.Column("request_method", sa.String(10), nullable=False),
+    sa.Column("request_url", sa.Text, nullable=False),
+    sa.Column("request_headers", sa.Text, nullable=False),
+    sa.Column("request_body", sa.Text),
+    sa.Column("response_status", sa.Integer),
+    sa.Column("response_headers", sa.Text, nullable=False),
+    sa.Column("response_body", sa.Text, nullable=False),
+    sa.Column("error_class", sa.String(32)),
+    sa.Column("error_message", sa.Text),
+    sa.Index("ix_attempts_delivery", "delivery_id"),
+)

@@ -1,0 +1,575 @@
+"""Receiving Hookline's webhooks: check signatures, parse events, drop duplicates.
+
+Standard library only, so that a receiver can ``import hookline.verify`` without any of the
+server's dependencies; ``cryptography`` is imported lazily, and only to check Ed25519 (``v1a``)
+signatures against a ``whpk_`` public key.
+
+    verify(scheme, body, headers, secret)       returns None, or raises VerificationError
+    verify_and_parse(...)                       the same, then returns the parsed JSON event
+    check_config(scheme, secret, tolerance)     fail at start-up rather than on every request
+    parse_event(body, headers)                  JSON body, or a form body's ``payload`` field
+    parse_raw_http_request(raw)                 split a captured HTTP/1.1 request
+    event_id(headers)                           the id to de-duplicate on
+    Deduplicator, MemoryDedupStore, DedupStore  remember event ids for a while
+
+Everything wrong with a *request* raises a `VerificationError`, and nothing else:
+
+    VerificationError             base class; ``status`` is the HTTP status to answer with
+    ├── MalformedRequest          a header is missing or unparsable, the body is not JSON (400)
+    └── InvalidSignature          no signature matches any of the secrets (401)
+        └── TimestampOutOfRange   authentic but too old or too far in the future (401)
+
+Mistakes in the *call* (unknown scheme, no secret, a secret the scheme cannot use, a tolerance
+that is not positive, no ``url`` for a timestamped GET/DELETE) raise `ValueError`, so that a
+misconfigured receiver fails loudly instead of answering 401 to everyone.
+
+Tolerance: ``tolerance`` seconds either side of ``now`` (default 300). ``None`` turns the check
+off (e.g. to inspect a captured request later); ``0`` is refused rather than read as "off",
+because a typo must not silently remove replay protection.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, Protocol
+
+from hookline import _sigcore
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+__all__ = [
+    "SCHEMES",
+    "DedupStore",
+    "Deduplicator",
+    "InvalidSignature",
+    "MalformedRequest",
+    "MemoryDedupStore",
+    "RawRequest",
+    "TimestampOutOfRange",
+    "VerificationError",
+    "check_config",
+    "event_id",
+    "parse_event",
+    "parse_raw_http_request",
+    "verify",
+    "verify_and_parse",
+]
+
+SCHEMES: Final[tuple[str, ...]] = (
+    "standard",
+    "svix",
+    "github",
+    "hub-sha1",
+    "sha256-hex",
+    "timestamped",
+    "stripe",
+)
+
+EVENT_ID_HEADERS: Final = ("webhook-id", "svix-id", "x-hookline-event-id")
+
+
+class VerificationError(Exception):
+    """A request that is not a well-formed, authentic, fresh webhook."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "verification_failed"
+
+
+class MalformedRequest(VerificationError):
+    """A signature header is missing or cannot be parsed, or the body is not the expected JSON."""
+
+    status = 400
+    code = "malformed_request"
+
+
+class InvalidSignature(VerificationError):
+    """No signature in the request matches any of the secrets."""
+
+    status = 401
+    code = "invalid_signature"
+
+
+class TimestampOutOfRange(InvalidSignature):
+    """The signed timestamp is too old (a replay?) or too far in the future."""
+
+    code = "timestamp_out_of_range"
+
+
+# ---------------------------------------------------------------------------------------------
+# verify
+
+
+def verify(
+    scheme: str,
+    body: bytes | str,
+    headers: Mapping[str, str],
+    secret: str | Sequence[str],
+    *,
+    method: str = "POST",
+    url: str | None = None,
+    tolerance: float | None = 300,
+    now: float | None = None,
+) -> None:
+    """Raise `VerificationError` unless the request carries a valid, fresh signature.
+
+    ``body`` must be the raw request body, byte for byte. ``secret`` may be a list: during a
+    rotation the request passes if any secret matches any of its signatures. ``method`` and
+    ``url`` (the full URL the sender used) matter only for ``timestamped`` GET/DELETE requests,
+    whose signature covers the URL. ``now`` (unix seconds) defaults to the current time.
+    """
+    secrets = check_config(scheme, secret, tolerance)
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    request = _Request(raw, {name.lower(): value for name, value in headers.items()}, method, url)
+    signed_at = _CHECKERS[scheme](request, secrets)
+    if signed_at is not None and tolerance is not None:
+        _check_freshness(signed_at, tolerance, time.time() if now is None else now)
+
+
+def verify_and_parse(
+    scheme: str,
+    body: bytes | str,
+    headers: Mapping[str, str],
+    secret: str | Sequence[str],
+    *,
+    method: str = "POST",
+    url: str | None = None,
+    tolerance: float | None = 300,
+    now: float | None = None,
+) -> Any:
+    """`verify` the request, then return its event as parsed by `parse_event`."""
+    verify(scheme, body, headers, secret, method=method, url=url, tolerance=tolerance, now=now)
+    return parse_event(body, headers)
+
+
+def parse_event(body: bytes | str, headers: Mapping[str, str]) -> Any:
+    """The JSON event in a body; ``None`` for an empty body (GET/DELETE deliveries).
+
+    An ``application/x-www-form-urlencoded`` body is read as a form whose ``payload`` field
+    holds the JSON (the GitHub convention). Parse failures raise `MalformedRequest`.
+    """
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    if not raw:
+        return None
+    lowered = {name.lower(): value for name, value in headers.items()}
+    media_type = lowered.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type == "application/x-www-form-urlencoded":
+            return json.loads(_form_payload(raw))
+        return json.loads(raw)
+    # RecursionError: deeply nested JSON is an attacker's cheap way to crash a parser.
+    except (ValueError, RecursionError) as exc:
+        raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
+
+
+def event_id(headers: Mapping[str, str]) -> str | None:
+    """The event id to de-duplicate on: ``webhook-id``, ``svix-id`` or ``X-Hookline-Event-Id``."""
+    lowered = {name.lower(): value.strip() for name, value in headers.items()}
+    return next((lowered[name] for name in EVENT_ID_HEADERS if lowered.get(name)), None)
+
+
+def _form_payload(raw: bytes) -> str:
+    fields = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+    if "payload" not in fields:
+        raise MalformedRequest("a form-encoded webhook must carry its JSON in a 'payload' field")
+    return fields["payload"][0]
+
+
+def check_config(
+    scheme: str, secret: str | Sequence[str], tolerance: float | None = 300
+) -> tuple[str, ...]:
+    """Raise `ValueError` unless `verify` can work with these settings; return the secrets.
+
+    `verify` calls it on every request; integrations call it once, at start-up.
+    """
+    if scheme not in _CHECKERS:
+        raise ValueError(f"unknown signature scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+    secrets = (secret,) if isinstance(secret, str) else tuple(secret)
+    if not secrets or not all(secrets):
+        raise ValueError("at least one non-empty secret is needed")
+    if scheme in ("standard", "svix"):
+        for each in secrets:
+            _standard_key(each)
+    if tolerance is not None and not tolerance > 0:
+        raise ValueError("tolerance must be a positive number of seconds, or None for no check")
+    return secrets
+
+
+def _check_freshness(signed_at: float, tolerance: float, now: float) -> None:
+    age = now - signed_at
+    if age > tolerance:
+        raise TimestampOutOfRange(
+            f"the signature is {age:.0f}s old, beyond the {tolerance:g}s tolerance "
+            "(a replayed or long-delayed request)"
+        )
+    if -age > tolerance:
+        raise TimestampOutOfRange(
+            f"the signature is dated {-age:.0f}s in the future, beyond the {tolerance:g}s "
+            "tolerance (check both clocks)"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# the schemes: each checker raises, or returns the signed timestamp (unix seconds) if any
+
+
+@dataclass(frozen=True)
+class _Request:
+    body: bytes
+    headers: Mapping[str, str]  # names lower-cased
+    method: str
+    url: str | None
+
+    def header(self, name: str) -> str:
+        value = self.headers.get(name.lower(), "").strip()
+        if not value:
+            raise MalformedRequest(f"the {name} header is missing")
+        return value
+
+
+_Checker = Callable[[_Request, tuple[str, ...]], float | None]
+
+
+def _check_standard_family(request: _Request, secrets: tuple[str, ...], prefix: str) -> float:
+    keys = [_standard_key(secret) for secret in secrets]
+    msg_id = request.header(f"{prefix}-id")
+    timestamp = _parse_int(request.header(f"{prefix}-timestamp"), f"{prefix}-timestamp")
+    signatures = _parse_standard_signatures(request.header(f"{prefix}-signature"), prefix)
+    content = _sigcore.standard_content(msg_id, timestamp, request.body)
+    if not any(_standard_match(key, content, signatures) for key in keys):
+        raise InvalidSignature(f"no {prefix}-signature entry matches the secret(s)")
+    return float(timestamp)
+
+
+def _check_github(request: _Request, secrets: tuple[str, ...]) -> None:
+    # X-Hub-Signature-256 only: the SHA-1 header is sent for old receivers, and accepting it as
+    # a fallback would let whoever strips the other header choose the weaker MAC.
+    algorithm, _, hex_mac = request.header("X-Hub-Signature-256").partition("=")
+    if algorithm.strip().lower() != "sha256":
+        raise MalformedRequest("X-Hub-Signature-256 must look like sha256=<hex>")
+    signature = _parse_hex(hex_mac, 64, "X-Hub-Signature-256")
+    _require_match(secrets, [signature], lambda key: _sigcore.hmac_sha256_hex(key, request.body))
+
+
+def _check_hub_sha1(request: _Request, secrets: tuple[str, ...]) -> None:
+    signature = _parse_hex(request.header("X-Hub-Signature"), 40, "X-Hub-Signature")
+    _require_match(secrets, [signature], lambda key: _sigcore.hmac_sha1_hex(key, request.body))
+
+
+def _check_sha256_hex(request: _Request, secrets: tuple[str, ...]) -> None:
+    signature = _parse_hex(request.header("X-Signature"), 64, "X-Signature")
+    _require_match(secrets, [signature], lambda key: _sigcore.hmac_sha256_hex(key, request.body))
+
+
+def _check_timestamped(request: _Request, secrets: tuple[str, ...]) -> float:
+    header = "X-Webhook-Signature"
+    timestamp_ms, signatures = _parse_t_and_hex(request.header(header), header, "sha256")
+    message = _timestamped_message(request)
+    _require_match(
+        secrets, signatures, lambda key: _sigcore.timestamped_hex(key, timestamp_ms, message)
+    )
+    return timestamp_ms / 1000  # milliseconds on the wire
+
+
+def _check_stripe(request: _Request, secrets: tuple[str, ...]) -> float:
+    header = "Stripe-Signature"
+    timestamp, signatures = _parse_t_and_hex(request.header(header), header, "v1")
+    _require_match(
+        secrets, signatures, lambda key: _sigcore.stripe_hex(key, timestamp, request.body)
+    )
+    return float(timestamp)
+
+
+def _timestamped_message(request: _Request) -> bytes:
+    method = request.method.upper()
+    if method in _sigcore.URL_METHODS and request.url is None:
+        raise ValueError(f"pass url= to verify a timestamped {method}: its signature covers it")
+    try:
+        return _sigcore.timestamped_message(method, request.body, request.url or "")
+    except ValueError as exc:
+        raise MalformedRequest(str(exc)) from None
+
+
+_CHECKERS: Final[dict[str, _Checker]] = {
+    "standard": partial(_check_standard_family, prefix="webhook"),
+    "svix": partial(_check_standard_family, prefix="svix"),
+    "github": _check_github,
+    "hub-sha1": _check_hub_sha1,
+    "sha256-hex": _check_sha256_hex,
+    "timestamped": _check_timestamped,
+    "stripe": _check_stripe,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# header parsing and matching
+
+_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
+_HEX = re.compile(r"[0-9a-fA-F]+", re.ASCII)
+
+
+def _parse_int(text: str, what: str) -> int:
+    value = text.strip()
+    if not _DIGITS.fullmatch(value):
+        raise MalformedRequest(f"{what} must be a whole number, got {text[:40]!r}")
+    return int(value)
+
+
+def _parse_hex(text: str, length: int, header: str) -> bytes:
+    value = text.strip()
+    if len(value) != length or not _HEX.fullmatch(value):
+        raise MalformedRequest(f"{header} must hold {length} hex digits")
+    return value.lower().encode("ascii")
+
+
+def _parse_t_and_hex(text: str, header: str, signature_key: str) -> tuple[int, list[bytes]]:
+    """``t=<int>,<signature_key>=<hex>[,…]``; the signature key may repeat (rotation)."""
+    params: dict[str, list[str]] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise MalformedRequest(f"{header} must be a comma-separated list of key=value")
+        params.setdefault(key.strip(), []).append(value)
+    if len(params.get("t", [])) != 1:
+        raise MalformedRequest(f"{header} must carry exactly one t=")
+    signatures = [_parse_hex(value, 64, header) for value in params.get(signature_key, [])]
+    if not signatures:
+        raise MalformedRequest(f"{header} carries no {signature_key}= signature")
+    return _parse_int(params["t"][0], f"{header} t="), signatures
+
+
+def _parse_standard_signatures(text: str, prefix: str) -> list[tuple[str, bytes]]:
+    """Space-separated ``version,base64`` entries; versions other than v1/v1a are skipped."""
+    signatures = []
+    for entry in text.split():
+        version, sep, encoded = entry.partition(",")
+        if not (sep and version and encoded):
+            raise MalformedRequest(f"{prefix}-signature entries must look like v1,<base64>")
+        if version not in ("v1", "v1a"):
+            continue  # the spec reserves other versions for the future
+        try:
+            signatures.append((version, _sigcore.b64decode(encoded)))
+        except ValueError:
+            raise MalformedRequest(f"a {prefix}-signature entry is not base64") from None
+    if not signatures:
+        raise MalformedRequest(f"{prefix}-signature holds no v1 or v1a signature")
+    return signatures
+
+
+def _require_match(
+    secrets: tuple[str, ...], signatures: list[bytes], mac: Callable[[bytes], str]
+) -> None:
+    expected = [mac(_sigcore.raw_key(secret)).encode("ascii") for secret in secrets]
+    if not any(hmac.compare_digest(e, s) for e in expected for s in signatures):
+        raise InvalidSignature("the signature does not match the secret(s)")
+
+
+def _standard_key(secret: str) -> bytes | Ed25519PublicKey:
+    """A whsec_ secret's HMAC key, or the Ed25519 public key of a whpk_ one."""
+    if secret.startswith(_sigcore.PUBLIC_KEY_PREFIX):
+        return _ed25519_public_key(_sigcore.prefixed_key(secret, _sigcore.PUBLIC_KEY_PREFIX))
+    try:
+        return _sigcore.prefixed_key(secret, _sigcore.SECRET_PREFIX)
+    except ValueError as exc:
+        raise ValueError(
+            f"a standard/svix secret is whsec_<base64> or whpk_<base64>: {exc}"
+        ) from None
+
+
+def _standard_match(
+    key: bytes | Ed25519PublicKey, content: bytes, signatures: list[tuple[str, bytes]]
+) -> bool:
+    if isinstance(key, bytes):
+        expected = _sigcore.hmac_sha256(key, content)
+        return any(hmac.compare_digest(expected, sig) for ver, sig in signatures if ver == "v1")
+    return any(_ed25519_valid(key, sig, content) for ver, sig in signatures if ver == "v1a")
+
+
+def _ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError as exc:
+        raise ImportError(
+            "checking v1a (whpk_) signatures needs the 'cryptography' package"
+        ) from exc
+    return Ed25519PublicKey.from_public_bytes(raw)  # ValueError unless 32 bytes
+
+
+def _ed25519_valid(key: Ed25519PublicKey, signature: bytes, content: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature as BadSignature
+
+    try:
+        key.verify(signature, content)
+    except BadSignature:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# captured requests
+
+
+class RawRequest(NamedTuple):
+    """A captured HTTP/1.1 request, split into its parts (body de-chunked if need be)."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def parse_raw_http_request(raw: bytes) -> RawRequest:
+    """Split a raw HTTP/1.1 request (as captured by ``nc -l`` or a proxy) into its parts.
+
+    Repeated headers are joined with ``", "``. The body is cut to ``Content-Length`` or
+    de-chunked; a head ending in bare ``\n\n`` (a capture saved by an editor) is accepted.
+    Anything unparsable raises `MalformedRequest`.
+    """
+    head, body = _split_head(raw)
+    request_line, *header_lines = re.split(r"\r?\n", head.decode("latin-1"))
+    parts = request_line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[0].isalpha():
+        raise MalformedRequest(f"not an HTTP/1.x request line: {request_line[:80]!r}")
+    headers = _parse_header_lines(header_lines)
+    return RawRequest(parts[0].upper(), parts[1], headers, _raw_body(body, headers))
+
+
+def _split_head(raw: bytes) -> tuple[bytes, bytes]:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        head, found, body = raw.partition(separator)
+        if found:
+            return head, body
+    raise MalformedRequest("no blank line ends the request's headers")
+
+
+def _parse_header_lines(lines: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    names: dict[str, str] = {}  # lower-cased → first spelling seen
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise MalformedRequest(f"not a header line: {line[:80]!r}")
+        spelling = names.setdefault(name.lower(), name)
+        value = value.strip()
+        headers[spelling] = f"{headers[spelling]}, {value}" if spelling in headers else value
+    return headers
+
+
+def _raw_body(body: bytes, headers: dict[str, str]) -> bytes:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if "chunked" in lowered.get("transfer-encoding", "").lower():
+        return _dechunk(body)
+    if "content-length" not in lowered:
+        return body
+    length = _parse_int(lowered["content-length"], "Content-Length")
+    if len(body) < length:
+        raise MalformedRequest(f"the body is truncated: {len(body)} of {length} bytes")
+    return body[:length]
+
+
+def _dechunk(data: bytes) -> bytes:
+    out, position = bytearray(), 0
+    while True:
+        line_end = data.find(b"\r\n", position)
+        size_text = data[position:line_end].split(b";")[0].strip()
+        if line_end < 0 or not re.fullmatch(rb"[0-9A-Fa-f]{1,8}", size_text):
+            raise MalformedRequest("a chunk size line of the chunked body is malformed")
+        size, start = int(size_text, 16), line_end + 2
+        if size == 0:
+            return bytes(out)
+        if data[start + size : start + size + 2] != b"\r\n":
+            raise MalformedRequest("the chunked body is truncated")
+        out += data[start : start + size]
+        position = start + size + 2
+
+
+# ---------------------------------------------------------------------------------------------
+# de-duplication
+
+
+class DedupStore(Protocol):
+    """Remembers keys for a while; share one across processes (e.g. Redis ``SET NX EX``)."""
+
+    def add_if_absent(self, key: str, ttl: float) -> bool:
+        """Record ``key`` for ``ttl`` seconds; False if it was already recorded and unexpired."""
+
+    def discard(self, key: str) -> None:
+        """Forget ``key`` (so that a redelivery is processed again)."""
+
+
+class MemoryDedupStore:
+    """An in-process `DedupStore` with expiry and a bounded size (oldest entries go first).
+
+    Per-process only: with several workers, deliveries of one event may land on different
+    processes, so use a shared store there.
+    """
+
+    def __init__(
+        self, max_size: int = 100_000, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
+        self._max_size = max_size
+        self._clock = clock
+        self._expiry: OrderedDict[str, float] = OrderedDict()  # insertion order
+        self._lock = threading.Lock()  # Flask and other WSGI servers call from many threads
+
+    def add_if_absent(self, key: str, ttl: float) -> bool:
+        """Record ``key`` for ``ttl`` seconds; False if it was already recorded and unexpired."""
+        now = self._clock()
+        with self._lock:
+            self._drop_expired(now)
+            if self._expiry.get(key, now) > now:
+                return False
+            self._expiry.pop(key, None)
+            self._expiry[key] = now + ttl
+            while len(self._expiry) > self._max_size:
+                self._expiry.popitem(last=False)
+            return True
+
+    def discard(self, key: str) -> None:
+        """Forget ``key``."""
+        with self._lock:
+            self._expiry.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def _drop_expired(self, now: float) -> None:
+        # Only from the front: with mixed TTLs, expired entries further in are caught on lookup.
+        while self._expiry:
+            key, expiry = next(iter(self._expiry.items()))
+            if expiry > now:
+                return
+            del self._expiry[key]
+
+
+class Deduplicator:
+    """Spots redeliveries of an event by its id (see `event_id`).
+
+    Webhooks are delivered at least once: a receiver that answered too slowly gets the same
+    event again. ``seen(id)`` records the id and says whether it had been recorded before;
+    ``ttl`` should cover the sender's whole retry window. Call `forget` if processing failed
+    and the redelivery should be processed after all.
+    """
+
+    def __init__(self, store: DedupStore | None = None, *, ttl: float = 24 * 3600) -> None:
+        self.store: DedupStore = MemoryDedupStore() if store is None else store
+        self.ttl = ttl
+
+    def seen(self, event_id: str) -> bool:
+        """Record ``event_id``; True if it was already recorded (a duplicate delivery)."""
+        return not self.store.add_if_absent(event_id, self.ttl)
+
+    def forget(self, event_id: str) -> None:
+        """Forget ``event_id``, so that its next delivery counts as new."""
+        self.store.discard(event_id)

@@ -1,0 +1,36 @@
+"""Publish → deliver → inspect, through the real API, worker and receivers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import Receiver, Service
+
+
+async def _hook(service: Service, ws: str, key: str, url: str, **fields: object) -> dict[str, object]:
+    body = {"name": fields.pop("name", "hook"), "url": url, "events": ["*"], **fields}
+    return await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=body)  # type: ignore[no-any-return]
+
+
+async def _wait_status(service: Service, ws: str, key: str, dlv: str, status: str) -> dict[str, object]:
+    for _ in range(100):
+        d = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries/{dlv}", token=key)
+        if d["status"] == status:
+            return d  # type: ignore[no-any-return]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"delivery {dlv} never became {status}: {d}")
+
+
+async def test_publish_delivers_and_records(service: Service, receiver: Receiver) -> None:
+    ws, key = await service.workspace()
+    hook = await _hook(service, ws, key, receiver.url + "/in")
+    published = await service.ok(
+        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "task.completed", "payload": {"id": 1}}
+    )
+    assert [d["webhook_id"] for d in published["deliveries"]] == [hook["id"]]
+    [req] = await receiver.wait_for(1)
+    assert req.body == b'{"id": 1}'
+    assert req.headers["X-Hookline-Event-Type"] == "task.completed"
+    detail = await _wait_status(service, ws, key, published["deliveries"][0]["id"], "succeeded")
+    [attempt] = detail["attempts"]  # type: ignore[misc]
+    assert attempt["response"]["status"] == 200
