@@ -198,7 +198,9 @@ async def start_service(
 ) -> tuple[Service, asyncio.Event, asyncio.Task[None]]:
     port = free_port()
     base = {"allowed_networks": ("127.0.0.0/8",), "poll_interval": 0.2}
-    settings = Settings(database_url=database_url, admin_token="test-admin-token", **(base | overrides))
+    settings = Settings(
+        database_url=database_url, admin_token="test-admin-token", **(base | overrides)
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(
         run(settings, Roles(api=True, worker=worker, port=port), stop=stop, announce=lambda _: None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -83,7 +82,9 @@ def main(log_level: str) -> None:
 
 
 @main.command()
-@click.option("--host", envvar="HOOKLINE_HOST", show_envvar=True, default="127.0.0.1", show_default=True)
+@click.option(
+    "--host", envvar="HOOKLINE_HOST", show_envvar=True, default="127.0.0.1", show_default=True
+)
 @click.option(
     "--port", envvar="HOOKLINE_PORT", show_envvar=True, default=8000, show_default=True, type=int
 )

@@ -54,9 +54,7 @@ class ApiError(HooklineError):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(
-        self, message: str, *, field: str | None = None, code: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field

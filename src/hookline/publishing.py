@@ -33,7 +33,9 @@ def new_event(
     )
 
 
-def new_delivery(event: Event, webhook_id: str, now: float, *, due: float | None = None) -> Delivery:
+def new_delivery(
+    event: Event, webhook_id: str, now: float, *, due: float | None = None
+) -> Delivery:
     return Delivery(
         id=new_id("dlv"),
         workspace_id=event.workspace_id,

@@ -19,7 +19,9 @@ class SecretBox:
         self._fernet: MultiFernet | None = None
         if keys:
             try:
-                self._fernet = MultiFernet([Fernet(k.strip()) for k in keys.split(",") if k.strip()])
+                self._fernet = MultiFernet(
+                    [Fernet(k.strip()) for k in keys.split(",") if k.strip()]
+                )
             except ValueError as exc:
                 raise ConfigError(
                     "HOOKLINE_SECRET_KEY must be Fernet keys (hookline generate-key makes one)"

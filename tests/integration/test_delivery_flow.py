@@ -7,12 +7,16 @@ import asyncio
 from tests.conftest import Receiver, Service
 
 
-async def _hook(service: Service, ws: str, key: str, url: str, **fields: object) -> dict[str, object]:
+async def _hook(
+    service: Service, ws: str, key: str, url: str, **fields: object
+) -> dict[str, object]:
     body = {"name": fields.pop("name", "hook"), "url": url, "events": ["*"], **fields}
     return await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=body)  # type: ignore[no-any-return]
 
 
-async def _wait_status(service: Service, ws: str, key: str, dlv: str, status: str) -> dict[str, object]:
+async def _wait_status(
+    service: Service, ws: str, key: str, dlv: str, status: str
+) -> dict[str, object]:
     for _ in range(100):
         d = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries/{dlv}", token=key)
         if d["status"] == status:
@@ -25,7 +29,10 @@ async def test_publish_delivers_and_records(service: Service, receiver: Receiver
     ws, key = await service.workspace()
     hook = await _hook(service, ws, key, receiver.url + "/in")
     published = await service.ok(
-        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "task.completed", "payload": {"id": 1}}
+        "POST",
+        f"/v1/workspaces/{ws}/events",
+        token=key,
+        json={"type": "task.completed", "payload": {"id": 1}},
     )
     assert [d["webhook_id"] for d in published["deliveries"]] == [hook["id"]]
     [req] = await receiver.wait_for(1)

@@ -9,8 +9,15 @@ import jsonschema
 from fastapi import APIRouter, status
 
 from hookline.api.auth import WorkspaceId
-from hookline.api.schemas import EventTypeIn, EventTypeOut, EventTypeUpdate, FlowIn, FlowOut
-from hookline.api.schemas import FlowUpdate, ListOut
+from hookline.api.schemas import (
+    EventTypeIn,
+    EventTypeOut,
+    EventTypeUpdate,
+    FlowIn,
+    FlowOut,
+    FlowUpdate,
+    ListOut,
+)
 from hookline.api.state import State
 from hookline.errors import NotFound, ValidationFailed
 from hookline.ids import new_id
@@ -31,7 +38,9 @@ def _check_schema(schema: dict[str, object] | None, example: object) -> None:
             jsonschema.Draft202012Validator(schema).iter_errors(example)
         )
         if error is not None:
-            raise ValidationFailed(f"example does not match the schema: {error.message}", field="example")
+            raise ValidationFailed(
+                f"example does not match the schema: {error.message}", field="example"
+            )
 
 
 @router.post("/event-types", status_code=status.HTTP_201_CREATED, response_model=EventTypeOut)

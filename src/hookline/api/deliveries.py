@@ -70,9 +70,7 @@ async def retry_delivery(ws: WorkspaceId, delivery_id: str, state: State) -> Del
     return DeliveryOut.of(found)
 
 
-@router.post(
-    "/webhooks/{webhook_id}/test", status_code=status.HTTP_200_OK, response_model=TestOut
-)
+@router.post("/webhooks/{webhook_id}/test", status_code=status.HTTP_200_OK, response_model=TestOut)
 async def test_webhook(ws: WorkspaceId, webhook_id: str, body: TestIn, state: State) -> TestOut:
     """Send one real delivery of a sample event now and answer with the attempt."""
     hook = await load_webhook(state, ws, webhook_id)
@@ -83,7 +81,9 @@ async def test_webhook(ws: WorkspaceId, webhook_id: str, body: TestIn, state: St
     delivery = replace(new_delivery(event, hook.id, now), status=DeliveryStatus.FAILED)
     await state.store.publish(event, [delivery])
     outcome, _ = await attempt_delivery(state.sender, Claimed(delivery, event, hook))
-    final = DeliveryStatus.SUCCEEDED if outcome.attempt.error_class is None else DeliveryStatus.FAILED
+    final = (
+        DeliveryStatus.SUCCEEDED if outcome.attempt.error_class is None else DeliveryStatus.FAILED
+    )
     await state.store.record([AttemptOutcome(outcome.attempt, final, now)], time.time())
     return TestOut(
         success=final is DeliveryStatus.SUCCEEDED,

@@ -70,7 +70,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
     return error_response(
-        503, "unavailable", "the database is unavailable; retry shortly", None, **{"Retry-After": "5"}
+        503,
+        "unavailable",
+        "the database is unavailable; retry shortly",
+        None,
+        **{"Retry-After": "5"},
     )
 
 

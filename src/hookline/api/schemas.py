@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Optional
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -153,7 +153,7 @@ WebhookUpdate = create_model(  # type: ignore[call-overload]
     "WebhookUpdate",
     __config__=ConfigDict(extra="forbid"),
     **{
-        name: (field.annotation | None, None)
+        name: (Optional[field.annotation], None)  # noqa: UP045 - a runtime type expression
         for name, field in WebhookConfig.model_fields.items()
     },
 )
@@ -298,8 +298,8 @@ class DeliveryDetail(DeliveryOut):
 class ReplayIn(_In):
     since: datetime
     until: datetime | None = None
-    statuses: list[Literal["failed", "succeeded", "pending"]] = Field(
-        default_factory=lambda: ["failed"], min_length=1
+    statuses: list[DeliveryStatus] = Field(
+        default_factory=lambda: [DeliveryStatus.FAILED], min_length=1
     )
 
 

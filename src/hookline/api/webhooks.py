@@ -11,12 +11,20 @@ from pydantic import ValidationError
 
 from hookline import signing
 from hookline.api.auth import WorkspaceId
-from hookline.api.schemas import ListOut, ReplayIn, ReplayOut, RotateSecretIn, SecretOut
-from hookline.api.schemas import WebhookCreate, WebhookOut, WebhookUpdate
+from hookline.api.schemas import (
+    ListOut,
+    ReplayIn,
+    ReplayOut,
+    RotateSecretIn,
+    SecretOut,
+    WebhookCreate,
+    WebhookOut,
+    WebhookUpdate,
+)
 from hookline.api.state import AppState, State
 from hookline.errors import LimitExceeded, NotFound, SigningError, ValidationFailed
 from hookline.ids import new_id
-from hookline.models import DeliveryStatus, SecretEntry, Webhook, WebhookConfig
+from hookline.models import SecretEntry, Webhook, WebhookConfig
 from hookline.ssrf import AddressPolicy, BlockedAddress, check_url_host
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/webhooks", tags=["webhooks"])
@@ -110,10 +118,10 @@ async def get_webhook(
 
 @router.patch("/{webhook_id}", response_model=WebhookOut)
 async def update_webhook(
-    ws: WorkspaceId, webhook_id: str, body: WebhookUpdate, state: State  # type: ignore[valid-type]
+    ws: WorkspaceId, webhook_id: str, body: WebhookUpdate, state: State
 ) -> WebhookOut:
     current = await load_webhook(state, ws, webhook_id)
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     try:
         config = WebhookConfig.model_validate(current.config.model_dump() | changes)
     except ValidationError as exc:
@@ -154,14 +162,14 @@ async def rotate_secret(
     secret = body.secret or signing.generate_secret()
     _validate_secret(secret, current.config.signature_schemes or ["standard"])
     now = time.time()
-    grace = state.settings.rotation_grace_seconds if body.grace_seconds is None else body.grace_seconds
+    grace = (
+        state.settings.rotation_grace_seconds if body.grace_seconds is None else body.grace_seconds
+    )
     kept = [SecretEntry(s.secret, now + grace) for s in current.secrets[:1] if grace > 0]
     kept += [s for s in current.secrets[1:] if s.expires_at is not None and s.expires_at > now]
     schemes = current.config.signature_schemes or ["standard"]
     config = current.config.model_copy(update={"signature_schemes": schemes})
-    updated = replace(
-        current, config=config, secrets=(SecretEntry(secret), *kept), updated_at=now
-    )
+    updated = replace(current, config=config, secrets=(SecretEntry(secret), *kept), updated_at=now)
     await state.store.save_webhook(updated, create=False)
     return SecretOut(secret=secret)
 
@@ -177,7 +185,7 @@ async def replay(ws: WorkspaceId, webhook_id: str, body: ReplayIn, state: State)
         webhook_id,
         since=body.since.timestamp(),
         until=until,
-        statuses=[DeliveryStatus(s) for s in body.statuses],
+        statuses=body.statuses,
         now=now,
     )
     return ReplayOut(queued=queued)

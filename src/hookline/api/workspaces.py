@@ -9,8 +9,14 @@ from fastapi import APIRouter, Depends, status
 
 from hookline import tenancy
 from hookline.api.auth import Principal, WorkspaceId, admin_only
-from hookline.api.schemas import ApiKeyIn, ApiKeyOut, ListOut, WorkspaceCreated, WorkspaceIn
-from hookline.api.schemas import WorkspaceOut
+from hookline.api.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    ListOut,
+    WorkspaceCreated,
+    WorkspaceIn,
+    WorkspaceOut,
+)
 from hookline.api.state import State
 from hookline.errors import NotFound
 

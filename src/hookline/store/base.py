@@ -210,7 +210,13 @@ class Store(ABC):
     # -- the queue ----------------------------------------------------------------------------
     @abstractmethod
     async def claim(
-        self, worker_id: str, *, limit: int, lease_seconds: float, exclude: Sequence[str], now: float
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        exclude: Sequence[str],
+        now: float,
     ) -> list[Claimed]:
         """Lease up to ``limit`` due deliveries, oldest first.
 

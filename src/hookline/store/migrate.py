@@ -24,7 +24,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``. Blocking: call it outside the event loop or in a thread."""
+    """Apply migrations up to ``revision``. Blocking: call it outside the loop or in a thread."""
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -121,7 +121,9 @@ class SqlStore(Store):
         return None if row is None else rows.workspace(row)
 
     async def list_workspaces(self) -> list[Workspace]:
-        return [rows.workspace(r) for r in await self._fetch("SELECT * FROM workspaces ORDER BY id")]
+        return [
+            rows.workspace(r) for r in await self._fetch("SELECT * FROM workspaces ORDER BY id")
+        ]
 
     async def create_api_key(self, key: ApiKey) -> None:
         sql = (
@@ -167,7 +169,9 @@ class SqlStore(Store):
             "UPDATE event_types SET description = $3, schema = $4, example = $5, updated_at = $6"
             " WHERE workspace_id = $1 AND id = $2"
         )
-        await self._write(sql, et.workspace_id, et.id, et.description, schema, example, et.updated_at)
+        await self._write(
+            sql, et.workspace_id, et.id, et.description, schema, example, et.updated_at
+        )
 
     async def get_event_type(self, workspace_id: str, name: str) -> EventType | None:
         sql = "SELECT * FROM event_types WHERE workspace_id = $1 AND name = $2"
@@ -276,7 +280,7 @@ class SqlStore(Store):
         flow_id: str | None = None,
         search: str | None = None,
     ) -> Page:
-        where, args = ["workspace_id = $1"], [workspace_id]
+        where, args = ["workspace_id = $1"], list[Any]([workspace_id])
         for clause, value in (
             ("id > ${}", cursor),
             ("enabled = ${}", None if enabled is None else int(enabled)),
@@ -376,7 +380,9 @@ class SqlStore(Store):
             raise Conflict("event id already exists", field="id")
         first = rows.event(row)
         found = await tx.fetch("SELECT * FROM deliveries WHERE event_id = $1 ORDER BY id", first.id)
-        return PublishResult(event=first, deliveries=[rows.delivery(r) for r in found], created=False)
+        return PublishResult(
+            event=first, deliveries=[rows.delivery(r) for r in found], created=False
+        )
 
     async def get_event(self, workspace_id: str, event_id: str) -> Event | None:
         sql = "SELECT * FROM events WHERE workspace_id = $1 AND id = $2"
@@ -406,7 +412,7 @@ class SqlStore(Store):
 
     async def list_deliveries(self, workspace_id: str, query: DeliveryQuery) -> Page:
         q = query
-        where, args = ["workspace_id = $1"], [workspace_id]
+        where, args = ["workspace_id = $1"], list[Any]([workspace_id])
         for clause, value in (
             ("id < ${}", q.cursor),
             ("webhook_id = ${}", q.webhook_id),
@@ -458,9 +464,13 @@ class SqlStore(Store):
                     " next_attempt_at = $5, lease_until = 0, updated_at = $5"
                     " WHERE workspace_id = $1 AND webhook_id = $2 AND created_at >= $3"
                     f" AND created_at < $4 AND lease_until < $5 AND status {self._in(6)}",
-                    workspace_id, webhook_id, since, until, now,
+                    workspace_id,
+                    webhook_id,
+                    since,
+                    until,
+                    now,
                     self._list([s.value for s in statuses]),
-                )  # fmt: skip
+                )
             )
             if n:
                 await self._after_enqueue(tx)
@@ -474,7 +484,13 @@ class SqlStore(Store):
     _LOCK_CLAUSE = ""
 
     async def claim(
-        self, worker_id: str, *, limit: int, lease_seconds: float, exclude: Sequence[str], now: float
+        self,
+        worker_id: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        exclude: Sequence[str],
+        now: float,
     ) -> list[Claimed]:
         sql = (
             "UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4 WHERE id IN ("
@@ -519,14 +535,18 @@ class SqlStore(Store):
         if not outcomes:
             return
         async with self._tx() as tx:
-            await tx.executemany(_INSERT_ATTEMPT, [rows.attempt_params(o.attempt) for o in outcomes])
+            await tx.executemany(
+                _INSERT_ATTEMPT, [rows.attempt_params(o.attempt) for o in outcomes]
+            )
             await tx.executemany(_FINISH_DELIVERY, [_finish_params(o, now) for o in outcomes])
             for o in outcomes:
                 if o.disable_webhook:
                     await self._disable_in_tx(tx, o.attempt.webhook_id, o.disable_webhook, now)
 
     async def _disable_in_tx(self, tx: Tx, webhook_id: str, reason: str, now: float) -> None:
-        row = await tx.fetchrow("SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id)
+        row = await tx.fetchrow(
+            "SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id
+        )
         if row is None:
             return
         config = rows.loads_or_none(row["config"])
@@ -584,5 +604,3 @@ def _page(items: list[Any], limit: int) -> Page:
     if len(items) > limit:
         return Page(items=items[:limit], next_cursor=items[limit - 1].id)
     return Page(items=items, next_cursor=None)
-
-

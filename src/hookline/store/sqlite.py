@@ -44,7 +44,8 @@ class _Conn:
         self._conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        return list(await self._conn.execute_fetchall(_sqlite_sql(sql), args))
+        found: Sequence[Row] = list(await self._conn.execute_fetchall(_sqlite_sql(sql), args))  # type: ignore[arg-type]
+        return found
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         found = await self.fetch(sql, *args)
