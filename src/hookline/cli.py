@@ -91,7 +91,11 @@ def main(log_level: str) -> None:
 @database_option
 @_worker_options
 @click.option(
-    "--no-worker", is_flag=True, help="Run the API alone (workers run as `hookline worker`)."
+    "--no-worker",
+    is_flag=True,
+    envvar="HOOKLINE_NO_WORKER",
+    show_envvar=True,
+    help="Run the API alone (workers run as `hookline worker`).",
 )
 @click.option(
     "--admin-token",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from hookline import filters, signing, templates
 from hookline.errors import FilterError, SigningError, TemplateError
@@ -31,6 +31,14 @@ _FORBIDDEN_HEADERS = frozenset(
 )
 
 
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+# Case-insensitive on input ("post" is accepted), upper case when stored and shown.
+Method = Annotated[Literal["POST", "PUT", "PATCH", "GET", "DELETE"], BeforeValidator(_upper)]
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
@@ -45,7 +53,7 @@ class WebhookConfig(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     url: str = Field(max_length=2048)
-    method: Literal["POST", "PUT", "PATCH", "GET", "DELETE"] = "POST"
+    method: Method = "POST"
     content_type: Literal["application/json", "application/x-www-form-urlencoded"] = (
         "application/json"
     )
@@ -65,11 +73,6 @@ class WebhookConfig(BaseModel):
     ordering: Literal["none", "fifo"] = "none"
     flow: str | None = Field(default=None, max_length=64)
     metadata: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper_method(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
 
     @field_validator("url")
     @classmethod
@@ -115,14 +118,16 @@ class WebhookConfig(BaseModel):
         except SigningError as exc:
             raise ValueError(str(exc)) from None
 
-    @model_validator(mode="after")
-    def _check_template(self) -> WebhookConfig:
-        if self.body_template is not None:
+    @field_validator("body_template")
+    @classmethod
+    def _check_template(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            content_type = info.data.get("content_type", "application/json")
             try:
-                templates.validate_template(self.body_template, self.content_type)
+                templates.validate_template(value, content_type)
             except TemplateError as exc:
-                raise ValueError(f"body_template: {exc}") from None
-        return self
+                raise ValueError(str(exc)) from None
+        return value
 
 
 def check_url(value: str) -> str:

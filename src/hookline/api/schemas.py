@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from hookline.models import (
     EVENT_TYPE_NAME,
@@ -148,14 +149,19 @@ class WebhookCreate(WebhookConfig):
     )
 
 
+def _optional(field: FieldInfo) -> Any:
+    """The field's type made optional, keeping input normalisers (constraints are checked on
+    the merged configuration)."""
+    keep = [m for m in field.metadata if isinstance(m, BeforeValidator)]
+    inner = Optional[field.annotation]  # noqa: UP045 - a runtime type expression
+    return Annotated[inner, *keep] if keep else inner
+
+
 # PATCH: every field optional; unset fields keep their value and the merge is validated whole.
 WebhookUpdate = create_model(  # type: ignore[call-overload]
     "WebhookUpdate",
     __config__=ConfigDict(extra="forbid"),
-    **{
-        name: (Optional[field.annotation], None)  # noqa: UP045 - a runtime type expression
-        for name, field in WebhookConfig.model_fields.items()
-    },
+    **{name: (_optional(field), None) for name, field in WebhookConfig.model_fields.items()},
 )
 
 

@@ -1,0 +1,132 @@
+"""The real CLI in subprocesses, as a user runs it: serve, create a workspace, add a webhook,
+publish, and a real receiver on 127.0.0.1 gets the request."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from hookline.verify import verify
+from tests.conftest import Receiver, free_port
+
+HOOKLINE = [sys.executable, "-m", "hookline.cli"]
+
+
+def _env(db: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKLINE_")}
+    env |= {"HOOKLINE_DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    return env | extra
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path]]:
+    db, port = tmp_path / "hookline.db", free_port()
+    proc = subprocess.Popen(
+        [*HOOKLINE, "serve", "--port", str(port)],
+        env=_env(db, HOOKLINE_ALLOWED_NETWORKS="127.0.0.0/8"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", proc, db
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _read_banner(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    assert proc.stdout is not None
+    url_line = proc.stdout.readline()
+    token_line = proc.stdout.readline()
+    url = re.search(r"http://\S+", url_line)
+    token = re.search(r"(hla_\S+)", token_line)
+    assert url and token, (url_line, token_line)
+    return url.group(0), token.group(1)
+
+
+async def test_cli_serve_workspace_webhook_publish(
+    served: tuple[str, subprocess.Popen[str], Path], receiver: Receiver
+) -> None:
+    base, proc, db = served
+    url, admin = await asyncio.to_thread(_read_banner, proc)
+    assert url == base
+    created = await asyncio.to_thread(
+        subprocess.run,
+        [*HOOKLINE, "workspace", "create", "acme"],
+        env=_env(db),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    ws = re.search(r"workspace_id: (\S+)", created.stdout)
+    key = re.search(r"api_key: (\S+)", created.stdout)
+    assert ws and key, created.stdout
+    headers = {"Authorization": f"Bearer {key.group(1)}"}
+    prefix = f"{base}/v1/workspaces/{ws.group(1)}"
+    async with aiohttp.ClientSession(headers=headers) as http:
+        hook_body = {"name": "r", "url": receiver.url + "/hooks", "secret": "generate"}
+        async with http.post(f"{prefix}/webhooks", json=hook_body) as r:
+            assert r.status == 201, await r.text()
+            secret = (await r.json())["secret"]
+        event = {"type": "task.completed", "payload": {"task_id": 7}}
+        async with http.post(f"{prefix}/events", json=event) as r:
+            assert r.status == 202, await r.text()
+        async with http.get(
+            f"{base}/v1/workspaces", headers={"Authorization": f"Bearer {admin}"}
+        ) as r:
+            assert r.status == 200
+    [request] = await receiver.wait_for(1, timeout=20)
+    assert request.body == b'{"task_id": 7}'
+    verify("standard", request.body, request.headers, secret)
+
+
+def test_every_flag_names_its_environment_variable() -> None:
+    for command in (["serve"], ["worker"], ["migrate"], ["workspace", "create"]):
+        out = subprocess.run(
+            [*HOOKLINE, *command, "--help"], capture_output=True, text=True, check=True
+        ).stdout.split("Options:", 1)[1]
+        options = re.findall(r"^\s+(--[a-z-]+)", out, re.MULTILINE)
+        for option in set(options) - {"--help"}:
+            block = " ".join(out.split(option, 1)[1].split("\n  --", 1)[0].split())
+            assert "env var: HOOKLINE_" in block, (command, option, block)
+
+
+def test_postgres_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    from tests.conftest import PG_ADMIN_DSN, require_postgres
+
+    require_postgres()
+    import asyncpg
+
+    async def make() -> str:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        await conn.execute("DROP DATABASE IF EXISTS hl_unmigrated")
+        await conn.execute("CREATE DATABASE hl_unmigrated")
+        await conn.close()
+        return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/hl_unmigrated"
+
+    dsn = asyncio.run(make())
+    out = subprocess.run(
+        [*HOOKLINE, "serve", "--port", str(free_port()), "--database-url", dsn],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "hookline migrate" in out.stderr
+    migrated = subprocess.run(
+        [*HOOKLINE, "migrate", "--database-url", dsn], capture_output=True, text=True, timeout=60
+    )
+    assert migrated.returncode == 0, migrated.stderr
