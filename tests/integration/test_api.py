@@ -17,7 +17,7 @@ async def test_auth_is_required_and_scoped(service: Service) -> None:
         assert (await r.json())["error"]["code"] == "unauthorized"
     status, body = await service.call("GET", "/v1/workspaces", token="hlk_wrong")
     assert (status, body["error"]["code"]) == (401, "unauthorized")
-    ws, key = await service.workspace()
+    _ws, key = await service.workspace()
     status, body = await service.call("GET", "/v1/workspaces", token=key)
     assert (status, body["error"]["code"]) == (403, "forbidden")
     status, _ = await service.call("POST", "/v1/workspaces", token=key, json={"name": "x"})
