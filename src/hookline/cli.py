@@ -113,7 +113,7 @@ def serve(
     no_worker: bool,
     admin_token: str | None,
 ) -> None:
-    """Run the API, the dashboard and (unless --no-worker) an embedded delivery worker."""
+    """Run the API and (unless --no-worker) an embedded delivery worker."""
     from hookline.service import Roles, run
 
     settings = settings_from(
@@ -186,6 +186,47 @@ def generate_key() -> None:
     from hookline.secretbox import SecretBox
 
     click.echo(SecretBox.generate_key())
+
+
+@main.command("verify")
+@click.option(
+    "--scheme",
+    required=True,
+    type=click.Choice(["standard", "svix", "github", "hub-sha1", "sha256-hex", "timestamped"]),
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    required=True,
+    envvar="HOOKLINE_VERIFY_SECRET",
+    show_envvar=True,
+    help="The webhook's secret; repeat during a rotation.",
+)
+@click.option("--url", default=None, help="Full request URL (timestamped GET/DELETE sign it).")
+@click.option(
+    "--tolerance", default=300, show_default=True, type=int, help="Max timestamp age, seconds."
+)
+def verify_command(scheme: str, secrets: tuple[str, ...], url: str | None, tolerance: int) -> None:
+    """Check a captured raw HTTP request (read from stdin) against a secret."""
+    from hookline.verify import VerificationError, parse_raw_http_request, verify
+
+    try:
+        request = parse_raw_http_request(click.get_binary_stream("stdin").read())
+        full_url = url or f"https://{request.headers.get('Host', 'localhost')}{request.target}"
+        verify(
+            scheme,
+            request.body,
+            request.headers,
+            list(secrets),
+            method=request.method,
+            url=full_url,
+            tolerance=tolerance,
+        )
+    except (VerificationError, ValueError) as exc:
+        click.echo(f"invalid: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"valid {scheme} signature ({request.method} {request.target})")
 
 
 def _guard(action: Callable[[], object]) -> None:

@@ -130,3 +130,34 @@ def test_postgres_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
         [*HOOKLINE, "migrate", "--database-url", dsn], capture_output=True, text=True, timeout=60
     )
     assert migrated.returncode == 0, migrated.stderr
+
+
+def test_verify_checks_a_captured_request() -> None:
+    import time
+
+    from hookline.signing import sign_request
+
+    secret, body = "whsec_" + "QUFB" * 8, b'{"a": 1}'
+    headers = sign_request(
+        ["standard"],
+        [secret],
+        msg_id="msg_1",
+        timestamp_ms=int(time.time() * 1000),
+        body=body,
+        method="POST",
+        url="https://x/hooks",
+    )
+    head = f"POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    raw = (head + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode() + body
+    ok = subprocess.run(
+        [*HOOKLINE, "verify", "--scheme", "standard", "--secret", secret],
+        input=raw,
+        capture_output=True,
+    )
+    assert ok.returncode == 0 and b"valid standard" in ok.stdout
+    bad = subprocess.run(
+        [*HOOKLINE, "verify", "--scheme", "standard", "--secret", "whsec_" + "QkJC" * 8],
+        input=raw.replace(b'"a": 1', b'"a": 2'),
+        capture_output=True,
+    )
+    assert bad.returncode == 1 and b"invalid" in bad.stderr

@@ -496,6 +496,8 @@ class SqlStore(Store):
             "UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4 WHERE id IN ("
             " SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
             f" AND d.lease_until < $1 AND d.webhook_id {self._not_in(5)}"
+            # A disabled webhook's deliveries wait for it to be enabled again.
+            " AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.enabled = 1)"
             " AND (d.ordered = 0 OR NOT EXISTS (SELECT 1 FROM deliveries p"
             "  WHERE p.webhook_id = d.webhook_id AND p.status = 'pending' AND p.id < d.id))"
             f" ORDER BY d.next_attempt_at LIMIT $2{self._LOCK_CLAUSE}) RETURNING id"
