@@ -209,12 +209,13 @@ def generate_key() -> None:
 )
 def verify_command(scheme: str, secrets: tuple[str, ...], url: str | None, tolerance: int) -> None:
     """Check a captured raw HTTP request (read from stdin) against a secret."""
-    from hookline.verify import VerificationError, parse_raw_http_request, verify
+    from hookline import verify as receiver
 
     try:
-        request = parse_raw_http_request(click.get_binary_stream("stdin").read())
+        raw = sys.stdin.buffer.read()
+        request = receiver.parse_raw_http_request(raw)
         full_url = url or f"https://{request.headers.get('Host', 'localhost')}{request.target}"
-        verify(
+        receiver.verify(
             scheme,
             request.body,
             request.headers,
@@ -223,7 +224,7 @@ def verify_command(scheme: str, secrets: tuple[str, ...], url: str | None, toler
             url=full_url,
             tolerance=tolerance,
         )
-    except (VerificationError, ValueError) as exc:
+    except (receiver.VerificationError, ValueError) as exc:
         click.echo(f"invalid: {exc}", err=True)
         sys.exit(1)
     click.echo(f"valid {scheme} signature ({request.method} {request.target})")

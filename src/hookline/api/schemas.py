@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, cast
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -153,7 +153,7 @@ def _optional(field: FieldInfo) -> Any:
     """The field's type made optional, keeping input normalisers (constraints are checked on
     the merged configuration)."""
     keep = [m for m in field.metadata if isinstance(m, BeforeValidator)]
-    inner = Optional[field.annotation]  # noqa: UP045 - a runtime type expression
+    inner = cast(Any, field.annotation) | None
     return Annotated[inner, *keep] if keep else inner
 
 
