@@ -71,6 +71,8 @@ flows = sa.Table(
     _ws(),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
+    # The trigger (events, filter) and aggregation window shared by the flow's actions.
+    sa.Column("config", sa.Text, nullable=False, server_default="{}"),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("updated_at", _TIME, nullable=False),
     sa.UniqueConstraint("workspace_id", "name", name="uq_flows_name"),
@@ -122,6 +124,8 @@ deliveries = sa.Table(
     sa.Column("leased_by", sa.String(64)),
     sa.Column("last_status", sa.Integer),
     sa.Column("last_error", sa.Text),
+    # 0 for a delivery of one event; the number of events collected for an aggregation window.
+    sa.Column("batch_size", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("updated_at", _TIME, nullable=False),
     sa.Index(
@@ -162,4 +166,56 @@ attempts = sa.Table(
     sa.Column("error_class", sa.String(32)),
     sa.Column("error_message", sa.Text),
     sa.Index("ix_attempts_delivery", "delivery_id"),
+)
+
+# The events an aggregation window collected, in arrival order.
+delivery_events = sa.Table(
+    "delivery_events",
+    metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+)
+
+# The last known state of each entity published through the entity-events endpoint, so that
+# updates carry ``oldValue`` and a computed ``updateMask``.
+entities = sa.Table(
+    "entities",
+    metadata,
+    _ws(),
+    sa.Column("path", sa.String(1024), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "path", name="pk_entities"),
+)
+
+# Inspector: capture URLs and the requests they received, byte for byte.
+bins = sa.Table(
+    "bins",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("request_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("expires_at", _TIME, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Index("ix_bins_ws", "workspace_id"),
+)
+
+bin_requests = sa.Table(
+    "bin_requests",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("bin_id", sa.String(64), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("headers", sa.Text, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("received_at", _TIME, nullable=False),
+    sa.Index("ix_bin_requests_bin", "bin_id", "id"),
 )
