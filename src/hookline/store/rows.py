@@ -73,16 +73,31 @@ def flow(row: Row) -> Flow:
     )
 
 
+_WEBHOOK_FIELDS = (
+    "id",
+    "workspace_id",
+    "config",
+    "secrets",
+    "created_at",
+    "updated_at",
+    "disabled_reason",
+)
+
+
 class WebhookDecoder:
-    """Decodes webhook rows, caching by (id, updated_at): the claim loop sees the same few often."""
+    """Decodes webhook rows, caching by the row's content: the claim loop sees the same few often.
+
+    Not by ``(id, updated_at)``: detaching webhooks from a deleted flow changes rows without a
+    new ``updated_at``, two writes can share one, and a stale webhook would be saved back.
+    """
 
     def __init__(self, box: SecretBox, max_entries: int = 50_000) -> None:
         self._box = box
-        self._cache: dict[tuple[str, float], Webhook] = {}
+        self._cache: dict[tuple[Any, ...], Webhook] = {}
         self._max = max_entries
 
     def __call__(self, row: Row, prefix: str = "") -> Webhook:
-        key = (row[prefix + "id"], row[prefix + "updated_at"])
+        key = tuple(row[prefix + f] for f in _WEBHOOK_FIELDS)
         cached = self._cache.get(key)
         if cached is not None:
             return cached

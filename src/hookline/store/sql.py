@@ -42,12 +42,16 @@ _INSERT_ATTEMPT = (
     "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
     " duration_ms, request_method, request_url, request_headers, request_body, response_status,"
     " response_headers, response_body, error_class, error_message)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16"
+    # Not for a delivery deleted (with its webhook) while the attempt was in flight. ($17 is
+    # the delivery id again: PostgreSQL would deduce two types for $3.)
+    " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $17)"
 )
 _FINISH_DELIVERY = (
     "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,"
     " lease_until = 0, leased_by = NULL, last_status = $4, last_error = $5, updated_at = $6"
-    " WHERE id = $1"
+    # A late result from an expired lease must not undo a success recorded since.
+    " WHERE id = $1 AND status <> 'succeeded'"
 )
 _WEBHOOK_COLUMNS = "id, workspace_id, config, secrets, created_at, updated_at, disabled_reason"
 
@@ -218,13 +222,22 @@ class SqlStore(Store):
 
     async def delete_flow(self, workspace_id: str, flow_id: str) -> bool:
         async with self._tx() as tx:
-            await tx.execute(
-                "UPDATE webhooks SET flow_id = NULL WHERE workspace_id = $1 AND flow_id = $2",
+            sql = "DELETE FROM flows WHERE workspace_id = $1 AND id = $2"
+            if _rowcount(await tx.execute(sql, workspace_id, flow_id)) != 1:
+                return False
+            members = await tx.fetch(
+                "SELECT id, config FROM webhooks WHERE workspace_id = $1 AND flow_id = $2",
                 workspace_id,
                 flow_id,
             )
-            sql = "DELETE FROM flows WHERE workspace_id = $1 AND id = $2"
-            return _rowcount(await tx.execute(sql, workspace_id, flow_id)) == 1
+            for row in members:
+                # The config names the flow too: left there, the webhook could not be saved again.
+                config = dumps(orjson.loads(row["config"]) | {"flow": None})
+                sql = "UPDATE webhooks SET flow_id = NULL, config = $2 WHERE id = $1"
+                await tx.execute(sql, row["id"], config)
+            if members:
+                await self._bump_version(tx, workspace_id)
+            return True
 
     async def count_flow_webhooks(self, workspace_id: str, flow_id: str) -> int:
         sql = "SELECT COUNT(*) AS n FROM webhooks WHERE workspace_id = $1 AND flow_id = $2"
@@ -285,7 +298,7 @@ class SqlStore(Store):
             ("id > ${}", cursor),
             ("enabled = ${}", None if enabled is None else int(enabled)),
             ("flow_id = ${}", flow_id),
-            ("LOWER(name) LIKE ${}", None if not search else f"%{search.lower()}%"),
+            ("LOWER(name) LIKE ${} ESCAPE '\\'", None if not search else _contains(search)),
         ):
             if value is not None:
                 args.append(value)
@@ -538,7 +551,8 @@ class SqlStore(Store):
             return
         async with self._tx() as tx:
             await tx.executemany(
-                _INSERT_ATTEMPT, [rows.attempt_params(o.attempt) for o in outcomes]
+                _INSERT_ATTEMPT,
+                [(*rows.attempt_params(o.attempt), o.attempt.delivery_id) for o in outcomes],
             )
             await tx.executemany(_FINISH_DELIVERY, [_finish_params(o, now) for o in outcomes])
             for o in outcomes:
@@ -600,6 +614,12 @@ def _rowcount(result: Any) -> int:
     if isinstance(result, str) and result.split()[-1].isdigit():
         return int(result.split()[-1])
     return 0
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for a literal, case-folded substring (``%`` and ``_`` match themselves)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _page(items: list[Any], limit: int) -> Page:

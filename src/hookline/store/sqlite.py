@@ -61,6 +61,10 @@ class _Conn:
         await self._conn.executemany(_sqlite_sql(sql), list(args))
 
 
+def _lower(value: object) -> str | None:
+    return None if value is None else str(value).lower()
+
+
 def sqlite_path(database_url: str) -> str:
     return database_url.removeprefix("sqlite:///") or ":memory:"
 
@@ -85,6 +89,8 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {self._path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
+        # SQLite's own LOWER folds ASCII only; PostgreSQL's (webhook search) folds every letter.
+        await conn.create_function("lower", 1, _lower, deterministic=True)
         for pragma in _PRAGMAS:
             await conn.execute(pragma)
         return conn
