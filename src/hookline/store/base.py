@@ -24,6 +24,8 @@ from hookline.models import (
     Webhook,
     Workspace,
 )
+from hookline.store.bins import BinStore
+from hookline.store.entities import EntityStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,7 @@ class QueueStats:
     oldest_due_at: float | None
 
 
-class Store(ABC):
+class Store(BinStore, EntityStore, ABC):
     """Domain operations over Hookline's data."""
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import asyncpg
 
 from hookline.errors import StoreUnavailable
 from hookline.secretbox import SecretBox
-from hookline.store.sql import SqlStore, Tx
+from hookline.store.sql import SqlStore
+from hookline.store.tx import Tx
 
 log = logging.getLogger(__name__)
 CHANNEL = "hookline_work"

@@ -7,9 +7,8 @@ to ``?n``. Dialects supply transactions, list parameters, the claim query and no
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 import orjson
 
@@ -31,7 +30,10 @@ from hookline.models import (
 from hookline.secretbox import SecretBox
 from hookline.store import rows
 from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
+from hookline.store.bins import SqlBinOps
+from hookline.store.entities import SqlEntityOps
 from hookline.store.rows import Row, dumps
+from hookline.store.tx import SqlPrimitives, Tx
 
 _INSERT_DELIVERY = (
     "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
@@ -56,36 +58,11 @@ _FINISH_DELIVERY = (
 _WEBHOOK_COLUMNS = "id, workspace_id, config, secrets, created_at, updated_at, disabled_reason"
 
 
-class Tx(Protocol):
-    """A connection inside a transaction (or a read-only connection)."""
-
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
-    async def execute(self, sql: str, *args: Any) -> Any: ...
-    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> Any: ...
-
-
-class SqlStore(Store):
+class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
     def __init__(self, box: SecretBox) -> None:
         self._webhook = rows.WebhookDecoder(box)
 
-    # -- dialect hooks ------------------------------------------------------------------------
-    @abstractmethod
-    def _tx(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abstractmethod
-    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
-
-    @abstractmethod
-    def _in(self, n: int) -> str:
-        """SQL testing a column against list parameter ``$n``, e.g. ``= ANY($n)``."""
-
-    @abstractmethod
-    def _list(self, values: Sequence[str]) -> Any: ...
-
-    @abstractmethod
-    def _is_unique_violation(self, exc: BaseException) -> bool: ...
-
+    # -- dialect hooks (with the primitives of SqlPrimitives) -----------------------------------
     @abstractmethod
     async def _after_enqueue(self, tx: Tx) -> None:
         """Inside the enqueuing transaction: tell workers there is work."""
@@ -491,11 +468,6 @@ class SqlStore(Store):
         return n
 
     # -- the queue ----------------------------------------------------------------------------
-    @abstractmethod
-    def _not_in(self, n: int) -> str: ...
-
-    _LOCK_CLAUSE = ""
-
     async def claim(
         self,
         worker_id: str,

@@ -21,7 +21,8 @@ import orjson
 from hookline.errors import StoreUnavailable
 from hookline.secretbox import SecretBox
 from hookline.store.rows import Row
-from hookline.store.sql import SqlStore, Tx
+from hookline.store.sql import SqlStore
+from hookline.store.tx import Tx
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 _PRAGMAS = (

@@ -1,0 +1,109 @@
+"""Email actions: an event (or an aggregation window) sent as a message over SMTP.
+
+``HOOKLINE_SMTP_URL`` names the server: ``smtp://user:pass@host:587?starttls=true&from=…`` for
+STARTTLS (``starttls=false`` for a plain relay), ``smtps://…:465`` for implicit TLS, and
+``verify_tls=false`` for a server with a self-signed certificate. Credentials never reach logs
+or attempt records.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from hookline.delivery.sender import SendResult
+from hookline.errors import ConfigError
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+    starttls: bool
+    verify_tls: bool
+    sender: str
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpConfig:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError("HOOKLINE_SMTP_URL must look like smtp://user:pass@host:587")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        implicit = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if implicit else 587),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            implicit_tls=implicit,
+            starttls=not implicit and query.get("starttls", "true").lower() in _TRUE,
+            verify_tls=query.get("verify_tls", "true").lower() in _TRUE,
+            sender=query.get("from", "hookline@localhost"),
+        )
+
+
+def build_message(
+    sender: str, to: list[str], subject: str, body: str, *, message_id: str
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=message_id, domain="hookline")
+    message.set_content(body)
+    return message
+
+
+async def send_email(
+    config: SmtpConfig | None, message: EmailMessage, timeout: float
+) -> SendResult:
+    """Send one message; like ``Sender.send`` it never raises for delivery problems."""
+    started = time.perf_counter()
+    if config is None:
+        return _failed(started, "invalid_request", "email actions need HOOKLINE_SMTP_URL")
+    try:
+        errors, reply = await aiosmtplib.send(
+            message,
+            hostname=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            use_tls=config.implicit_tls,
+            start_tls=config.starttls,
+            validate_certs=config.verify_tls,
+            timeout=timeout,
+        )
+    except Exception as exc:  # every failure becomes an attempt record, as for HTTP
+        return _failed(started, _classify(exc), f"{type(exc).__name__}: {exc}"[:500])
+    refused = ", ".join(sorted(errors)) if errors else ""
+    text = reply + (f" (refused: {refused})" if refused else "")
+    return SendResult(250, {}, text[:4096], _ms(started), None, None)
+
+
+def _classify(exc: Exception) -> str:
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, aiosmtplib.SMTPConnectError | OSError):
+        return "connect"
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return "smtp_auth"
+    return "smtp"
+
+
+def _failed(started: float, error_class: str, message: str) -> SendResult:
+    return SendResult(None, {}, "", _ms(started), error_class, message)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,44 @@
+"""The SQL primitives every dialect provides and every group of SQL operations builds on."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from hookline.store.rows import Row
+
+
+class Tx(Protocol):
+    """A connection inside a transaction (or a read-only connection)."""
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def execute(self, sql: str, *args: Any) -> Any: ...
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> Any: ...
+
+
+class SqlPrimitives(ABC):
+    """Transactions, reads and list parameters; statements use ``$n`` placeholders."""
+
+    _LOCK_CLAUSE = ""
+
+    @abstractmethod
+    def _tx(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    @abstractmethod
+    def _read(self) -> AbstractAsyncContextManager[Tx]: ...
+
+    @abstractmethod
+    def _in(self, n: int) -> str:
+        """SQL testing a column against list parameter ``$n``, e.g. ``= ANY($n)``."""
+
+    @abstractmethod
+    def _not_in(self, n: int) -> str: ...
+
+    @abstractmethod
+    def _list(self, values: Sequence[str]) -> Any: ...
+
+    @abstractmethod
+    def _is_unique_violation(self, exc: BaseException) -> bool: ...
