@@ -9,6 +9,7 @@ from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
 from hookline.routing import Router
 from hookline.store import PublishResult, Store
+from hookline.store.windows import WindowSpec
 
 
 def encode_payload(payload: Any) -> str:
@@ -63,9 +64,16 @@ async def publish(
     now: float,
 ) -> PublishResult | None:
     """Store the event and its deliveries atomically; None if the workspace does not exist."""
-    webhooks = await router.route(workspace_id, type, payload)
-    if webhooks is None:
+    targets = await router.route(workspace_id, type, payload)
+    if targets is None:
         return None
     event = new_event(workspace_id, type, payload, idempotency_key, now)
-    deliveries = [new_delivery(event, w.id, now) for w in webhooks]
-    return await store.publish(event, deliveries)
+    deliveries = [
+        new_delivery(event, t.webhook.id, now) for t in targets if not t.aggregation_seconds
+    ]
+    windows = [
+        WindowSpec(t.webhook.id, t.aggregation_seconds, t.aggregation_max_events)
+        for t in targets
+        if t.aggregation_seconds
+    ]
+    return await store.publish(event, deliveries, windows=windows)

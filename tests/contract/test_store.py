@@ -199,7 +199,9 @@ def ids(items: Sequence[Any]) -> list[str]:
 async def routed(store: Store, ws: str) -> tuple[int, list[Webhook]] | None:
     """The routing snapshot with its webhooks in id order (the store promises no order)."""
     snapshot = await store.routing_snapshot(ws)
-    return None if snapshot is None else (snapshot[0], sorted(snapshot[1], key=lambda w: w.id))
+    if snapshot is None:
+        return None
+    return snapshot.version, sorted(snapshot.webhooks, key=lambda w: w.id)
 
 
 # -- lifecycle --------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ async def test_deleting_a_flow_detaches_its_webhooks(store: Store, ws: str) -> N
     outside = await webhook(store, ws, "out")
     assert await store.count_flow_webhooks(ws, flow.id) == 2
     assert await store.get_webhook(ws, inside[0].id) == inside[0]
-    assert await store.config_version(ws) == 3
+    assert await store.config_version(ws) == 4  # the flow (routing reads its trigger) and two webhooks
     assert await store.delete_flow(ws, flow.id) is True
     assert await store.delete_flow(ws, flow.id) is False
     assert await store.get_flow(ws, flow.id) is None
@@ -301,7 +303,7 @@ async def test_deleting_a_flow_detaches_its_webhooks(store: Store, ws: str) -> N
         assert found is not None and found.config.flow is None
     assert (await store.list_webhooks(ws, limit=10, flow_id=flow.id)).items == []
     assert await store.get_webhook(ws, outside.id) == outside
-    assert await store.config_version(ws) == 4  # routers reload the detached webhooks
+    assert await store.config_version(ws) == 5  # routers reload the detached webhooks
 
 
 # -- webhooks ---------------------------------------------------------------------------------
@@ -373,7 +375,7 @@ async def test_enabling_webhooks_and_the_routing_snapshot(store: Store, ws: str)
     await store.set_webhook_enabled("wh_missing", False, "x", T0 + 3)
     assert await store.config_version(ws) == 4
     assert await store.routing_snapshot("ws_missing") is None
-    assert await store.routing_snapshot(await workspace(store, "empty")) == (0, [])
+    assert await routed(store, await workspace(store, "empty")) == (0, [])
 
 
 async def test_deleting_a_webhook_removes_its_deliveries_and_attempts(

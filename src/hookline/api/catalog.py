@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import jsonschema
 from fastapi import APIRouter, status
+from pydantic import ValidationError
 
 from hookline.api.auth import WorkspaceId
+from hookline.api.errors import describe
 from hookline.api.schemas import (
     EventTypeIn,
     EventTypeOut,
@@ -21,7 +23,7 @@ from hookline.api.schemas import (
 from hookline.api.state import State
 from hookline.errors import NotFound, ValidationFailed
 from hookline.ids import new_id
-from hookline.models import EventType, Flow
+from hookline.models import EventType, Flow, FlowConfig
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["catalog"])
 
@@ -105,7 +107,8 @@ async def delete_event_type(ws: WorkspaceId, name: str, state: State) -> None:
 @router.post("/flows", status_code=status.HTTP_201_CREATED, response_model=FlowOut)
 async def create_flow(ws: WorkspaceId, body: FlowIn, state: State) -> FlowOut:
     now = time.time()
-    flow = Flow(new_id("flow"), ws, body.name, body.description, now, now)
+    config = FlowConfig.model_validate(body.model_dump(exclude={"name", "description"}))
+    flow = Flow(new_id("flow"), ws, body.name, body.description, now, now, config)
     await state.store.save_flow(flow, create=True)
     return FlowOut.of(flow)
 
@@ -130,8 +133,15 @@ async def get_flow(ws: WorkspaceId, flow_id: str, state: State) -> FlowOut:
 @router.patch("/flows/{flow_id}", response_model=FlowOut)
 async def update_flow(ws: WorkspaceId, flow_id: str, body: FlowUpdate, state: State) -> FlowOut:
     current = await _flow(state, ws, flow_id)
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    updated = replace(current, **changes, updated_at=time.time())
+    changes = body.model_dump(exclude_unset=True)
+    names = {k: changes.pop(k) for k in ("name", "description") if k in changes}
+    try:
+        config = FlowConfig.model_validate(current.config.model_dump() | changes)
+    except ValidationError as exc:
+        field, message = describe(exc.errors()[0])
+        raise ValidationFailed(f"{field}: {message}", field=field) from None
+    names = {k: v for k, v in names.items() if v is not None}
+    updated = replace(current, **names, config=config, updated_at=time.time())
     await state.store.save_flow(updated, create=False)
     return FlowOut.of(updated)
 

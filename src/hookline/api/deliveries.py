@@ -14,6 +14,7 @@ from hookline.api.schemas import AttemptOut, DeliveryDetail, DeliveryOut, ListOu
 from hookline.api.state import AppState, State
 from hookline.api.webhooks import load_webhook
 from hookline.delivery.attempt import attempt_delivery
+from hookline.delivery.email import smtp_config
 from hookline.errors import Conflict, NotFound
 from hookline.models import AttemptOutcome, Claimed, DeliveryStatus
 from hookline.publishing import new_delivery, new_event
@@ -80,7 +81,8 @@ async def test_webhook(ws: WorkspaceId, webhook_id: str, body: TestIn, state: St
     # Stored as already finished so no worker picks it up; the attempt below settles it.
     delivery = replace(new_delivery(event, hook.id, now), status=DeliveryStatus.FAILED)
     await state.store.publish(event, [delivery])
-    outcome, _ = await attempt_delivery(state.sender, Claimed(delivery, event, hook))
+    smtp = smtp_config(state.settings.smtp_url)
+    outcome, _ = await attempt_delivery(state.sender, Claimed(delivery, event, hook), smtp=smtp)
     final = (
         DeliveryStatus.SUCCEEDED if outcome.attempt.error_class is None else DeliveryStatus.FAILED
     )

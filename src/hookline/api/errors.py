@@ -7,6 +7,8 @@ answered with an opaque 500 (no internals leak).
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +19,7 @@ from starlette.exceptions import HTTPException
 from hookline.errors import ApiError, StoreUnavailable
 
 log = logging.getLogger(__name__)
+_NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -40,6 +43,16 @@ def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(parts) or None
 
 
+def describe(error: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The failing field and a human message of one pydantic error."""
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    field = _field(tuple(error.get("loc", ())))
+    named = _NAMED_FIELD.match(message)
+    if field is None and named:  # a cross-field check names its field first ("url: …")
+        field, message = named.group(1), named.group(2)
+    return field, message
+
+
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, exc.field)
@@ -55,8 +68,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(
             415, "unsupported_media_type", "send a JSON body with Content-Type: application/json"
         )
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    field = _field(tuple(first.get("loc", ())))
+    field, message = describe(first)
     text = f"{field}: {message}" if field else message
     return error_response(422, "validation_failed", text, field)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, cast
 
 import orjson
@@ -18,16 +18,12 @@ from hookline.models import (
     Event,
     EventType,
     Flow,
+    FlowConfig,
     Webhook,
     WebhookConfig,
     Workspace,
 )
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+from hookline.timefmt import iso
 
 
 class _In(BaseModel):
@@ -111,7 +107,9 @@ class EventTypeOut(BaseModel):
         )
 
 
-class FlowIn(_In):
+class FlowIn(FlowConfig):
+    """A flow: its name, and the trigger and aggregation window its actions share."""
+
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
 
@@ -119,9 +117,15 @@ class FlowIn(_In):
 class FlowUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
+    events: list[str] | None = None
+    filter: dict[str, Any] | None = None
+    aggregation_seconds: int | None = None
+    aggregation_max_events: int | None = None
 
 
-class FlowOut(BaseModel):
+class FlowOut(FlowConfig):
+    model_config = ConfigDict(extra="allow")
+
     id: str
     name: str
     description: str
@@ -130,7 +134,8 @@ class FlowOut(BaseModel):
 
     @classmethod
     def of(cls, flow: Flow) -> FlowOut:
-        return cls(
+        return cls.model_construct(
+            **flow.config.model_dump(),
             id=flow.id,
             name=flow.name,
             description=flow.description,

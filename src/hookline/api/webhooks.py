@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hookline import signing
 from hookline.api.auth import WorkspaceId
+from hookline.api.errors import describe
 from hookline.api.schemas import (
     ListOut,
     ReplayIn,
@@ -57,7 +58,8 @@ async def _check_references(state: AppState, ws: str, config: WebhookConfig, own
                 field="flow",
             )
     try:
-        check_url_host(config.url, AddressPolicy(state.settings.allowed_networks))
+        if config.url is not None:
+            check_url_host(config.url, AddressPolicy(state.settings.allowed_networks))
     except BlockedAddress as exc:
         raise ValidationFailed(f"url: {exc}", field="url") from None
     except ValueError as exc:
@@ -125,9 +127,7 @@ async def update_webhook(
     try:
         config = WebhookConfig.model_validate(current.config.model_dump() | changes)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        message = str(first["msg"]).removeprefix("Value error, ")
+        field, message = describe(exc.errors()[0])
         raise ValidationFailed(f"{field}: {message}" if field else message, field=field) from None
     if config.signature_schemes and not current.secrets:
         raise ValidationFailed("signature_schemes need a secret", field="secret")

@@ -1,30 +1,40 @@
-"""One attempt: build the request, send it, decide what happens next, describe it for the log."""
+"""One attempt: build the request (HTTP or email), send it, decide what happens next, and
+describe it for the attempt log. Aggregation windows are sent as one event carrying the batch."""
 
 from __future__ import annotations
 
 import time
 
-from hookline.delivery.request import build_request, redact_headers
+from hookline.delivery.email import SmtpConfig, build_email, send_email
+from hookline.delivery.request import build_request, redact_headers, template_context
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
 from hookline.ids import new_id
-from hookline.models import Attempt, AttemptOutcome, Claimed, DeliveryStatus
+from hookline.models import Attempt, AttemptOutcome, Claimed, DeliveryStatus, Event
 from hookline.retry import DEFAULT_SCHEDULE, Decision, Outcome, decide, parse_retry_after
+from hookline.windows import window_event
 
 _BODY_LOG_LIMIT = 64 * 1024
 
 
-async def attempt_delivery(sender: Sender, claimed: Claimed) -> tuple[AttemptOutcome, Decision]:
+async def attempt_delivery(
+    sender: Sender, claimed: Claimed, *, smtp: SmtpConfig | None = None
+) -> tuple[AttemptOutcome, Decision]:
     """Send one attempt of a claimed delivery and return its outcome (never raises for I/O)."""
     delivery, webhook = claimed.delivery, claimed.webhook
+    event = window_event(delivery, claimed.batch) if claimed.batch else claimed.event
     started = time.time()
     number = delivery.attempts + 1
-    request = build_request(
-        webhook, claimed.event, delivery_id=delivery.id, attempt=number, now=started
-    )
-    result = await sender.send(request)
+    if webhook.config.kind == "email":
+        request, result = await _send_email(claimed, event, smtp)
+    else:
+        request = build_request(
+            webhook, event, delivery_id=delivery.id, attempt=number, now=started
+        )
+        result = await sender.send(request)
     config = webhook.config
     decision = decide(
-        status=result.status,
+        # An email is "2xx" when the SMTP server accepted it (it answers 250).
+        status=result.status if config.kind == "webhook" else _email_status(result),
         error_class=result.error_class,
         attempt=number - delivery.retry_base,
         max_attempts=config.max_attempts,
@@ -33,6 +43,29 @@ async def attempt_delivery(sender: Sender, claimed: Claimed) -> tuple[AttemptOut
     )
     attempt = describe_attempt(claimed, number, started, request, result)
     return outcome_for(attempt, decision, started), decision
+
+
+async def _send_email(
+    claimed: Claimed, event: Event, smtp: SmtpConfig | None
+) -> tuple[OutgoingRequest, SendResult]:
+    action = claimed.webhook.config.email
+    assert action is not None, "an email action always has its email settings"
+    message = build_email(
+        action,
+        template_context(event),
+        default_sender=smtp.sender if smtp else "hookline@localhost",
+        message_id=claimed.delivery.id,
+    )
+    timeout = claimed.webhook.config.timeout_seconds
+    result = await send_email(smtp, message, timeout)
+    headers = {k: str(v) for k, v in message.items()}
+    body = message.get_content().encode()
+    described = OutgoingRequest("SMTP", f"mailto:{message['To']}", headers, body, timeout)
+    return described, result
+
+
+def _email_status(result: SendResult) -> int | None:
+    return 200 if result.error_class is None else None
 
 
 def outcome_for(attempt: Attempt, decision: Decision, started: float) -> AttemptOutcome:

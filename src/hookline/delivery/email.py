@@ -9,15 +9,19 @@ or attempt records.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from hookline import templates
 from hookline.delivery.sender import SendResult
 from hookline.errors import ConfigError
+from hookline.models import EmailAction
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -50,6 +54,11 @@ class SmtpConfig:
             verify_tls=query.get("verify_tls", "true").lower() in _TRUE,
             sender=query.get("from", "hookline@localhost"),
         )
+
+
+def smtp_config(smtp_url: str | None) -> SmtpConfig | None:
+    """The SMTP server from ``HOOKLINE_SMTP_URL`` (None: email actions fail with a clear error)."""
+    return None if not smtp_url else SmtpConfig.from_url(smtp_url)
 
 
 def build_message(
@@ -107,3 +116,16 @@ def _failed(started: float, error_class: str, message: str) -> SendResult:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def build_email(
+    action: EmailAction, context: Mapping[str, Any], *, default_sender: str, message_id: str
+) -> EmailMessage:
+    """The message for one event: subject and body rendered from the templates, unescaped."""
+    subject = templates.render_body(action.subject, context, "text/plain")
+    body = templates.render_body(action.body, context, "text/plain")
+    # A subject is one header line: CR/LF from an event value must not inject headers.
+    subject = " ".join(subject.split())
+    return build_message(
+        action.sender or default_sender, list(action.to), subject, body, message_id=message_id
+    )

@@ -46,6 +46,7 @@ def build_request(
     webhook: Webhook, event: Event, *, delivery_id: str, attempt: int, now: float
 ) -> OutgoingRequest:
     config = webhook.config
+    assert config.url is not None, "only HTTP webhooks build requests"
     body = render_body(webhook, event)
     headers: dict[str, str] = {}
     if body is not None:

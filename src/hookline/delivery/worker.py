@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from hookline.delivery.attempt import attempt_delivery
+from hookline.delivery.email import smtp_config
 from hookline.delivery.recorder import Recorder
 from hookline.delivery.sender import Sender
 from hookline.delivery.throttle import Throttles
@@ -50,6 +51,7 @@ class Worker:
             limit=settings.worker_concurrency,
         )
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._smtp = smtp_config(settings.smtp_url)
         self._recorder = Recorder(store)
         self._throttles = Throttles()
         self._in_flight: Counter[str] = Counter()
@@ -97,13 +99,36 @@ class Worker:
             return []
         cap = self._settings.per_webhook_concurrency
         saturated = [w for w, n in self._in_flight.items() if n >= cap]
-        return await self._store.claim(
+        claimed = await self._store.claim(
             self.worker_id,
             limit=min(free, self._settings.claim_batch),
             lease_seconds=self._settings.lease_seconds,
             exclude=saturated,
             now=time.time(),
         )
+        return await self._within_cap(claimed, cap)
+
+    async def _within_cap(self, claimed: list[Claimed], cap: int) -> list[Claimed]:
+        """The claimed deliveries this worker may start; the rest are given back at once.
+
+        One claim can return a whole backlog of one webhook, more than its in-flight cap:
+        kept, they would take the slots every other webhook is waiting for.
+        """
+        room = {c.webhook.id: cap - self._in_flight[c.webhook.id] for c in claimed}
+        keep: list[Claimed] = []
+        excess: list[str] = []
+        for item in claimed:
+            room[item.webhook.id] -= 1
+            if room[item.webhook.id] >= 0:
+                keep.append(item)
+            else:
+                excess.append(item.delivery.id)
+        try:
+            await self._store.release(excess, not_before=time.time())
+        except (StoreError, OSError) as exc:
+            # Their leases expire and they are claimed again: late, never lost.
+            log.warning("giving back %d deliveries failed: %s", len(excess), exc)
+        return keep
 
     def _spawn(self, claimed: Claimed) -> None:
         self._in_flight[claimed.webhook.id] += 1
@@ -122,13 +147,13 @@ class Worker:
 
     async def _deliver(self, claimed: Claimed) -> None:
         throttle = self._throttles.for_webhook(claimed.webhook)
-        wait = throttle.delay(time.monotonic())
+        wait = throttle.delay(time.monotonic(), _MAX_LOCAL_WAIT)
         if wait > _MAX_LOCAL_WAIT:
             await self._store.release([claimed.delivery.id], not_before=time.time() + wait)
             return
         if wait > 0:
             await asyncio.sleep(wait)
-        outcome, decision = await attempt_delivery(self._sender, claimed)
+        outcome, decision = await attempt_delivery(self._sender, claimed, smtp=self._smtp)
         throttle.observe(outcome.attempt.response_status, time.monotonic())
         self._recorder.add(outcome)
         if self._on_outcome is not None:

@@ -26,6 +26,7 @@ from hookline.models import (
 )
 from hookline.store.bins import BinStore
 from hookline.store.entities import EntityStore
+from hookline.store.windows import WindowSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,15 @@ class PublishResult:
     event: Event
     deliveries: list[Delivery]
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSnapshot:
+    """What routing needs of a workspace, as of one config version."""
+
+    version: int
+    webhooks: list[Webhook]
+    flows: dict[str, Flow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,17 +170,20 @@ class Store(BinStore, EntityStore, ABC):
     # -- events and deliveries ---------------------------------------------------------------
     @abstractmethod
     async def publish(
-        self, event: Event, deliveries: Sequence[Delivery], *, config_version: int | None = None
+        self, event: Event, deliveries: Sequence[Delivery], *, windows: Sequence[WindowSpec] = ()
     ) -> PublishResult:
         """Commit an event and its deliveries in one transaction.
+
+        For each of ``windows`` the event joins that webhook's open aggregation window (or
+        opens one); the window's delivery is among the returned deliveries.
 
         An event whose idempotency key exists already is not stored again: the first event and
         its deliveries come back with ``created=False``.
         """
 
     @abstractmethod
-    async def routing_snapshot(self, workspace_id: str) -> tuple[int, list[Webhook]] | None:
-        """The workspace's config version and enabled webhooks (None if it does not exist)."""
+    async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:
+        """The workspace's config version, enabled webhooks and flows (None if it is unknown)."""
 
     @abstractmethod
     async def config_version(self, workspace_id: str) -> int | None: ...

@@ -32,6 +32,7 @@ _UNAVAILABLE = (
 
 class PostgresStore(SqlStore):
     _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
+    _ROW_LOCK = " FOR UPDATE"
 
     def __init__(self, dsn: str, box: SecretBox, *, min_size: int = 2, max_size: int = 10) -> None:
         super().__init__(box)

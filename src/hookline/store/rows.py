@@ -15,6 +15,7 @@ from hookline.models import (
     Event,
     EventType,
     Flow,
+    FlowConfig,
     SecretEntry,
     Webhook,
     WebhookConfig,
@@ -70,6 +71,7 @@ def flow(row: Row) -> Flow:
         description=row["description"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        config=FlowConfig.model_construct(**orjson.loads(row["config"] or "{}")),
     )
 
 

@@ -29,11 +29,12 @@ from hookline.models import (
 )
 from hookline.secretbox import SecretBox
 from hookline.store import rows
-from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
+from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, RoutingSnapshot, Store
 from hookline.store.bins import SqlBinOps
 from hookline.store.entities import SqlEntityOps
 from hookline.store.rows import Row, dumps
 from hookline.store.tx import SqlPrimitives, Tx
+from hookline.store.windows import SqlWindowOps, WindowSpec
 
 _INSERT_DELIVERY = (
     "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
@@ -58,7 +59,7 @@ _FINISH_DELIVERY = (
 _WEBHOOK_COLUMNS = "id, workspace_id, config, secrets, created_at, updated_at, disabled_reason"
 
 
-class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
+class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
     def __init__(self, box: SecretBox) -> None:
         self._webhook = rows.WebhookDecoder(box)
 
@@ -169,24 +170,28 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
 
     async def save_flow(self, flow: Flow, *, create: bool) -> None:
         f = flow
+        config = f.config.model_dump_json()
         if create:
             sql = (
-                "INSERT INTO flows (id, workspace_id, name, description, created_at, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6)"
+                "INSERT INTO flows (id, workspace_id, name, description, config, created_at,"
+                " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             )
-            await self._write(
-                sql, f.id, f.workspace_id, f.name, f.description, f.created_at, f.updated_at,
-                conflict=f"flow {f.name!r} exists",
-            )  # fmt: skip
-            return
-        sql = (
-            "UPDATE flows SET name = $3, description = $4, updated_at = $5"
-            " WHERE workspace_id = $1 AND id = $2"
-        )
-        await self._write(
-            sql, f.workspace_id, f.id, f.name, f.description, f.updated_at,
-            conflict=f"flow {f.name!r} exists",
-        )  # fmt: skip
+            args: tuple[object, ...] = (f.id, f.workspace_id, f.name, f.description, config)
+            args += (f.created_at, f.updated_at)
+        else:
+            sql = (
+                "UPDATE flows SET name = $3, description = $4, config = $5, updated_at = $6"
+                " WHERE workspace_id = $1 AND id = $2"
+            )
+            args = (f.workspace_id, f.id, f.name, f.description, config, f.updated_at)
+        try:
+            async with self._tx() as tx:
+                await tx.execute(sql, *args)
+                await self._bump_version(tx, f.workspace_id)  # routing reads flow triggers
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise Conflict(f"flow {f.name!r} exists", field="name") from None
+            raise
 
     async def get_flow(self, workspace_id: str, flow_id: str) -> Flow | None:
         sql = "SELECT * FROM flows WHERE workspace_id = $1 AND id = $2"
@@ -292,6 +297,11 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
             if _rowcount(await tx.execute(sql, workspace_id, webhook_id)) != 1:
                 return False
             await tx.execute("DELETE FROM attempts WHERE webhook_id = $1", webhook_id)
+            await tx.execute(
+                "DELETE FROM delivery_events WHERE delivery_id IN"
+                " (SELECT id FROM deliveries WHERE webhook_id = $1)",
+                webhook_id,
+            )
             await tx.execute("DELETE FROM deliveries WHERE webhook_id = $1", webhook_id)
             await self._bump_version(tx, workspace_id)
             return True
@@ -315,7 +325,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
             await self._bump_version(tx, row["workspace_id"])
 
     # -- events and deliveries ---------------------------------------------------------------
-    async def routing_snapshot(self, workspace_id: str) -> tuple[int, list[Webhook]] | None:
+    async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:
         async with self._read() as conn:
             row = await conn.fetchrow(
                 "SELECT config_version FROM workspaces WHERE id = $1", workspace_id
@@ -324,7 +334,9 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
                 return None
             sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND enabled = 1"
             hooks = [self._webhook(r) for r in await conn.fetch(sql, workspace_id)]
-            return int(row["config_version"]), hooks
+            found = await conn.fetch("SELECT * FROM flows WHERE workspace_id = $1", workspace_id)
+            flows = {f.id: f for f in map(rows.flow, found)}
+            return RoutingSnapshot(int(row["config_version"]), hooks, flows)
 
     async def config_version(self, workspace_id: str) -> int | None:
         sql = "SELECT config_version FROM workspaces WHERE id = $1"
@@ -332,7 +344,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
         return None if row is None else int(row["config_version"])
 
     async def publish(
-        self, event: Event, deliveries: Sequence[Delivery], *, config_version: int | None = None
+        self, event: Event, deliveries: Sequence[Delivery], *, windows: Sequence[WindowSpec] = ()
     ) -> PublishResult:
         e = event
         async with self._tx() as tx:
@@ -349,10 +361,12 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
                     _INSERT_DELIVERY,
                     [rows.delivery_params(d, d.webhook_id in ordered) for d in deliveries],
                 )
+            collected = await self._collect(tx, e, windows, e.created_at)
+            if deliveries or collected:
                 await self._after_enqueue(tx)
-        if deliveries:
+        if deliveries or collected:
             self.notify_local()
-        return PublishResult(event=e, deliveries=list(deliveries), created=True)
+        return PublishResult(event=e, deliveries=[*deliveries, *collected], created=True)
 
     async def _ordered_webhooks(self, tx: Tx, deliveries: Sequence[Delivery]) -> set[str]:
         ids = sorted({d.webhook_id for d in deliveries})
@@ -369,7 +383,11 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
         if row is None:  # an id collision, not an idempotent repeat: never silently drop
             raise Conflict("event id already exists", field="id")
         first = rows.event(row)
-        found = await tx.fetch("SELECT * FROM deliveries WHERE event_id = $1 ORDER BY id", first.id)
+        found = await tx.fetch(
+            "SELECT * FROM deliveries WHERE event_id = $1 OR id IN"
+            " (SELECT delivery_id FROM delivery_events WHERE event_id = $1) ORDER BY id",
+            first.id,
+        )
         return PublishResult(
             event=first, deliveries=[rows.delivery(r) for r in found], created=False
         )
@@ -494,7 +512,9 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
             if not claimed:
                 return []
             found = await self._claimed_rows(tx, [r["id"] for r in claimed])
-        return [self._claimed(r) for r in found]
+            windows = [r["id"] for r in found if r["batch_size"]]
+            batches = await self._window_events(tx, windows)
+        return [self._claimed(r, batches.get(r["id"], ())) for r in found]
 
     async def _claimed_rows(self, tx: Tx, ids: Sequence[str]) -> list[Row]:
         sql = (
@@ -507,7 +527,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
         )
         return list(await tx.fetch(sql, self._list(ids)))
 
-    def _claimed(self, row: Row) -> Claimed:
+    def _claimed(self, row: Row, batch: Sequence[Event]) -> Claimed:
         ev = Event(
             id=row["event_id"],
             workspace_id=row["workspace_id"],
@@ -516,7 +536,8 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlPrimitives, Store):
             idempotency_key=row["e_idem"],
             created_at=row["e_created_at"],
         )
-        return Claimed(delivery=rows.delivery(row), event=ev, webhook=self._webhook(row, "w_"))
+        webhook = self._webhook(row, "w_")
+        return Claimed(rows.delivery(row), ev, webhook, batch=tuple(batch))
 
     async def record(self, outcomes: Sequence[AttemptOutcome], now: float) -> None:
         if not outcomes:

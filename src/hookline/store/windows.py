@@ -1,0 +1,100 @@
+"""Aggregation windows in SQL: an open window is a pending delivery that has not been attempted
+and is not yet due; events join it in arrival order until it closes (when it falls due, or
+early at ``max_events``). Because a window is an ordinary committed delivery with its events
+linked to it, it survives a restart and is sent exactly as any delivery: once, when due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hookline.ids import new_id
+from hookline.models import Delivery, DeliveryStatus, Event
+from hookline.store import rows
+from hookline.store.tx import SqlPrimitives, Tx
+
+_OPEN_WINDOW = (
+    "SELECT * FROM deliveries WHERE webhook_id = $1 AND status = 'pending' AND batch_size > 0"
+    " AND attempts = 0 AND lease_until < $2 AND next_attempt_at > $2 ORDER BY id DESC LIMIT 1"
+)
+_JOIN_WINDOW = (
+    "UPDATE deliveries SET batch_size = batch_size + 1, updated_at = $2,"
+    " next_attempt_at = CASE WHEN batch_size + 1 >= $3 THEN $2 ELSE next_attempt_at END"
+    " WHERE id = $1"
+)
+_INSERT_WINDOW = (
+    "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
+    " retry_base, next_attempt_at, lease_until, batch_size, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, 'pending', 0, 0, 0, $5, 0, 1, $6, $6)"
+)
+_LINK_EVENT = "INSERT INTO delivery_events (delivery_id, position, event_id) VALUES ($1, $2, $3)"
+_NO_LIMIT = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A webhook that collects this event into a window of ``seconds``."""
+
+    webhook_id: str
+    seconds: int
+    max_events: int | None = None
+
+
+class SqlWindowOps(SqlPrimitives):
+    _ROW_LOCK = ""
+
+    async def _collect(
+        self, tx: Tx, event: Event, windows: Sequence[WindowSpec], now: float
+    ) -> list[Delivery]:
+        """Add the event to each webhook's open window, opening one where none is open."""
+        collected = []
+        for spec in windows:
+            # Serialises concurrent publishes to one webhook so they share one window.
+            await tx.fetchrow(
+                f"SELECT id FROM webhooks WHERE id = $1{self._ROW_LOCK}", spec.webhook_id
+            )
+            row = await tx.fetchrow(_OPEN_WINDOW, spec.webhook_id, now)
+            if row is not None:
+                limit = spec.max_events or _NO_LIMIT
+                await tx.execute(_JOIN_WINDOW, row["id"], now, limit)
+                await tx.execute(_LINK_EVENT, row["id"], row["batch_size"], event.id)
+                collected.append(rows.delivery(row))
+                continue
+            due = now if spec.max_events == 1 else now + spec.seconds
+            window = _new_window(event, spec.webhook_id, now, due)
+            await tx.execute(
+                _INSERT_WINDOW, window.id, event.workspace_id, event.id, spec.webhook_id, due, now
+            )
+            await tx.execute(_LINK_EVENT, window.id, 0, event.id)
+            collected.append(window)
+        return collected
+
+    async def _window_events(self, tx: Tx, delivery_ids: Sequence[str]) -> dict[str, list[Event]]:
+        if not delivery_ids:
+            return {}
+        sql = (
+            "SELECT de.delivery_id AS delivery_id, e.* FROM delivery_events de"
+            f" JOIN events e ON e.id = de.event_id WHERE de.delivery_id {self._in(1)}"
+            " ORDER BY de.delivery_id, de.position"
+        )
+        found: dict[str, list[Event]] = {}
+        for row in await tx.fetch(sql, self._list(delivery_ids)):
+            found.setdefault(row["delivery_id"], []).append(rows.event(row))
+        return found
+
+
+def _new_window(event: Event, webhook_id: str, now: float, due: float) -> Delivery:
+    return Delivery(
+        id=new_id("dlv"),
+        workspace_id=event.workspace_id,
+        event_id=event.id,
+        webhook_id=webhook_id,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        retry_base=0,
+        next_attempt_at=due,
+        last_status=None,
+        last_error=None,
+        created_at=now,
+        updated_at=now,
+    )
