@@ -184,7 +184,7 @@ class WebhookOut(WebhookConfig):
     @classmethod
     def of(cls, hook: Webhook, *, include_secret: bool = False) -> WebhookOut:
         return cls.model_construct(
-            **hook.config.model_dump(),
+            **dict(hook.config),
             id=hook.id,
             workspace_id=hook.workspace_id,
             has_secret=bool(hook.secrets),

@@ -116,7 +116,8 @@ class WebhookDecoder:
         return Webhook(
             id=row[p + "id"],
             workspace_id=row[p + "workspace_id"],
-            config=WebhookConfig.model_construct(**orjson.loads(row[p + "config"])),
+            # Validated once per stored version (the decoder caches), so nested models are real.
+            config=WebhookConfig.model_validate_json(row[p + "config"]),
             secrets=secrets,
             created_at=row[p + "created_at"],
             updated_at=row[p + "updated_at"],
