@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import uvicorn
+from prometheus_client import start_http_server
 
 from hookline.api.app import create_app
 from hookline.api.state import AppState
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.errors import ConfigError
+from hookline.metrics import Metrics
 from hookline.routing import Router
 from hookline.settings import Settings
 from hookline.ssrf import AddressPolicy
@@ -36,6 +38,7 @@ class Roles:
     worker: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    metrics_port: int | None = None
 
 
 class _Server(uvicorn.Server):
@@ -87,14 +90,19 @@ async def _run_roles(
     announce: Callable[[str], None],
 ) -> None:
     tasks: list[asyncio.Task[None]] = []
-    worker = Worker(store, settings, sender=sender) if roles.worker else None
+    metrics = Metrics()
+    worker = None
+    if roles.worker:
+        worker = Worker(store, settings, sender=sender, on_outcome=metrics.observe)
     if worker is not None:
         tasks.append(asyncio.create_task(worker.run(), name="hookline-worker"))
     server = None
     if roles.api:
-        server = await _api_server(settings, roles, store, sender, announce)
+        server = await _api_server(settings, roles, store, sender, metrics, announce)
         tasks.append(asyncio.create_task(server.serve(), name="hookline-api"))
     if worker is not None and server is None:
+        if roles.metrics_port:
+            start_http_server(roles.metrics_port, registry=metrics.registry)
         announce(f"Hookline worker {worker.worker_id} started")
     done = asyncio.create_task(stop.wait())
     await asyncio.wait([done, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -114,10 +122,11 @@ async def _api_server(
     roles: Roles,
     store: Store,
     sender: Sender,
+    metrics: Metrics,
     announce: Callable[[str], None],
 ) -> _Server:
     token_hash, generated = await admin_token_hash(store, settings.admin_token)
-    state = AppState(settings, store, Router(store), sender, token_hash)
+    state = AppState(settings, store, Router(store), sender, token_hash, metrics)
     config = uvicorn.Config(
         create_app(state),
         host=roles.host,

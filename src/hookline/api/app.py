@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from hookline import __version__
 from hookline.api import catalog, deliveries, errors, events, health, webhooks, workspaces
+from hookline.api import metrics as metrics_api
 from hookline.api.limits import BodySizeLimit
 from hookline.api.state import AppState
 
@@ -25,7 +26,7 @@ def create_app(state: AppState) -> FastAPI:
     )
     app.state.hookline = state
     errors.install(app)
-    for module in (health, workspaces, catalog, webhooks, events, deliveries):
+    for module in (health, metrics_api, workspaces, catalog, webhooks, events, deliveries):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
     return app

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
+from hookline.metrics import Metrics
 from hookline.routing import Router
 from hookline.settings import Settings
 from hookline.store import Store
@@ -22,6 +23,7 @@ class AppState:
     router: Router
     sender: Sender
     admin_token_hash: str = field(repr=False)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def get_state(request: Request) -> AppState:
