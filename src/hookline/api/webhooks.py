@@ -23,6 +23,7 @@ from hookline.api.schemas import (
     WebhookUpdate,
 )
 from hookline.api.state import AppState, State
+from hookline.delivery.notices import PREFIX as NOTICE_PREFIX
 from hookline.errors import LimitExceeded, NotFound, SigningError, ValidationFailed
 from hookline.ids import new_id
 from hookline.models import SecretEntry, Webhook, WebhookConfig
@@ -41,7 +42,8 @@ async def load_webhook(state: AppState, ws: str, webhook_id: str) -> Webhook:
 async def _check_references(state: AppState, ws: str, config: WebhookConfig, own_id: str) -> None:
     known = {et.name for et in await state.store.list_event_types(ws)}
     for pattern in config.events:
-        if pattern != "*" and not pattern.endswith(".*") and pattern not in known:
+        builtin = pattern.startswith(NOTICE_PREFIX)  # operational events need no catalog entry
+        if pattern != "*" and not pattern.endswith(".*") and pattern not in known and not builtin:
             raise ValidationFailed(
                 f"events: unknown event type {pattern!r}; create it under /event-types first",
                 field="events",

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from hookline.delivery.attempt import attempt_delivery
 from hookline.delivery.email import smtp_config
+from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
 from hookline.delivery.sender import Sender
 from hookline.delivery.throttle import Throttles
@@ -53,6 +54,7 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._smtp = smtp_config(settings.smtp_url)
         self._recorder = Recorder(store)
+        self._notices = Notices(store)
         self._throttles = Throttles()
         self._in_flight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -160,6 +162,7 @@ class Worker:
             self._on_outcome(outcome)
         if decision.outcome is Outcome.DISABLE:
             log.warning("webhook %s disabled: %s", claimed.webhook.id, outcome.disable_webhook)
+        await self._notices.after(claimed, outcome)
 
     async def _wait(self) -> None:
         """Until new work is signalled, a slot frees up, or the poll interval passes."""
