@@ -37,7 +37,13 @@ def _next_parts() -> tuple[int, int]:
         return now, _last_rand
 
 
-def new_id(prefix: str) -> str:
-    """A new id such as ``wh_01HZX3…``: prefix, underscore, 26 Crockford base32 characters."""
+def new_id(prefix: str, *, at: float | None = None, floor: bool = False) -> str:
+    """A new id such as ``wh_01HZX3…``: prefix, underscore, 26 Crockford base32 characters.
+
+    ``at`` and ``floor`` give the lowest id of a moment instead: every id made at or after
+    that time sorts above it, which turns a time cut-off into a primary-key range.
+    """
+    if at is not None and floor:
+        return f"{prefix}_{_encode(int(at * 1000), 10)}{'0' * 16}"
     ms, rand = _next_parts()
     return f"{prefix}_{_encode(ms, 10)}{_encode(rand, 16)}"

@@ -21,6 +21,7 @@ from hookline.api.state import AppState
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.errors import ConfigError
+from hookline.maintenance import Maintenance
 from hookline.metrics import Metrics
 from hookline.routing import Router
 from hookline.settings import Settings
@@ -96,6 +97,8 @@ async def _run_roles(
         worker = Worker(store, settings, sender=sender, on_outcome=metrics.observe)
     if worker is not None:
         tasks.append(asyncio.create_task(worker.run(), name="hookline-worker"))
+        upkeep = Maintenance(store, settings).run(stop)
+        tasks.append(asyncio.create_task(upkeep, name="hookline-maintenance"))
     server = None
     if roles.api:
         server = await _api_server(settings, roles, store, sender, metrics, announce)

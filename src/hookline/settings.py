@@ -33,6 +33,9 @@ class Settings:
     response_excerpt_bytes: int = 4096
     rotation_grace_seconds: float = 24 * 3600
     max_webhooks_per_flow: int = 50
+    retention_days: float = 30.0
+    auto_disable_after_seconds: float = 5 * 86400
+    maintenance_interval: float = 300.0
     secret_key: str | None = field(default=None, repr=False)
     smtp_url: str | None = field(default=None, repr=False)
     public_url: str | None = None

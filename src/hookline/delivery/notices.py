@@ -17,7 +17,7 @@ from typing import Any
 
 from hookline import publishing
 from hookline.errors import StoreError
-from hookline.models import AttemptOutcome, Claimed, DeliveryStatus
+from hookline.models import AttemptOutcome, Claimed, DeliveryStatus, Webhook
 from hookline.routing import Router
 from hookline.store import Store
 
@@ -39,16 +39,19 @@ class Notices:
         if outcome.status is DeliveryStatus.SUCCEEDED:
             streak = self._streaks.pop(hook_id, 0)
             if streak >= RECOVERY_STREAK:
-                await self.publish(claimed, "webhook.recovered", {"failed_attempts": streak})
+                await self.publish(
+                    claimed.webhook, "webhook.recovered", {"failed_attempts": streak}
+                )
             return
         self._streaks[hook_id] = self._streaks.get(hook_id, 0) + 1
         if outcome.status is DeliveryStatus.FAILED:
-            await self.publish(claimed, "delivery.failed", _failure(claimed, outcome))
+            await self.publish(claimed.webhook, "delivery.failed", _failure(claimed, outcome))
         if outcome.disable_webhook:
-            await self.publish(claimed, "webhook.disabled", {"reason": outcome.disable_webhook})
+            await self.publish(
+                claimed.webhook, "webhook.disabled", {"reason": outcome.disable_webhook}
+            )
 
-    async def publish(self, claimed: Claimed, name: str, details: dict[str, Any]) -> None:
-        webhook = claimed.webhook
+    async def publish(self, webhook: Webhook, name: str, details: dict[str, Any]) -> None:
         payload = {"webhook_id": webhook.id, "webhook_name": webhook.config.name, **details}
         try:
             await publishing.publish(

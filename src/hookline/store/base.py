@@ -252,3 +252,17 @@ class Store(BinStore, EntityStore, ABC):
 
     @abstractmethod
     async def queue_stats(self, now: float) -> QueueStats: ...
+
+    # -- maintenance --------------------------------------------------------------------------
+    @abstractmethod
+    async def purge(self, before: float, *, batch: int = 1000) -> int:
+        """Delete one batch of finished deliveries (with their attempts) and of events created
+        before ``before`` that no pending delivery needs; returns how many rows went."""
+
+    @abstractmethod
+    async def failing_since(self, webhook_id: str) -> float | None:
+        """When the webhook's current run of failures began (None if it is not failing)."""
+
+    @abstractmethod
+    async def webhooks_with_failures(self) -> list[Webhook]:
+        """Enabled webhooks with a failed or retrying delivery."""

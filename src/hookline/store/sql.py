@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from hookline.errors import Conflict
+from hookline.ids import new_id
 from hookline.models import (
     ApiKey,
     Attempt,
@@ -583,6 +584,61 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         row = await self._fetchrow(sql)
         return None if row is None or row["t"] is None else float(row["t"])
 
+    async def purge(self, before: float, *, batch: int = 1000) -> int:
+        # Id ranges ride the primary keys (ids sort by time), one short transaction per batch.
+        removed = 0
+        async with self._tx() as tx:
+            found = await tx.fetch(
+                "SELECT id FROM deliveries WHERE id < $1 AND status <> 'pending' LIMIT $2",
+                _id_before("dlv", before),
+                batch,
+            )
+            ids = self._list([r["id"] for r in found])
+            if found:
+                await tx.execute(f"DELETE FROM attempts WHERE delivery_id {self._in(1)}", ids)
+                await tx.execute(
+                    f"DELETE FROM delivery_events WHERE delivery_id {self._in(1)}", ids
+                )
+                await tx.execute(f"DELETE FROM deliveries WHERE id {self._in(1)}", ids)
+                removed += len(found)
+        async with self._tx() as tx:
+            stale = await tx.fetch(
+                "SELECT id FROM events e WHERE id < $1"
+                " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)"
+                " AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_id = e.id)"
+                " LIMIT $2",
+                _id_before("evt", before),
+                batch,
+            )
+            if stale:
+                events = self._list([r["id"] for r in stale])
+                await tx.execute(f"DELETE FROM events WHERE id {self._in(1)}", events)
+                removed += len(stale)
+        return removed
+
+    async def failing_since(self, webhook_id: str) -> float | None:
+        row = await self._fetchrow(
+            "SELECT MAX(updated_at) AS t FROM deliveries"
+            " WHERE webhook_id = $1 AND status = 'succeeded'",
+            webhook_id,
+        )
+        last_success = 0.0 if row is None or row["t"] is None else float(row["t"])
+        row = await self._fetchrow(
+            "SELECT MIN(created_at) AS t FROM deliveries WHERE webhook_id = $1"
+            " AND created_at > $2 AND (status = 'failed' OR (status = 'pending' AND attempts > 0))",
+            webhook_id,
+            last_success,
+        )
+        return None if row is None or row["t"] is None else float(row["t"])
+
+    async def webhooks_with_failures(self) -> list[Webhook]:
+        sql = (
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks w WHERE enabled = 1 AND EXISTS ("
+            " SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id"
+            " AND (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)))"
+        )
+        return [self._webhook(r) for r in await self._fetch(sql)]
+
     async def queue_stats(self, now: float) -> QueueStats:
         sql = (
             "SELECT COUNT(*) AS n, MIN(next_attempt_at) AS t FROM deliveries"
@@ -592,6 +648,11 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         if row is None:
             return QueueStats(0, None)
         return QueueStats(int(row["n"]), None if row["t"] is None else float(row["t"]))
+
+
+def _id_before(prefix: str, ts: float) -> str:
+    """The smallest id of that prefix made at ``ts``: ids sort by creation time (ULIDs)."""
+    return new_id(prefix, at=ts, floor=True)
 
 
 def _finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:

@@ -1,0 +1,79 @@
+"""Retention and automatic disabling, against real data from the real service."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import Any
+
+from hookline.maintenance import Maintenance
+from hookline.store import open_store
+from tests.conftest import Receiver, Service
+
+
+async def _settled(service: Service, ws: str, key: str, status: str, count: int) -> list[Any]:
+    for _ in range(100):
+        page = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries?status={status}", token=key)
+        if len(page["data"]) >= count:
+            return page["data"]  # type: ignore[no-any-return]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"fewer than {count} {status} deliveries")
+
+
+async def test_retention_purges_finished_work_and_keeps_pending(
+    service: Service, receiver: Receiver
+) -> None:
+    ws, key = await service.workspace()
+    hook = {"name": "h", "url": receiver.url, "events": ["*"], "retry_schedule": [0, 3600]}
+    await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=hook)
+    receiver.statuses = [200, 200, 500]
+    for n in range(3):
+        event = {"type": "a.b", "payload": {"n": n}}
+        await service.ok("POST", f"/v1/workspaces/{ws}/events", token=key, json=event)
+    await _settled(service, ws, key, "succeeded", 2)
+    [waiting] = await _settled(service, ws, key, "pending", 1)
+    store = await open_store(service.settings)
+    try:
+        # Only retention here: 31 days on, the retrying webhook would also count as failing.
+        upkeep = Maintenance(store, replace(service.settings, auto_disable_after_seconds=0))
+        assert await upkeep.run_once(time.time()) == (0, 0)  # nothing is 30 days old yet
+        purged, _ = await upkeep.run_once(time.time() + 31 * 86400)
+        assert purged == 2 + 2  # two deliveries and their two events (attempts go with them)
+    finally:
+        await store.close()
+    listed = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries", token=key)
+    assert [d["id"] for d in listed["data"]] == [waiting["id"]]
+    events = await service.ok("GET", f"/v1/workspaces/{ws}/events", token=key)
+    assert [e["id"] for e in events["data"]] == [waiting["event_id"]]
+    detail = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries/{waiting['id']}", token=key)
+    assert len(detail["attempts"]) == 1
+
+
+async def test_a_webhook_failing_for_days_is_disabled_with_a_notice(
+    service: Service, receiver: Receiver
+) -> None:
+    ws, key = await service.workspace()
+    hooks = f"/v1/workspaces/{ws}/webhooks"
+    await service.ok(
+        "POST", hooks, token=key, json={"name": "alerts", "url": receiver.url + "/alerts",
+                                          "events": ["hookline.webhook.disabled"]},
+    )  # fmt: skip
+    body = {"name": "dead", "url": receiver.url + "/dead", "events": ["a.*"], "max_attempts": 1}
+    dead = await service.ok("POST", hooks, token=key, json=body)
+    receiver.statuses = [500]
+    await service.ok(
+        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "a.b", "payload": {}}
+    )
+    await _settled(service, ws, key, "failed", 1)
+    store = await open_store(service.settings)
+    try:
+        upkeep = Maintenance(store, service.settings)
+        assert (await upkeep.run_once(time.time() + 86400))[1] == 0  # one day: keep trying
+        assert (await upkeep.run_once(time.time() + 6 * 86400))[1] == 1
+    finally:
+        await store.close()
+    found = await service.ok("GET", f"{hooks}/{dead['id']}", token=key)
+    assert found["enabled"] is False and "failing" in found["disabled_reason"]
+    [notice] = [r for r in await receiver.wait_for(2) if r.path == "/alerts"]
+    assert notice.headers["X-Hookline-Event-Type"] == "hookline.webhook.disabled"
