@@ -34,3 +34,5 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every migration plugin at INFO; its outcome is what operators need.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
