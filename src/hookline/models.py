@@ -219,8 +219,15 @@ def check_header(name: str, value: str) -> None:
 
 
 def event_matches(patterns: list[str], event_type: str) -> bool:
-    """True if an event type is selected by any of ``*``, ``prefix.*`` or an exact name."""
+    """True if an event type is selected by any of ``*``, ``prefix.*`` or an exact name.
+
+    Hookline's own operational events (``hookline.…``) are only selected by patterns that
+    name them: a catch-all ``*`` endpoint must not start receiving alerts about itself.
+    """
+    own = event_type.startswith("hookline.")
     for pattern in patterns:
+        if own and not pattern.startswith("hookline."):
+            continue
         if pattern == "*" or pattern == event_type:
             return True
         if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):

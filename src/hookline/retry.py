@@ -149,10 +149,11 @@ class TokenBucket:
     """Spaces out the requests to one webhook: ``rate`` per second, bursts of ``burst``.
 
     The bucket holds up to ``burst`` tokens (default 1, i.e. strict spacing) and refills at
-    ``rate`` tokens per second. :meth:`reserve` always takes a token, even one not refilled
-    yet: the bucket then goes negative and the caller learns how long to wait for its token.
-    Callers reserving concurrently thus queue up ``1 / rate`` apart instead of all waking at
-    once. Times are monotonic seconds from the caller; a clock going backwards stands still.
+    ``rate`` tokens per second. :meth:`reserve` takes a token, even one not refilled yet: the
+    bucket then goes negative and the caller learns how long to wait for its token. Callers
+    reserving concurrently thus queue up ``1 / rate`` apart instead of all waking at once. A
+    caller unwilling to wait that long passes ``max_wait`` and leaves the token for others.
+    Times are monotonic seconds from the caller; a clock going backwards stands still.
     """
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
@@ -172,14 +173,21 @@ class TokenBucket:
         """Change the rate; the time since the last reservation refills at the new rate."""
         self._rate = _positive(rate, "rate")
 
-    def reserve(self, now: float) -> float:
-        """Take a token; return the seconds to wait before sending (0 if one was available)."""
+    def reserve(self, now: float, max_wait: float = math.inf) -> float:
+        """Take a token; return the seconds to wait before sending (0 if one was available).
+
+        If that wait exceeds ``max_wait`` no token is taken: a token held by a caller that gives
+        up would delay every later caller for nothing.
+        """
         if self._updated is None:
             self._updated = now
         elapsed = max(0.0, now - self._updated)
         self._updated = max(self._updated, now)
-        self._tokens = min(self._burst, self._tokens + elapsed * self._rate) - 1.0
-        return 0.0 if self._tokens >= 0.0 else -self._tokens / self._rate
+        self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
+        wait = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self._rate
+        if wait <= max_wait:
+            self._tokens -= 1.0
+        return wait
 
 
 class _RateMeter:

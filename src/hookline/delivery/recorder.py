@@ -72,6 +72,9 @@ class Recorder:
                     continue
                 backoff = 0.1
                 del self._pending[: len(batch)]
+                # Ended leases can make work due now (a FIFO successor, an immediate retry):
+                # without this wake-up it would wait for the next poll.
+                self._store.notify_local()
             self._idle.set()
             if self._closing:
                 return

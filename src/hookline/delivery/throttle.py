@@ -13,8 +13,11 @@ class Throttle:
         self._adaptive = AdaptiveRate(ceiling)
         self._bucket: TokenBucket | None = None
 
-    def delay(self, now: float) -> float:
-        """Seconds this request must wait before going out (0 when unthrottled)."""
+    def delay(self, now: float, max_wait: float) -> float:
+        """Seconds this request must wait before going out (0 when unthrottled).
+
+        A wait beyond ``max_wait`` is only reported: the request does not take its turn.
+        """
         rate = self._adaptive.rate
         if rate is None:
             self._bucket = None
@@ -23,7 +26,7 @@ class Throttle:
             self._bucket = TokenBucket(rate)
         else:
             self._bucket.set_rate(rate)
-        return self._bucket.reserve(now)
+        return self._bucket.reserve(now, max_wait)
 
     def observe(self, status: int | None, now: float) -> None:
         if status == 429:

@@ -1,0 +1,84 @@
+"""How the worker schedules deliveries: FIFO order, isolation of a slow endpoint, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from itertools import pairwise
+
+from tests.conftest import Receiver, Service, start_receiver
+from tests.integration.engine_helpers import Api, eventually, running_service, workspace
+
+
+def _failures(n: int) -> int:
+    """How many times the receiver refuses event ``n`` before accepting it."""
+    return 2 if n % 10 == 4 else 1 if n % 3 == 1 else 0
+
+
+async def test_fifo_delivers_in_publish_order_one_at_a_time(
+    service: Service, receiver: Receiver
+) -> None:
+    api = await workspace(service)
+    hook = await api.hook(receiver.url, ordering="fifo", retry_schedule=[0])
+    receiver.delay = 0.02
+    expected = [n for n in range(30) for _ in range(_failures(n) + 1)]
+    # One request at a time, so the answers can be queued in the order they will be asked for:
+    # a request is refused when the next one is for the same event.
+    receiver.statuses = [500 if n == after else 200 for n, after in pairwise(expected)]
+    for n in range(30):
+        await api.publish({"n": n})
+    received = await receiver.wait_for(len(expected), timeout=20)
+    assert [json.loads(r.body)["n"] for r in received] == expected
+    # Each request is answered `delay` after it arrives; a second one in flight would arrive
+    # inside that window.
+    gaps = [later.at - earlier.at for earlier, later in pairwise(received)]
+    assert min(gaps) >= receiver.delay * 0.9
+    listed = await eventually(
+        lambda: api.ok("GET", f"/deliveries?webhook_id={hook['id']}"),
+        lambda page: all(d["status"] == "succeeded" for d in page["data"]),
+    )
+    assert sum(d["attempt_count"] for d in listed["data"]) == len(expected)
+
+
+async def test_a_slow_endpoint_does_not_delay_a_fast_one(database_url: str) -> None:
+    slow, slow_runner = await start_receiver()
+    fast, fast_runner = await start_receiver()
+    slow.delay = 3.0
+    try:
+        # A backlog for the slow endpoint, waiting before the worker starts: the first claim
+        # sees all of it at once.
+        async with running_service(database_url, worker=False) as svc:
+            api = await workspace(svc)
+            await api.hook(slow.url, name="slow", events=["slow.*"])
+            await api.hook(fast.url, name="fast", events=["fast.*"])
+            for n in range(10):
+                await api.publish({"n": n}, type="slow.tick")
+        settings = {"per_webhook_concurrency": 2, "worker_concurrency": 4}
+        async with running_service(database_url, **settings) as svc:
+            api = Api(svc, api.ws, api.key)
+            await slow.wait_for(1)
+            started = asyncio.get_running_loop().time()
+            for n in range(10):
+                await api.publish({"n": n}, type="fast.tick")
+            await fast.wait_for(10, timeout=5)
+            assert max(r.at for r in fast.requests) - started < 1.0
+            assert len(slow.requests) == 2  # the per-webhook cap holds
+    finally:
+        await fast_runner.cleanup()
+        await slow_runner.cleanup()
+
+
+async def test_rate_limit_spreads_requests(database_url: str, receiver: Receiver) -> None:
+    """A backlog (here 25 events at 5/s) larger than the worker's local wait window is sent
+    over time, at the configured rate."""
+    async with running_service(database_url, worker=False) as svc:
+        api = await workspace(svc)
+        await api.hook(receiver.url, rate_limit_per_second=5)
+        for n in range(25):
+            await api.publish({"n": n})
+    async with running_service(database_url):
+        received = await receiver.wait_for(25, timeout=15)
+    times = sorted(r.at for r in received)
+    assert times[-1] - times[0] >= 4.5
+    # Never more than the rate allows in any second (one extra for the window's edges).
+    assert all(sum(1 for t in times if start <= t < start + 1) <= 6 for start in times)
