@@ -45,21 +45,61 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+_TEMPLATE = f"hl_template_{os.getpid()}"
+_template_ready = False
+
+
+def _dsn(name: str) -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+
+
+async def _migrated_template() -> str:
+    """Once per test session: a database migrated as `hookline migrate` does, to copy from."""
+    global _template_ready
+    if not _template_ready:
+        import asyncpg
+
+        from hookline.store.migrate import upgrade
+
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{_TEMPLATE}"')
+        finally:
+            await conn.close()
+        await asyncio.to_thread(upgrade, _dsn(_TEMPLATE))
+        _template_ready = True
+    return _TEMPLATE
+
+
 async def _create_pg_schema_db() -> str:
-    """A fresh database per test, so tests can run against one server independently."""
+    """A fresh, migrated database per test (a copy of the session's migrated template)."""
     import asyncpg
 
+    template = await _migrated_template()
     name = f"hl_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         await conn.close()
-    dsn = PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
-    from hookline.store.migrate import upgrade
+    return _dsn(name)
 
-    await asyncio.to_thread(upgrade, dsn)  # what an operator's `hookline migrate` does
-    return dsn
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _template_ready:
+        return
+
+    async def drop() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 async def _drop_pg_db(dsn: str) -> None:
