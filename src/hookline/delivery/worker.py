@@ -57,6 +57,7 @@ class Worker:
         self._notices = Notices(store)
         self._throttles = Throttles()
         self._in_flight: Counter[str] = Counter()
+        self._backlogged: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -100,7 +101,7 @@ class Worker:
         if free <= 0:
             return []
         cap = self._settings.per_webhook_concurrency
-        saturated = [w for w, n in self._in_flight.items() if n >= cap]
+        saturated = self._saturated(cap)
         claimed = await self._store.claim(
             self.worker_id,
             limit=min(free, self._settings.claim_batch),
@@ -109,6 +110,18 @@ class Worker:
             now=time.time(),
         )
         return await self._within_cap(claimed, cap)
+
+    def _saturated(self, cap: int) -> list[str]:
+        """Webhooks to leave out of the next claim.
+
+        A webhook at its cap is out. One that had a backlog given back stays out until half
+        its slots are free (hysteresis): re-claiming it for every single freed slot would
+        lease and give back a whole batch per delivery.
+        """
+        self._backlogged &= set(self._in_flight)
+        self._backlogged -= {w for w in self._backlogged if self._in_flight[w] <= cap // 2}
+        full = {w for w, n in self._in_flight.items() if n >= cap}
+        return sorted(full | self._backlogged)
 
     async def _within_cap(self, claimed: list[Claimed], cap: int) -> list[Claimed]:
         """The claimed deliveries this worker may start; the rest are given back at once.
@@ -125,6 +138,9 @@ class Worker:
                 keep.append(item)
             else:
                 excess.append(item.delivery.id)
+                self._backlogged.add(item.webhook.id)
+        if not excess:
+            return keep
         try:
             await self._store.release(excess, not_before=time.time())
         except (StoreError, OSError) as exc:
@@ -173,7 +189,8 @@ class Worker:
         ]
         cap = self._settings.per_webhook_concurrency
         full = self.in_flight >= self._settings.worker_concurrency
-        if full or any(n >= cap for n in self._in_flight.values()):
+        held_back = self._backlogged or any(n >= cap for n in self._in_flight.values())
+        if full or held_back:
             waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
