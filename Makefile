@@ -7,7 +7,7 @@ TOKEN_FILE := .hookline/admin-token
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit clean
+.PHONY: run test lint typecheck unit clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,23 @@ run: $(STAMP) $(TOKEN_FILE)
 		$(BIN)/hookline serve --host $(HOST) --port $(PORT)
 
 ## test: install into .venv, lint, type-check and run the whole suite
-test: $(STAMP) lint typecheck
+test: $(STAMP) chromium lint typecheck
 	@$(BIN)/python -m pytest -q
+
+## chromium: Debian's Chromium for the browser tests, installed when root with apt-get
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+				|| echo "chromium could not be installed: the browser tests skip (fail under CI=true)"; \
+		else \
+			echo "chromium is missing (install it as root): the browser tests skip (fail under CI=true)"; \
+		fi; \
+	}
+
+## screenshots: the dashboard's pages as PNGs in docs/screenshots/ (sample data, real Chromium)
+screenshots: $(STAMP) chromium
+	@$(BIN)/python scripts/screenshots.py
 
 lint: $(STAMP)
 	@$(BIN)/ruff check src tests bench
@@ -42,3 +57,16 @@ unit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## bench: end-to-end benchmarks against real processes (~15 min); see docs/BENCHMARKS.md
+BENCH_STAMP := $(VENV)/.bench-stamp
+BENCH_ARGS ?= --events 3000 --latency-seconds 5 --latency-backends sqlite --isolation-events 30 \
+	--growth-ingest 500 --growth-window 10
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP)
+	@$(BIN)/python -m bench all $(BENCH_ARGS)

@@ -1,11 +1,12 @@
-"""The ``hookline`` command: serve | worker | migrate | workspace | generate-key."""
+"""The ``hookline`` command: serve | worker | migrate | workspace | generate-key | listen | flow."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -128,7 +129,17 @@ def serve(
 @main.command()
 @database_option
 @_worker_options
-def worker(database_url: str, concurrency: int, allowed_networks: str) -> None:
+@click.option(
+    "--metrics-port",
+    envvar="HOOKLINE_METRICS_PORT",
+    show_envvar=True,
+    type=int,
+    default=None,
+    help="Serve this worker's Prometheus metrics on this port.",
+)
+def worker(
+    database_url: str, concurrency: int, allowed_networks: str, metrics_port: int | None
+) -> None:
     """Run a delivery worker only (start as many as you like, on as many machines)."""
     from hookline.service import Roles, run
 
@@ -137,7 +148,8 @@ def worker(database_url: str, concurrency: int, allowed_networks: str) -> None:
         worker_concurrency=concurrency,
         allowed_networks=parse_networks(allowed_networks) or None,
     )
-    _guard(lambda: _run(run(settings, Roles(api=False, worker=True))))
+    roles = Roles(api=False, worker=True, metrics_port=metrics_port)
+    _guard(lambda: _run(run(settings, roles)))
 
 
 @main.command()
@@ -230,6 +242,63 @@ def verify_command(scheme: str, secrets: tuple[str, ...], url: str | None, toler
     click.echo(f"valid {scheme} signature ({request.method} {request.target})")
 
 
+@main.command("listen")
+@click.option(
+    "--api-url",
+    envvar="HOOKLINE_API_URL",
+    show_envvar=True,
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where Hookline's API answers.",
+)
+@click.option(
+    "--token",
+    envvar="HOOKLINE_TOKEN",
+    show_envvar=True,
+    required=True,
+    help="A workspace API key (or the admin token).",
+)
+@click.option(
+    "--workspace",
+    envvar="HOOKLINE_WORKSPACE",
+    show_envvar=True,
+    required=True,
+    help="The workspace id (ws_…).",
+)
+@click.option(
+    "--bin",
+    "bin_id",
+    envvar="HOOKLINE_BIN",
+    show_envvar=True,
+    default=None,
+    help="An existing bin's id. Unset: a new bin is created and its capture URL printed.",
+)
+@click.option(
+    "--forward",
+    envvar="HOOKLINE_FORWARD",
+    show_envvar=True,
+    required=True,
+    help="Your local app's URL, e.g. http://127.0.0.1:3000/hooks.",
+)
+@click.option(
+    "--interval",
+    envvar="HOOKLINE_LISTEN_INTERVAL",
+    show_envvar=True,
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 3600),
+    help="Seconds between polls.",
+)
+def listen_command(
+    api_url: str, token: str, workspace: str, bin_id: str | None, forward: str, interval: float
+) -> None:
+    """Forward every request a bin captures to a local app, one line each (Ctrl-C stops)."""
+    from hookline.listen import ListenConfig, listen
+
+    config = ListenConfig(api_url, token, workspace, forward, bin_id, interval)
+    _guard(lambda: _run(listen(config)))
+
+
 def _guard(action: Callable[[], object]) -> None:
     try:
         action()
@@ -238,6 +307,122 @@ def _guard(action: Callable[[], object]) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _api_options(func: F) -> F:
+    """--api-url, --token and --workspace: the commands that talk to a running Hookline."""
+    options = (
+        click.option(
+            "--api-url",
+            envvar="HOOKLINE_API_URL",
+            show_envvar=True,
+            default="http://127.0.0.1:8000",
+            show_default=True,
+            help="Where Hookline's API answers.",
+        ),
+        click.option(
+            "--token",
+            envvar="HOOKLINE_TOKEN",
+            show_envvar=True,
+            required=True,
+            help="A workspace API key (or the admin token).",
+        ),
+        click.option(
+            "--workspace",
+            envvar="HOOKLINE_WORKSPACE",
+            show_envvar=True,
+            required=True,
+            help="The workspace id.",
+        ),
+    )
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@main.group()
+def flow() -> None:
+    """Copy flows: export one with its webhooks to JSON, import it here or elsewhere."""
+
+
+@flow.command("export")
+@click.argument("flow_id")
+@click.option(
+    "--include-secrets",
+    is_flag=True,
+    help="Include the webhooks' signing secrets (keep the file as safe as the secrets).",
+)
+@_api_options
+def flow_export(
+    flow_id: str, include_secrets: bool, api_url: str, token: str, workspace: str
+) -> None:
+    """Print a flow as a portable JSON document: hookline flow export FLOW_ID > flow.json"""
+    from urllib.parse import quote
+
+    path = f"/flows/{quote(flow_id, safe='')}/export"
+    if include_secrets:
+        path += "?include_secrets=true"
+    document = _run(_call_api(api_url, token, workspace, "GET", path))
+    click.echo(json.dumps(document, indent=2))
+
+
+@flow.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--name", default=None, help="Import under this flow name instead.")
+@_api_options
+def flow_import(file: IO[str], name: str | None, api_url: str, token: str, workspace: str) -> None:
+    """Recreate a flow and its webhooks from FILE (written by `flow export`; - for stdin).
+
+    Nothing is created when the flow's or a webhook's name is taken: the conflicts are listed.
+    """
+    try:
+        document = json.load(file)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="FILE") from None
+    if not isinstance(document, dict):
+        raise click.BadParameter("not a flow export document", param_hint="FILE")
+    if name:
+        document["name"] = name
+    result = _run(_call_api(api_url, token, workspace, "POST", "/flows/import", document))
+    click.echo(f"flow_id: {result['flow']['id']}")
+    for hook in result["webhooks"]:
+        click.echo(f"webhook: {hook['id']} {hook['name']}")
+        if hook.get("secret"):
+            click.echo(f"  new signing secret (shown once): {hook['secret']}")
+    for created in result["created_event_types"]:
+        click.echo(f"event type created: {created}")
+
+
+async def _call_api(
+    api_url: str, token: str, workspace: str, method: str, path: str, body: object = None
+) -> Any:
+    """One request to the workspace's API; an error answer becomes a ClickException."""
+    from urllib.parse import quote
+
+    import aiohttp
+
+    url = f"{api_url.rstrip('/')}/v1/workspaces/{quote(workspace, safe='')}{path}"
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http,
+            http.request(method, url, json=body, headers=headers) as response,
+        ):
+            status, data = response.status, await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        raise click.ClickException(f"{method} {url}: {exc!r}") from exc
+    if status >= 400:
+        raise click.ClickException(_api_error_text(status, data))
+    return data
+
+
+def _api_error_text(status: int, data: Any) -> str:
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return f"the API answered {status}"
+    lines = [f"{status} {error.get('code')}: {error.get('message')}"]
+    lines += [f"  conflict: {c['type']} {c['name']!r}" for c in error.get("conflicts") or []]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

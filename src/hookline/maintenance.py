@@ -44,6 +44,7 @@ class Maintenance:
 
     async def run_once(self, now: float) -> tuple[int, int]:
         """One pass; returns (rows purged, webhooks disabled)."""
+        await self._store.purge_expired_bins(now)
         return await self._purge(now), await self._disable_failing(now)
 
     async def _purge(self, now: float) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
-from hookline.routing import Router
+from hookline.routing import Router, Target
 from hookline.store import PublishResult, Store
 from hookline.store.windows import WindowSpec
 
@@ -68,6 +68,14 @@ async def publish(
     if targets is None:
         return None
     event = new_event(workspace_id, type, payload, idempotency_key, now)
+    deliveries, windows = fan_out(event, targets, now)
+    return await store.publish(event, deliveries, windows=windows)
+
+
+def fan_out(
+    event: Event, targets: list[Target], now: float
+) -> tuple[list[Delivery], list[WindowSpec]]:
+    """A delivery now for each target without a window; the others collect the event."""
     deliveries = [
         new_delivery(event, t.webhook.id, now) for t in targets if not t.aggregation_seconds
     ]
@@ -76,4 +84,4 @@ async def publish(
         for t in targets
         if t.aggregation_seconds
     ]
-    return await store.publish(event, deliveries, windows=windows)
+    return deliveries, windows

@@ -293,7 +293,7 @@ async def test_deleting_a_flow_detaches_its_webhooks(store: Store, ws: str) -> N
     outside = await webhook(store, ws, "out")
     assert await store.count_flow_webhooks(ws, flow.id) == 2
     assert await store.get_webhook(ws, inside[0].id) == inside[0]
-    assert await store.config_version(ws) == 4  # the flow (routing reads its trigger) and two webhooks
+    assert await store.config_version(ws) == 4  # the flow and two webhooks
     assert await store.delete_flow(ws, flow.id) is True
     assert await store.delete_flow(ws, flow.id) is False
     assert await store.get_flow(ws, flow.id) is None

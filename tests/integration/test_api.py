@@ -48,8 +48,21 @@ async def test_a_key_of_one_workspace_can_do_nothing_to_another(service: Service
     event = await service.ok(
         "POST", f"/v1/workspaces/{ws_b}/events", token=key_b, json={"type": "x.y", "payload": {}}
     )
+    await service.ok(
+        "POST", f"/v1/workspaces/{ws_b}/entities/packets/p1", token=key_b,
+        json={"properties": {"status": "open"}},
+    )  # fmt: skip
+    bin_ = await service.ok("POST", f"/v1/workspaces/{ws_b}/bins", token=key_b, json={})
+    async with service.http.post(bin_["capture_url"], data=b"captured") as r:
+        assert r.status == 200
+    captured = await service.ok(
+        "GET", f"/v1/workspaces/{ws_b}/bins/{bin_['id']}/requests", token=key_b
+    )
     ids = {
         "ws": ws_b,
+        "path": "packets/p1",
+        "bin_id": bin_["id"],
+        "rid": captured["data"][0]["id"],
         "webhook_id": hook["id"],
         "flow_id": flow["id"],
         "event_id": event["id"],
@@ -74,7 +87,7 @@ async def test_a_key_of_one_workspace_can_do_nothing_to_another(service: Service
     still = await service.ok("GET", f"/v1/workspaces/{ws_b}/webhooks/{hook['id']}", token=key_b)
     assert still["name"] == "h"
     events = await service.ok("GET", f"/v1/workspaces/{ws_b}/events", token=key_b)
-    assert len(events["data"]) == 1
+    assert len(events["data"]) == 2  # the x.y event and the packet.created entity event
     # And A cannot reach B's resources through its own workspace path either.
     status, _ = await service.call(
         "GET", f"/v1/workspaces/{ws_a}/webhooks/{hook['id']}", token=key_a

@@ -79,6 +79,8 @@ async def test_rate_limit_spreads_requests(database_url: str, receiver: Receiver
     async with running_service(database_url):
         received = await receiver.wait_for(25, timeout=15)
     times = sorted(r.at for r in received)
-    assert times[-1] - times[0] >= 4.5
+    # 24 gaps of 0.2 s is 4.8 s; unthrottled it would be well under a second. The margin
+    # absorbs arrival times stamped late on a loaded machine.
+    assert times[-1] - times[0] >= 4.0
     # Never more than the rate allows in any second (one extra for the window's edges).
     assert all(sum(1 for t in times if start <= t < start + 1) <= 6 for start in times)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hookline import __version__
-from hookline.api import catalog, deliveries, errors, events, health, webhooks, workspaces
+from hookline import __version__, dashboard
+from hookline.api import (
+    bins,
+    catalog,
+    deliveries,
+    entities,
+    errors,
+    events,
+    flows_io,
+    health,
+    presets,
+    preview,
+    webhooks,
+    workspaces,
+)
 from hookline.api import metrics as metrics_api
 from hookline.api.limits import BodySizeLimit
 from hookline.api.state import AppState
@@ -26,7 +39,21 @@ def create_app(state: AppState) -> FastAPI:
     )
     app.state.hookline = state
     errors.install(app)
-    for module in (health, metrics_api, workspaces, catalog, webhooks, events, deliveries):
-        app.include_router(module.router)
+    for module in (
+        health,
+        metrics_api,
+        workspaces,
+        catalog,
+        webhooks,
+        events,
+        deliveries,
+        bins,
+        presets,
+        entities,
+        preview,
+        flows_io,
+    ):
+        app.include_router(module.router, responses=errors.RESPONSES)
+    app.include_router(dashboard.router)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
     return app

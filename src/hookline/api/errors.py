@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from hookline.errors import ApiError, StoreUnavailable
@@ -28,6 +29,40 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `not_found`.")
+    message: str = Field(description="What went wrong, for a person.")
+    field: str | None = Field(default=None, description="The request field at fault, if any.")
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers has this shape."""
+
+    error: ErrorDetail
+
+
+def _documented(description: str, **extra: Any) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description, **extra}
+
+
+#: The error answers any operation may give, declared in the OpenAPI document (FastAPI's own
+#: 422 ``HTTPValidationError`` is not what clients receive, so it is replaced).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed request (`invalid_json`, `bad_request`)"),
+    401: _documented("Missing or unknown token (`unauthorized`)"),
+    403: _documented("The operation needs the admin token (`forbidden`)"),
+    404: _documented("No such resource in this workspace (`not_found`)"),
+    409: _documented("Conflicts with an existing resource (`conflict`)"),
+    413: _documented("The request body is too large (`payload_too_large`)"),
+    415: _documented("The body is not JSON (`unsupported_media_type`)"),
+    422: _documented("A field is invalid (`validation_failed`, `limit_exceeded`)"),
+    503: _documented(
+        "The database is unavailable (`unavailable`); retry after the delay given",
+        headers={"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}},
+    ),
 }
 
 
@@ -75,6 +110,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI's answer to a body its JSON parser gave up on (not UTF-8, nested too deep).
+        message = "the request body is not valid JSON: it must be UTF-8, and not nested too deep"
+        return error_response(400, "invalid_json", message)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return error_response(exc.status_code, code, str(exc.detail))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
+from hookline.api.payloads import JsonObject, JsonValue
 from hookline.models import (
     EVENT_TYPE_NAME,
     ApiKey,
@@ -75,14 +76,14 @@ class ApiKeyOut(BaseModel):
 class EventTypeIn(_In):
     name: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
     description: str = Field(default="", max_length=2000)
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    example: Any = None
+    schema_: JsonObject | None = Field(default=None, alias="schema")
+    example: JsonValue = None
 
 
 class EventTypeUpdate(_In):
     description: str | None = Field(default=None, max_length=2000)
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    example: Any = None
+    schema_: JsonObject | None = Field(default=None, alias="schema")
+    example: JsonValue = None
 
 
 class EventTypeOut(BaseModel):
@@ -206,7 +207,7 @@ class SecretOut(BaseModel):
 
 class EventIn(_In):
     type: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
-    payload: Any
+    payload: JsonValue
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -234,7 +235,9 @@ class EventOut(BaseModel):
         return cls(
             id=event.id,
             type=event.type,
-            payload=orjson.loads(event.body),
+            # Not orjson: it reads integers beyond 64 bits as floats, and the payload must come
+            # back as it was published (and as it is delivered).
+            payload=json.loads(event.body),
             idempotency_key=event.idempotency_key,
             created_at=iso(event.created_at),
         )
@@ -320,7 +323,7 @@ class ReplayOut(BaseModel):
 
 class TestIn(_In):
     type: str | None = Field(default=None, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
-    payload: Any = None
+    payload: JsonValue = None
 
 
 class TestOut(BaseModel):

@@ -1,15 +1,329 @@
-"""Inspector storage: capture bins and the requests they received (SQL, every dialect)."""
+"""Inspector storage: capture bins and the requests they received (SQL, every dialect).
+
+A captured request keeps its headers as an ordered list of ``(name, value)`` pairs (duplicates
+and order preserved) and its body as the exact bytes. The replays of a request are kept with it,
+as a short JSON list in ``bin_requests.replays`` (the latest ``MAX_REPLAYS``).
+"""
 
 from __future__ import annotations
 
-from abc import ABC
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
 
-from hookline.store.tx import SqlPrimitives
+import orjson
+
+from hookline.ids import new_id
+from hookline.models import Page
+from hookline.store import rows
+from hookline.store.rows import Row, dumps
+from hookline.store.tx import SqlPrimitives, Tx
+
+MAX_REPLAYS = 20
+Header = tuple[str, str]
 
 
-class BinStore(ABC):  # noqa: B024 - the inspector's domain operations are added here
+@dataclass(frozen=True, slots=True)
+class BinConfig:
+    """How a bin answers, and how many requests it keeps."""
+
+    response_status: int = 200
+    response_delay_seconds: float = 0.0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    max_requests: int = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    id: str
+    workspace_id: str
+    name: str
+    config: BinConfig
+    request_count: int
+    expires_at: float
+    created_at: float
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at <= now
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    """One replay of a captured request: where it went and what came back."""
+
+    id: str
+    url: str
+    at: float
+    status: int | None
+    headers: dict[str, str]
+    body_excerpt: str
+    duration_ms: float
+    error_class: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRequest:
+    """A request as it reached a capture URL; ``path`` is the part after ``/in/{bin_id}``."""
+
+    method: str
+    path: str
+    query: str
+    headers: tuple[Header, ...]
+    body: bytes
+    source: str
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedRequest:
+    id: str
+    workspace_id: str
+    bin_id: str
+    request: IncomingRequest
+    replays: tuple[ReplayResult, ...] = ()
+
+
+class CaptureOutcome(enum.Enum):
+    STORED = "stored"
+    GONE = "gone"  # no such bin, or it has expired
+    FULL = "full"  # the bin holds its maximum number of requests
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    outcome: CaptureOutcome
+    request_id: str | None = None
+
+
+class BinStore(ABC):
     """Domain operations of the inspector."""
+
+    @abstractmethod
+    async def create_bin(self, bin_: Bin) -> None: ...
+
+    @abstractmethod
+    async def get_bin(self, workspace_id: str, bin_id: str) -> Bin | None: ...
+
+    @abstractmethod
+    async def find_bin(self, bin_id: str) -> Bin | None:
+        """The bin with this id in any workspace (for the unauthenticated capture URL)."""
+
+    @abstractmethod
+    async def list_bins(self, workspace_id: str, *, limit: int, cursor: str | None) -> Page:
+        """Newest first."""
+
+    @abstractmethod
+    async def delete_bin(self, workspace_id: str, bin_id: str) -> bool:
+        """Delete a bin and every request it captured."""
+
+    @abstractmethod
+    async def capture(self, bin_id: str, request: IncomingRequest, *, now: float) -> Capture:
+        """Store a request and count it, in one transaction, unless the bin is gone or full.
+
+        Request ids increase in the order captures commit, so ``after`` polling misses none.
+        """
+
+    @abstractmethod
+    async def list_bin_requests(
+        self,
+        workspace_id: str,
+        bin_id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        after: str | None = None,
+    ) -> Page:
+        """Newest first, paged by ``cursor``; or, given ``after``, the newer ones oldest first
+        (``next_cursor`` then is the ``after`` of the next page, when there is one)."""
+
+    @abstractmethod
+    async def get_bin_request(
+        self, workspace_id: str, bin_id: str, request_id: str
+    ) -> CapturedRequest | None: ...
+
+    @abstractmethod
+    async def record_replay(
+        self, workspace_id: str, bin_id: str, request_id: str, result: ReplayResult
+    ) -> bool:
+        """Append a replay to the request's latest ``MAX_REPLAYS``; False if it is gone."""
+
+    @abstractmethod
+    async def purge_expired_bins(self, now: float) -> int:
+        """Delete expired bins and their requests; returns how many bins."""
+
+
+_INSERT_REQUEST = (
+    "INSERT INTO bin_requests (id, workspace_id, bin_id, method, path, query, headers, body,"
+    " source, received_at, replays) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]')"
+)
 
 
 class SqlBinOps(SqlPrimitives, BinStore):
     """The inspector's operations in SQL."""
+
+    async def create_bin(self, bin_: Bin) -> None:
+        async with self._tx() as tx:
+            await tx.execute(
+                "INSERT INTO bins (id, workspace_id, name, config, request_count, expires_at,"
+                " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                bin_.id, bin_.workspace_id, bin_.name, dumps(asdict(bin_.config)),
+                bin_.request_count, bin_.expires_at, bin_.created_at,
+            )  # fmt: skip
+
+    async def get_bin(self, workspace_id: str, bin_id: str) -> Bin | None:
+        sql = "SELECT * FROM bins WHERE workspace_id = $1 AND id = $2"
+        async with self._read() as conn:
+            row = await conn.fetchrow(sql, workspace_id, bin_id)
+        return None if row is None else _bin(row)
+
+    async def find_bin(self, bin_id: str) -> Bin | None:
+        async with self._read() as conn:
+            row = await conn.fetchrow("SELECT * FROM bins WHERE id = $1", bin_id)
+        return None if row is None else _bin(row)
+
+    async def list_bins(self, workspace_id: str, *, limit: int, cursor: str | None) -> Page:
+        where, args = "workspace_id = $1", [workspace_id]
+        if cursor is not None:
+            where, args = where + " AND id < $2", [workspace_id, cursor]
+        sql = f"SELECT * FROM bins WHERE {where} ORDER BY id DESC LIMIT {int(limit) + 1}"
+        async with self._read() as conn:
+            found = [_bin(r) for r in await conn.fetch(sql, *args)]
+        return rows.page(found, limit)
+
+    async def delete_bin(self, workspace_id: str, bin_id: str) -> bool:
+        async with self._tx() as tx:
+            sql = "DELETE FROM bins WHERE workspace_id = $1 AND id = $2"
+            if rows.rowcount(await tx.execute(sql, workspace_id, bin_id)) != 1:
+                return False
+            await tx.execute("DELETE FROM bin_requests WHERE bin_id = $1", bin_id)
+            return True
+
+    async def capture(self, bin_id: str, request: IncomingRequest, *, now: float) -> Capture:
+        async with self._tx() as tx:
+            row = await tx.fetchrow("SELECT * FROM bins WHERE id = $1", bin_id)
+            if row is None or row["expires_at"] <= now:
+                return Capture(CaptureOutcome.GONE)
+            limit = _bin(row).config.max_requests
+            # The conditional increment locks the bin's row until commit: concurrent captures
+            # cannot overshoot the cap, and they take their ids (below) one after the other.
+            counted = await tx.execute(
+                "UPDATE bins SET request_count = request_count + 1"
+                " WHERE id = $1 AND request_count < $2",
+                bin_id,
+                limit,
+            )
+            if rows.rowcount(counted) != 1:
+                return Capture(CaptureOutcome.FULL)
+            request_id = await self._next_request_id(tx, bin_id)
+            r = request
+            await tx.execute(
+                _INSERT_REQUEST,
+                request_id, row["workspace_id"], bin_id, r.method, r.path, r.query,
+                dumps([list(h) for h in r.headers]), r.body, r.source[:100], r.received_at,
+            )  # fmt: skip
+        return Capture(CaptureOutcome.STORED, request_id)
+
+    async def _next_request_id(self, tx: Tx, bin_id: str) -> str:
+        """A new id above the bin's last one, even if another process's clock is ahead."""
+        sql = "SELECT MAX(id) AS last FROM bin_requests WHERE bin_id = $1"
+        row = await tx.fetchrow(sql, bin_id)
+        last = None if row is None else row["last"]
+        fresh = new_id("breq")
+        return fresh if last is None or fresh > last else successor(str(last))
+
+    async def list_bin_requests(
+        self,
+        workspace_id: str,
+        bin_id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        after: str | None = None,
+    ) -> Page:
+        where, args = "workspace_id = $1 AND bin_id = $2", [workspace_id, bin_id]
+        order = "DESC"
+        if after is not None:
+            where, order = where + " AND id > $3", "ASC"
+            args.append(after)
+        elif cursor is not None:
+            where += " AND id < $3"
+            args.append(cursor)
+        sql = f"SELECT * FROM bin_requests WHERE {where} ORDER BY id {order} LIMIT {int(limit) + 1}"
+        async with self._read() as conn:
+            found = [_captured(r) for r in await conn.fetch(sql, *args)]
+        return rows.page(found, limit)
+
+    async def get_bin_request(
+        self, workspace_id: str, bin_id: str, request_id: str
+    ) -> CapturedRequest | None:
+        sql = "SELECT * FROM bin_requests WHERE workspace_id = $1 AND bin_id = $2 AND id = $3"
+        async with self._read() as conn:
+            row = await conn.fetchrow(sql, workspace_id, bin_id, request_id)
+        return None if row is None else _captured(row)
+
+    async def record_replay(
+        self, workspace_id: str, bin_id: str, request_id: str, result: ReplayResult
+    ) -> bool:
+        where = "WHERE workspace_id = $1 AND bin_id = $2 AND id = $3"
+        args = (workspace_id, bin_id, request_id)
+        async with self._tx() as tx:
+            # Writing the row first takes its lock, so two replays recorded at once both stay.
+            touch = f"UPDATE bin_requests SET replays = replays {where}"
+            if rows.rowcount(await tx.execute(touch, *args)) != 1:
+                return False
+            row = await tx.fetchrow(f"SELECT replays FROM bin_requests {where}", *args)
+            assert row is not None
+            replays = [*orjson.loads(row["replays"]), asdict(result)][-MAX_REPLAYS:]
+            await tx.execute(f"UPDATE bin_requests SET replays = $4 {where}", *args, dumps(replays))
+        return True
+
+    async def purge_expired_bins(self, now: float) -> int:
+        async with self._tx() as tx:
+            expired = "SELECT id FROM bins WHERE expires_at <= $1"
+            await tx.execute(f"DELETE FROM bin_requests WHERE bin_id IN ({expired})", now)
+            return rows.rowcount(await tx.execute("DELETE FROM bins WHERE expires_at <= $1", now))
+
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def successor(request_id: str) -> str:
+    """The id right after ``request_id`` (its base32 body plus one, same length)."""
+    prefix, _, body = request_id.rpartition("_")
+    value = 0
+    for char in body:
+        value = value * 32 + _ALPHABET.index(char)
+    value += 1
+    chars = []
+    for _ in body:
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
+def _bin(row: Row) -> Bin:
+    return Bin(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        name=row["name"],
+        config=BinConfig(**orjson.loads(row["config"])),
+        request_count=int(row["request_count"]),
+        expires_at=float(row["expires_at"]),
+        created_at=float(row["created_at"]),
+    )
+
+
+def _captured(row: Row) -> CapturedRequest:
+    request = IncomingRequest(
+        method=row["method"],
+        path=row["path"],
+        query=row["query"],
+        headers=tuple((str(n), str(v)) for n, v in orjson.loads(row["headers"])),
+        body=bytes(row["body"]),
+        source=row["source"],
+        received_at=float(row["received_at"]),
+    )
+    replays = tuple(ReplayResult(**r) for r in orjson.loads(row["replays"]))
+    return CapturedRequest(row["id"], row["workspace_id"], row["bin_id"], request, replays)

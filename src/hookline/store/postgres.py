@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
@@ -25,7 +25,12 @@ _UNAVAILABLE = (
     OSError,
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,  # a query in flight when the server stops or restarts
+    asyncpg.CrashShutdownError,
     asyncpg.InterfaceError,
+    # A shutdown notice that reaches an idle connection leaves its protocol in an error state
+    # until the socket closes: the next query fails with this instead of a connection error.
+    asyncpg.InternalClientError,
     TimeoutError,
 )
 
@@ -65,19 +70,29 @@ class PostgresStore(SqlStore):
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
         assert self._pool is not None, "store is not open"
         try:
-            conn_cm = self._pool.acquire(timeout=10)
-            conn = await conn_cm.__aenter__()
+            conn = await self._pool.acquire(timeout=10)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
         try:
             yield conn
         except _UNAVAILABLE as exc:
-            await conn_cm.__aexit__(type(exc), exc, exc.__traceback__)
+            # A failed connection is never handed out again, nor are its siblings: a server
+            # restart ended them all, and each would fail its next request.
+            with suppress(asyncpg.InterfaceError):  # the pool let a closed one go
+                conn.terminate()
+            await self._pool.expire_connections()
             raise StoreUnavailable(f"PostgreSQL connection lost: {exc}") from exc
-        except BaseException as exc:
-            await conn_cm.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
-        await conn_cm.__aexit__(None, None, None)
+        finally:
+            await self._release(conn)
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        assert self._pool is not None, "store is not open"
+        try:
+            await self._pool.release(conn, timeout=5)
+        except _UNAVAILABLE as exc:
+            # The pool has dropped the connection. The work done on it is already committed
+            # or rolled back, so this must not turn a success into an error.
+            log.info("discarded a broken PostgreSQL connection: %s", exc)
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[Tx]:

@@ -16,6 +16,7 @@ from hookline.models import (
     EventType,
     Flow,
     FlowConfig,
+    Page,
     SecretEntry,
     Webhook,
     WebhookConfig,
@@ -213,3 +214,18 @@ def delivery_params(d: Delivery, ordered: bool) -> tuple[Any, ...]:
         d.created_at,
         d.updated_at,
     )
+
+
+def rowcount(result: Any) -> int:
+    """Rows a statement changed: asyncpg answers 'UPDATE 3', the SQLite adapter the count."""
+    if isinstance(result, int):
+        return result
+    tail = str(result).split()[-1:] or ["0"]
+    return int(tail[0]) if tail[0].isdigit() else 0
+
+
+def page(items: list[Any], limit: int) -> Page:
+    """A page of ``limit`` items fetched with one extra row, which says a next page exists."""
+    if len(items) > limit:
+        return Page(items=items[:limit], next_cursor=items[limit - 1].id)
+    return Page(items=items, next_cursor=None)

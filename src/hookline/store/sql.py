@@ -6,7 +6,6 @@ to ``?n``. Dialects supply transactions, list parameters, the claim query and no
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,11 +36,6 @@ from hookline.store.rows import Row, dumps
 from hookline.store.tx import SqlPrimitives, Tx
 from hookline.store.windows import SqlWindowOps, WindowSpec
 
-_INSERT_DELIVERY = (
-    "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
-    " retry_base, next_attempt_at, lease_until, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-)
 _INSERT_ATTEMPT = (
     "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
     " duration_ms, request_method, request_url, request_headers, request_body, response_status,"
@@ -65,10 +59,6 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         self._webhook = rows.WebhookDecoder(box)
 
     # -- dialect hooks (with the primitives of SqlPrimitives) -----------------------------------
-    @abstractmethod
-    async def _after_enqueue(self, tx: Tx) -> None:
-        """Inside the enqueuing transaction: tell workers there is work."""
-
     async def _fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         async with self._read() as conn:
             return await conn.fetch(sql, *args)
@@ -80,7 +70,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
     async def _write(self, sql: str, *args: Any, conflict: str | None = None) -> int:
         try:
             async with self._tx() as tx:
-                return _rowcount(await tx.execute(sql, *args))
+                return rows.rowcount(await tx.execute(sql, *args))
         except Exception as exc:
             if conflict and self._is_unique_violation(exc):
                 raise Conflict(conflict, field="name") from None
@@ -206,7 +196,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
     async def delete_flow(self, workspace_id: str, flow_id: str) -> bool:
         async with self._tx() as tx:
             sql = "DELETE FROM flows WHERE workspace_id = $1 AND id = $2"
-            if _rowcount(await tx.execute(sql, workspace_id, flow_id)) != 1:
+            if rows.rowcount(await tx.execute(sql, workspace_id, flow_id)) != 1:
                 return False
             members = await tx.fetch(
                 "SELECT id, config FROM webhooks WHERE workspace_id = $1 AND flow_id = $2",
@@ -290,12 +280,12 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE {' AND '.join(where)}"
             f" ORDER BY id LIMIT {int(limit) + 1}"
         )
-        return _page([self._webhook(r) for r in await self._fetch(sql, *args)], limit)
+        return rows.page([self._webhook(r) for r in await self._fetch(sql, *args)], limit)
 
     async def delete_webhook(self, workspace_id: str, webhook_id: str) -> bool:
         async with self._tx() as tx:
             sql = "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2"
-            if _rowcount(await tx.execute(sql, workspace_id, webhook_id)) != 1:
+            if rows.rowcount(await tx.execute(sql, workspace_id, webhook_id)) != 1:
                 return False
             await tx.execute("DELETE FROM attempts WHERE webhook_id = $1", webhook_id)
             await tx.execute(
@@ -356,24 +346,10 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             )  # fmt: skip
             if inserted is None:
                 return await self._existing_publish(tx, e)
-            if deliveries:
-                ordered = await self._ordered_webhooks(tx, deliveries)
-                await tx.executemany(
-                    _INSERT_DELIVERY,
-                    [rows.delivery_params(d, d.webhook_id in ordered) for d in deliveries],
-                )
-            collected = await self._collect(tx, e, windows, e.created_at)
-            if deliveries or collected:
-                await self._after_enqueue(tx)
-        if deliveries or collected:
+            queued = await self._enqueue(tx, e, deliveries, windows)
+        if queued:
             self.notify_local()
-        return PublishResult(event=e, deliveries=[*deliveries, *collected], created=True)
-
-    async def _ordered_webhooks(self, tx: Tx, deliveries: Sequence[Delivery]) -> set[str]:
-        ids = sorted({d.webhook_id for d in deliveries})
-        sql = f"SELECT id, config FROM webhooks WHERE id {self._in(1)}"
-        found = await tx.fetch(sql, self._list(ids))
-        return {r["id"] for r in found if orjson.loads(r["config"]).get("ordering") == "fifo"}
+        return PublishResult(event=e, deliveries=queued, created=True)
 
     async def _existing_publish(self, tx: Tx, event: Event) -> PublishResult:
         row = await tx.fetchrow(
@@ -412,7 +388,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             f"SELECT * FROM events WHERE {' AND '.join(where)}"
             f" ORDER BY id DESC LIMIT {int(limit) + 1}"
         )
-        return _page([rows.event(r) for r in await self._fetch(sql, *args)], limit)
+        return rows.page([rows.event(r) for r in await self._fetch(sql, *args)], limit)
 
     async def get_delivery(self, workspace_id: str, delivery_id: str) -> Delivery | None:
         sql = "SELECT * FROM deliveries WHERE workspace_id = $1 AND id = $2"
@@ -437,7 +413,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             f"SELECT * FROM deliveries WHERE {' AND '.join(where)}"
             f" ORDER BY id DESC LIMIT {int(q.limit) + 1}"
         )
-        return _page([rows.delivery(r) for r in await self._fetch(sql, *args)], q.limit)
+        return rows.page([rows.delivery(r) for r in await self._fetch(sql, *args)], q.limit)
 
     async def list_attempts(self, workspace_id: str, delivery_id: str) -> list[Attempt]:
         sql = "SELECT * FROM attempts WHERE workspace_id = $1 AND delivery_id = $2 ORDER BY number"
@@ -451,10 +427,10 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
                 " WHERE workspace_id = $1 AND id = $2 AND lease_until < $3",
                 workspace_id, delivery_id, now,
             )  # fmt: skip
-            if _rowcount(n) == 1:
+            if rows.rowcount(n) == 1:
                 await self._after_enqueue(tx)
         self.notify_local()
-        return _rowcount(n) == 1
+        return rows.rowcount(n) == 1
 
     async def replay_webhook(
         self,
@@ -467,7 +443,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         now: float,
     ) -> int:
         async with self._tx() as tx:
-            n = _rowcount(
+            n = rows.rowcount(
                 await tx.execute(
                     "UPDATE deliveries SET status = 'pending', retry_base = attempts,"
                     " next_attempt_at = $5, lease_until = 0, updated_at = $5"
@@ -661,22 +637,7 @@ def _finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:
     return (a.delivery_id, o.status.value, o.next_attempt_at, a.response_status, error, now)
 
 
-def _rowcount(result: Any) -> int:
-    """asyncpg answers 'UPDATE 3'; the SQLite adapter answers the count itself."""
-    if isinstance(result, int):
-        return result
-    if isinstance(result, str) and result.split()[-1].isdigit():
-        return int(result.split()[-1])
-    return 0
-
-
 def _contains(text: str) -> str:
     """A LIKE pattern for a literal, case-folded substring (``%`` and ``_`` match themselves)."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _page(items: list[Any], limit: int) -> Page:
-    if len(items) > limit:
-        return Page(items=items[:limit], next_cursor=items[limit - 1].id)
-    return Page(items=items, next_cursor=None)

@@ -112,13 +112,25 @@ class SqliteStore(SqlStore):
     async def _tx(self) -> AsyncIterator[Tx]:
         assert self._writer is not None, "store is not open"
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield _Conn(self._writer)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Conn(self._writer)
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    await self._rollback()
+                    raise
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL:
+                    raise StoreUnavailable(f"the SQLite database is full: {exc}") from exc
                 raise
-            await self._writer.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        assert self._writer is not None, "store is not open"
+        # SQLite may have rolled back already (it can on SQLITE_FULL); a COMMIT that failed
+        # leaves the transaction open, and the next BEGIN would fail forever.
+        if self._writer.in_transaction:
+            await self._writer.execute("ROLLBACK")
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Tx]:

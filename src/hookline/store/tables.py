@@ -217,5 +217,7 @@ bin_requests = sa.Table(
     sa.Column("body", sa.LargeBinary, nullable=False),
     sa.Column("source", sa.String(100), nullable=False),
     sa.Column("received_at", _TIME, nullable=False),
+    # The latest replays of the request (JSON list, newest last, a few dozen at most).
+    sa.Column("replays", sa.Text, nullable=False, server_default="[]"),
     sa.Index("ix_bin_requests_bin", "bin_id", "id"),
 )

@@ -5,8 +5,11 @@ linked to it, it survives a restart and is sent exactly as any delivery: once, w
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
@@ -29,6 +32,11 @@ _INSERT_WINDOW = (
 )
 _LINK_EVENT = "INSERT INTO delivery_events (delivery_id, position, event_id) VALUES ($1, $2, $3)"
 _NO_LIMIT = 2**31 - 1
+_INSERT_DELIVERY = (
+    "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
+    " retry_base, next_attempt_at, lease_until, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,31 @@ class WindowSpec:
 
 class SqlWindowOps(SqlPrimitives):
     _ROW_LOCK = ""
+
+    @abstractmethod
+    async def _after_enqueue(self, tx: Tx) -> None:
+        """Inside the enqueuing transaction: tell workers there is work."""
+
+    async def _enqueue(
+        self, tx: Tx, event: Event, deliveries: Sequence[Delivery], windows: Sequence[WindowSpec]
+    ) -> list[Delivery]:
+        """Queue a stored event: its deliveries now, and into each aggregation window."""
+        if deliveries:
+            ordered = await self._ordered_webhooks(tx, deliveries)
+            await tx.executemany(
+                _INSERT_DELIVERY,
+                [rows.delivery_params(d, d.webhook_id in ordered) for d in deliveries],
+            )
+        collected = await self._collect(tx, event, windows, event.created_at)
+        if deliveries or collected:
+            await self._after_enqueue(tx)
+        return [*deliveries, *collected]
+
+    async def _ordered_webhooks(self, tx: Tx, deliveries: Sequence[Delivery]) -> set[str]:
+        ids = sorted({d.webhook_id for d in deliveries})
+        sql = f"SELECT id, config FROM webhooks WHERE id {self._in(1)}"
+        found = await tx.fetch(sql, self._list(ids))
+        return {r["id"] for r in found if orjson.loads(r["config"]).get("ordering") == "fifo"}
 
     async def _collect(
         self, tx: Tx, event: Event, windows: Sequence[WindowSpec], now: float

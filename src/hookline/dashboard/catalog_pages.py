@@ -1,0 +1,60 @@
+"""The event-type catalog: each type with its schema and example payload; adding one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from hookline.api import catalog as api
+from hookline.api.schemas import EventTypeIn
+from hookline.dashboard.forms import read_form
+from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
+from hookline.dashboard.webhook_form import api_error, validation_errors
+from hookline.errors import ApiError
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Who = Annotated[Visitor, Depends(visitor)]
+
+
+async def _page(
+    who: Visitor, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    catalog = await who.state.store.list_event_types(who.ws)
+    return who.page(
+        "event_types.html", status, catalog=catalog, values=values, errors=errors, nav="catalog"
+    )
+
+
+@router.get("/event-types")
+async def list_page(who: Who) -> Response:
+    return await _page(who, {}, {})
+
+
+@router.post("/event-types")
+async def create(who: Who) -> Response:
+    form = await read_form(who.request)
+    names = ("name", "description", "schema", "example")
+    values = {name: form.get(name) for name in names}
+    body: dict[str, Any] = {"name": values["name"].strip(), "description": values["description"]}
+    errors: dict[str, str] = {}
+    for name in ("schema", "example"):
+        if values[name].strip():
+            try:
+                body[name] = orjson.loads(values[name])
+            except orjson.JSONDecodeError as exc:
+                errors[name] = f"not valid JSON: {exc}"
+    try:
+        model = EventTypeIn.model_validate(body)
+    except ValidationError as exc:
+        return await _page(who, values, validation_errors(exc) | errors, 422)
+    if errors:
+        return await _page(who, values, errors, 422)
+    try:
+        await api.create_event_type(who.ws, model, who.state)
+    except ApiError as exc:
+        return await _page(who, values, api_error(exc), exc.status)
+    return redirect(who.request, f"/event-types#et-{model.name}")

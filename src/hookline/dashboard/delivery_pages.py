@@ -1,0 +1,56 @@
+"""A delivery and every attempt's full request and response; retrying it by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from hookline.api import deliveries as api
+from hookline.api.schemas import AttemptOut
+from hookline.dashboard.web import PageRoute, Visitor, visitor
+from hookline.errors import NotFound
+from hookline.models import Delivery
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Who = Annotated[Visitor, Depends(visitor)]
+
+
+async def _load(who: Visitor, delivery_id: str) -> Delivery:
+    found = await who.state.store.get_delivery(who.ws, delivery_id)
+    if found is None:
+        raise NotFound(f"delivery {delivery_id} not found")
+    return found
+
+
+async def _attempts(who: Visitor, delivery: Delivery, notice: str | None, full: bool) -> Response:
+    attempts = await who.state.store.list_attempts(who.ws, delivery.id)
+    store = who.state.store
+    return who.page(
+        "delivery.html" if full else "_attempts.html",
+        delivery=delivery,
+        attempts=[AttemptOut.of(a) for a in reversed(attempts)],
+        event=await store.get_event(who.ws, delivery.event_id) if full else None,
+        hook=await store.get_webhook(who.ws, delivery.webhook_id) if full else None,
+        notice=notice,
+        nav="webhooks",
+    )
+
+
+@router.get("/deliveries/{delivery_id}")
+async def delivery_page(who: Who, delivery_id: str) -> Response:
+    return await _attempts(who, await _load(who, delivery_id), None, full=True)
+
+
+@router.get("/deliveries/{delivery_id}/attempts")
+async def attempts_fragment(who: Who, delivery_id: str) -> Response:
+    """The attempts section, which polls itself while the delivery is pending."""
+    return await _attempts(who, await _load(who, delivery_id), None, full=False)
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+async def retry(who: Who, delivery_id: str) -> Response:
+    await api.retry_delivery(who.ws, delivery_id, who.state)
+    delivery = await _load(who, delivery_id)
+    return await _attempts(who, delivery, "Queued again: a worker sends it now.", full=False)

@@ -1,0 +1,110 @@
+"""The dashboard's session: a signed cookie, and the CSRF token derived from it (pure).
+
+The cookie carries who signed in (the admin, or a workspace API key named by its SHA-256 hash,
+never the token itself), the chosen workspace, a random session id and when it was issued,
+signed with HMAC-SHA256. Only sign-outs are kept on the server (``web.Dashboard.sign_out``, per
+process), so every API process of a deployment accepts the sessions of the others.
+
+The signing key is derived from a random key kept in the database, the admin token's hash (a
+new admin token signs everybody out) and ``HOOKLINE_SECRET_KEY`` when it is set (then read
+access to the database is not enough to forge a session).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, replace
+
+import orjson
+
+COOKIE = "hookline_session"
+MAX_AGE = 8 * 3600
+_VERSION = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A visitor: anonymous (before sign-in, it still carries a CSRF token) or signed in."""
+
+    sid: str
+    issued_at: float
+    admin: bool = False
+    key_hash: str | None = None
+    workspace_id: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.admin or self.key_hash is not None
+
+    def choose(self, workspace_id: str) -> Session:
+        return replace(self, workspace_id=workspace_id)
+
+
+def anonymous(now: float) -> Session:
+    return Session(sid=secrets.token_urlsafe(18), issued_at=now)
+
+
+def signed_in(
+    now: float, *, admin: bool, key_hash: str | None, workspace_id: str | None
+) -> Session:
+    """A fresh session id at sign-in, so an id seen before sign-in is worth nothing after."""
+    return Session(secrets.token_urlsafe(18), now, admin, key_hash, workspace_id)
+
+
+def derive_key(random_key: str, admin_token_hash: str, secret_key: str | None) -> bytes:
+    material = "\0".join((random_key, admin_token_hash, secret_key or ""))
+    return hashlib.sha256(b"hookline-dashboard-session\0" + material.encode()).digest()
+
+
+class SessionCodec:
+    """Signs sessions into cookie values and checks them back."""
+
+    def __init__(self, key: bytes, max_age: float = MAX_AGE) -> None:
+        self._key = key
+        self.max_age = max_age
+
+    def encode(self, session: Session) -> str:
+        data = {
+            "sid": session.sid,
+            "iat": session.issued_at,
+            "adm": session.admin,
+            "key": session.key_hash,
+            "ws": session.workspace_id,
+        }
+        body = _b64(orjson.dumps(data))
+        return f"{_VERSION}.{body}.{self._sign(body)}"
+
+    def decode(self, value: str | None, now: float) -> Session | None:
+        """The session in a cookie, or None if it is missing, forged, malformed or expired."""
+        version, _, rest = (value or "").partition(".")
+        body, _, signature = rest.partition(".")
+        if version != _VERSION or not hmac.compare_digest(signature, self._sign(body)):
+            return None
+        try:
+            data = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            session = Session(
+                str(data["sid"]), float(data["iat"]), bool(data["adm"]), data["key"], data["ws"]
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not 0 <= now - session.issued_at <= self.max_age:
+            return None
+        return session
+
+    def csrf_token(self, session: Session) -> str:
+        """The per-session token every form and htmx request must send back."""
+        return hmac.new(self._key, b"csrf\0" + session.sid.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, session: Session, sent: str | None) -> bool:
+        return bool(sent) and hmac.compare_digest(self.csrf_token(session), sent or "")
+
+    def _sign(self, body: str) -> str:
+        digest = hmac.new(self._key, b"session\0" + body.encode(), hashlib.sha256).digest()
+        return _b64(digest)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -1,0 +1,201 @@
+"""What every dashboard page shares: the per-app state, who is visiting, CSRF, rendering.
+
+Pages are plain FastAPI routes whose route class turns the dashboard's control-flow exceptions
+(sign in first, pick a workspace) into redirects and API errors into an HTML error page, and
+adds the security headers to every answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from hookline.api.state import AppState, get_state
+from hookline.dashboard.forms import Form, read_form
+from hookline.dashboard.ratelimit import LoginLimiter
+from hookline.dashboard.render import Renderer
+from hookline.dashboard.session import COOKIE, Session, SessionCodec, anonymous, derive_key
+from hookline.errors import ApiError, StoreUnavailable
+from hookline.models import Workspace
+
+_KEY_META = "dashboard_session_key"
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SignInRequired(Exception):
+    """The visitor has no valid session: send them to the sign-in page."""
+
+
+class ChooseWorkspace(Exception):
+    """An admin signed in but has not picked a workspace yet."""
+
+
+class CsrfRejected(ApiError):
+    status = 403
+    code = "csrf_failed"
+
+
+@dataclass
+class Dashboard:
+    """Per-application state of the dashboard, made on the first request."""
+
+    codec: SessionCodec
+    limiter: LoginLimiter
+    renderer: Renderer
+    signed_out: dict[str, float] = field(default_factory=dict)
+
+    def sign_out(self, session: Session, now: float) -> None:
+        """Refuse this session's cookie from now on, in this process, until it would expire
+        anyway (so a copied cookie is useless after sign-out)."""
+        self.signed_out = {s: t for s, t in self.signed_out.items() if t > now}
+        self.signed_out[session.sid] = session.issued_at + self.codec.max_age
+
+
+async def dashboard(request: Request) -> Dashboard:
+    found: Dashboard | None = getattr(request.app.state, "dashboard", None)
+    if found is None:
+        state = get_state(request)
+        random_key = secrets.token_urlsafe(32)
+        if not await state.store.set_meta_if_absent(_KEY_META, random_key):
+            random_key = await state.store.get_meta(_KEY_META) or random_key
+        key = derive_key(random_key, state.admin_token_hash, state.settings.secret_key)
+        found = Dashboard(SessionCodec(key), LoginLimiter(), Renderer())
+        request.app.state.dashboard = found
+    return found
+
+
+@dataclass
+class Visitor:
+    """A signed-in visitor acting in one workspace, and what a page needs to answer them."""
+
+    request: Request
+    state: AppState
+    board: Dashboard
+    session: Session
+    workspace: Workspace
+
+    @property
+    def ws(self) -> str:
+        return self.workspace.id
+
+    @property
+    def csrf(self) -> str:
+        return self.board.codec.csrf_token(self.session)
+
+    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context |= {"visitor": self, "csrf": self.csrf, "workspace": self.workspace}
+        return self.board.renderer.page(template, status, **context)
+
+
+async def current_session(request: Request, board: Dashboard) -> Session | None:
+    """The cookie's session, if it is valid and (for an API key) the key is not revoked."""
+    session = board.codec.decode(request.cookies.get(COOKIE), time.time())
+    if session is not None and session.sid in board.signed_out:
+        return None
+    if session is None or session.admin or session.key_hash is None:
+        return session
+    key = await get_state(request).store.find_api_key(session.key_hash)
+    if key is None or key.workspace_id != session.workspace_id:
+        return None
+    return session
+
+
+async def visitor(request: Request) -> Visitor:
+    """Dependency of every page behind sign-in; POSTs must also carry the CSRF token."""
+    board = await dashboard(request)
+    session = await current_session(request, board)
+    if session is None or not session.signed_in:
+        raise SignInRequired
+    if request.method == "POST":
+        await check_csrf(request, board, session)
+    if session.workspace_id is None:
+        raise ChooseWorkspace
+    found = await get_state(request).store.get_workspace(session.workspace_id)
+    if found is None:
+        raise ChooseWorkspace
+    return Visitor(request, get_state(request), board, session, found)
+
+
+async def check_csrf(request: Request, board: Dashboard, session: Session) -> Form:
+    form = await read_form(request)
+    sent = request.headers.get("x-csrf-token") or form.get("csrf_token")
+    if not board.codec.csrf_ok(session, sent):
+        raise CsrfRejected("the form is stale or did not come from this dashboard; reload it")
+    return form
+
+
+def session_or_new(session: Session | None) -> Session:
+    return session if session is not None else anonymous(time.time())
+
+
+def set_session(request: Request, response: Response, board: Dashboard, session: Session) -> None:
+    response.set_cookie(
+        COOKIE,
+        board.codec.encode(session),
+        max_age=int(board.codec.max_age),
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+
+
+def is_https(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def redirect(request: Request, url: str) -> Response:
+    """A redirect that htmx follows as a full page load."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+class PageRoute(APIRoute):
+    """Dashboard routes: control flow to redirects, API errors to HTML, security headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await inner(request)
+            except SignInRequired:
+                response = redirect(request, "/login")
+            except ChooseWorkspace:
+                response = redirect(request, "/workspace")
+            except (ApiError, StoreUnavailable) as exc:
+                response = await _error_page(request, exc)
+            for name, value in _SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            response.headers.setdefault("Cache-Control", "no-store")
+            return response
+
+        return handler
+
+
+async def _error_page(request: Request, exc: ApiError | StoreUnavailable) -> Response:
+    board = await dashboard(request)
+    if isinstance(exc, StoreUnavailable):
+        status, message = 503, "The database is unavailable; retry shortly."
+    else:
+        status, message = exc.status, exc.message
+    if request.headers.get("hx-request"):
+        return board.renderer.page("_error.html", status, message=message, inline=True)
+    return board.renderer.page("error.html", status, message=message, code=status)

@@ -1,0 +1,138 @@
+"""The webhook form: its values from a stored configuration or a submission, the API body it
+describes, and the API's validation errors keyed by the field they belong beside.
+
+Validation is the API's own (``WebhookCreate``, ``WebhookConfig`` and the router's reference
+checks); the form only reads what a browser cannot send typed: JSON text and number lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from hookline.api.errors import describe
+from hookline.dashboard.forms import Form, rows
+from hookline.errors import ApiError
+from hookline.models import WebhookConfig
+
+FORM_ERROR = "_form"
+# Fields whose empty input means "not set" (None) rather than "use the default".
+_NULLABLE = ("aggregation_max_events", "rate_limit_per_second")
+_DEFAULTED = ("max_attempts", "timeout_seconds", "aggregation_seconds")
+_AS_IS = ("name", "description", "method", "content_type", "ordering", "enabled", "verify_tls")
+
+
+def values_from_config(config: WebhookConfig, catalog: Iterable[str]) -> dict[str, Any]:
+    """What the form shows for a stored webhook."""
+    known = {"*", *catalog}
+    data = config.model_dump()
+    return data | {
+        "url": config.url or "",
+        "headers": list(config.headers.items()),
+        "metadata": list(config.metadata.items()),
+        "events": [e for e in config.events if e in known],
+        "events_other": ", ".join(e for e in config.events if e not in known),
+        "filter": "" if config.filter is None else orjson.dumps(config.filter).decode(),
+        "body_template": config.body_template or "",
+        "retry_schedule": ", ".join(_number(d) for d in config.retry_schedule or []),
+        "timeout_seconds": _number(config.timeout_seconds),
+        "aggregation_max_events": _blank(config.aggregation_max_events),
+        "rate_limit_per_second": _blank(config.rate_limit_per_second),
+        "flow": config.flow or "",
+        "secret": "",
+    }
+
+
+def blank_values() -> dict[str, Any]:
+    return values_from_config(WebhookConfig(name="-", url="https://example.com"), ()) | {
+        "name": "",
+        "url": "",
+    }
+
+
+def values_from_form(form: Form) -> dict[str, Any]:
+    """What the form shows again after a submission (as typed); a field the submission lacks
+    keeps its default (a checkbox left unchecked is absent, and means off)."""
+    text = (
+        "name description url method content_type events_other filter body_template"
+        " max_attempts retry_schedule timeout_seconds aggregation_seconds"
+        " aggregation_max_events rate_limit_per_second ordering flow secret"
+    )
+    defaults = blank_values()
+    values: dict[str, Any] = {name: form.get(name, defaults[name]) for name in text.split()}
+    return values | {
+        "headers": rows(form, "header_name", "header_value"),
+        "metadata": rows(form, "meta_name", "meta_value"),
+        "signature_schemes": form.getlist("signature_schemes"),
+        "events": form.getlist("events"),
+        "enabled": form.has("enabled"),
+        "verify_tls": form.has("verify_tls"),
+    }
+
+
+def api_body(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The API request body the form values describe, and errors only the form can see."""
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {key: values[key] for key in _AS_IS}
+    body["signature_schemes"] = values["signature_schemes"]
+    body["url"] = values["url"] or None
+    body["headers"] = dict(values["headers"])
+    body["metadata"] = dict(values["metadata"])
+    body["events"] = [*values["events"], *_split(values["events_other"])]
+    body["body_template"] = values["body_template"] or None
+    body["flow"] = values["flow"] or None
+    body |= {k: values[k] for k in _DEFAULTED if str(values[k]).strip()}
+    body |= {k: values[k] if str(values[k]).strip() else None for k in _NULLABLE}
+    body["filter"] = _json_field(values["filter"], "filter", errors)
+    body["retry_schedule"] = _numbers(values["retry_schedule"], "retry_schedule", errors)
+    return body, errors
+
+
+def validation_errors(exc: ValidationError) -> dict[str, str]:
+    """Every pydantic error, keyed by its top-level field, as the API words it."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field, message = describe(error)
+        key = (field or FORM_ERROR).split(".")[0]
+        errors.setdefault(key, message)
+    return errors
+
+
+def api_error(exc: ApiError) -> dict[str, str]:
+    """An API error beside its field (the message without its ``field:`` prefix)."""
+    field = (exc.field or FORM_ERROR).split(".")[0]
+    return {field: exc.message.removeprefix(f"{exc.field}: ")}
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def _json_field(text: str, name: str, errors: dict[str, str]) -> Any:
+    if not text.strip():
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        errors[name] = f"not valid JSON: {exc}"
+        return None
+
+
+def _numbers(text: str, name: str, errors: dict[str, str]) -> list[float] | None:
+    parts = _split(text)
+    try:
+        return [float(p) for p in parts] or None
+    except ValueError:
+        errors[name] = "give delays in seconds separated by commas, e.g. 0, 5, 300"
+        return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _blank(value: float | None) -> str:
+    return "" if value is None else _number(value)

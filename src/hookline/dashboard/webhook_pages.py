@@ -1,0 +1,173 @@
+"""Webhooks: the list, the detail page, and the create and edit forms.
+
+The forms call the API's own handlers (``hookline.api.webhooks``), so the rules and the
+messages are the API's; the messages are shown beside the fields they name.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from hookline import signing
+from hookline.api import webhooks as api
+from hookline.api.schemas import WebhookCreate, WebhookOut, WebhookUpdate
+from hookline.dashboard import stats
+from hookline.dashboard.charts import chart, percentiles, summarize
+from hookline.dashboard.forms import read_form
+from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
+from hookline.dashboard.webhook_form import (
+    api_body,
+    api_error,
+    blank_values,
+    validation_errors,
+    values_from_config,
+    values_from_form,
+)
+from hookline.errors import ApiError
+from hookline.models import CONTENT_TYPES, METHODS, DeliveryStatus, Webhook, WebhookConfig
+from hookline.store import DeliveryQuery
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Who = Annotated[Visitor, Depends(visitor)]
+_STATUS_FILTERS = {"enabled": True, "disabled": False}
+
+
+@router.get("/webhooks")
+async def list_page(
+    who: Who,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: str = "",
+    flow: str = "",
+    cursor: str | None = None,
+) -> Response:
+    store = who.state.store
+    page = await store.list_webhooks(
+        who.ws,
+        limit=50,
+        cursor=cursor,
+        enabled=_STATUS_FILTERS.get(status),
+        flow_id=flow or None,
+        search=q.strip() or None,
+    )
+    hooks: list[Webhook] = page.items
+    summary = await stats.summaries(store, who.ws, hooks)
+    if status == "failing":
+        hooks = [h for h in hooks if summary[h.id].failing]
+    flows = await store.list_flows(who.ws)
+    return who.page(
+        "webhooks.html",
+        hooks=hooks,
+        summary=summary,
+        next_cursor=page.next_cursor,
+        filters={"q": q, "status": status, "flow": flow},
+        flows=flows,
+        nav="webhooks",
+    )
+
+
+async def _form(
+    who: Who,
+    hook: Webhook | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    catalog = await who.state.store.list_event_types(who.ws)
+    flows = await who.state.store.list_flows(who.ws)
+    return who.page(
+        "webhook_form.html",
+        status,
+        hook=hook,
+        values=values,
+        errors=errors,
+        catalog=[et.name for et in catalog],
+        flows=flows,
+        schemes=signing.SCHEMES,
+        methods=METHODS,
+        content_types=CONTENT_TYPES,
+        nav="webhooks",
+    )
+
+
+@router.get("/webhooks/new")
+async def new_page(who: Who) -> Response:
+    return await _form(who, None, blank_values(), {})
+
+
+@router.post("/webhooks/new")
+async def create(who: Who) -> Response:
+    values = values_from_form(await read_form(who.request))
+    body, errors = api_body(values)
+    body["secret"] = values["secret"].strip() or None
+    try:
+        model = WebhookCreate.model_validate(body)
+    except ValidationError as exc:
+        return await _form(who, None, values, validation_errors(exc) | errors, 422)
+    if errors:
+        return await _form(who, None, values, errors, 422)
+    try:
+        created = await api.create_webhook(who.ws, model, who.state)
+    except ApiError as exc:
+        return await _form(who, None, values, api_error(exc), exc.status)
+    return redirect(who.request, f"/webhooks/{created.id}?created=1")
+
+
+@router.get("/webhooks/{webhook_id}/edit")
+async def edit_page(who: Who, webhook_id: str) -> Response:
+    hook = await api.load_webhook(who.state, who.ws, webhook_id)
+    catalog = [et.name for et in await who.state.store.list_event_types(who.ws)]
+    return await _form(who, hook, values_from_config(hook.config, catalog), {})
+
+
+@router.post("/webhooks/{webhook_id}/edit")
+async def edit(who: Who, webhook_id: str) -> Response:
+    hook = await api.load_webhook(who.state, who.ws, webhook_id)
+    values = values_from_form(await read_form(who.request))
+    body, errors = api_body(values)
+    try:  # every error at once; the API handler then reports only its first
+        WebhookConfig.model_validate(hook.config.model_dump() | body)
+    except ValidationError as exc:
+        return await _form(who, hook, values, validation_errors(exc) | errors, 422)
+    if errors:
+        return await _form(who, hook, values, errors, 422)
+    try:
+        await api.update_webhook(who.ws, webhook_id, WebhookUpdate.model_validate(body), who.state)
+    except ApiError as exc:
+        return await _form(who, hook, values, api_error(exc), exc.status)
+    return redirect(who.request, f"/webhooks/{webhook_id}?saved=1")
+
+
+@router.get("/webhooks/{webhook_id}")
+async def detail_page(
+    who: Who,
+    webhook_id: str,
+    status: DeliveryStatus | None = None,
+    cursor: str | None = None,
+    created: bool = False,
+    saved: bool = False,
+) -> Response:
+    hook = await api.load_webhook(who.state, who.ws, webhook_id)
+    store, now = who.state.store, time.time()
+    query = DeliveryQuery(webhook_id=webhook_id, status=status, limit=25, cursor=cursor)
+    page = await store.list_deliveries(who.ws, query)
+    day = await stats.since(store, who.ws, webhook_id, now - 24 * 3600)
+    latency = percentiles(await stats.latencies(store, who.ws, day or page.items))
+    return who.page(
+        "webhook.html",
+        hook=hook,
+        raw=WebhookOut.of(hook).model_dump(mode="json", exclude={"secret"}),
+        deliveries=page.items,
+        next_cursor=page.next_cursor,
+        status_filter=status.value if status else "",
+        chart=chart(day, now=now),
+        latency=latency,
+        summary=summarize(day),
+        statuses=list(DeliveryStatus),
+        notice="Webhook created." if created else "Saved." if saved else None,
+        nav="webhooks",
+    )
