@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from hookline import keys
-from hookline.api.state import AppState, get_state
+from hookline.api.state import AppState, state_dependency
 from hookline.errors import ApiError, NotFound
 
 
@@ -29,7 +29,9 @@ class Principal:
     workspace_id: str | None = None
 
 
-async def principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
+async def principal(
+    request: Request, state: Annotated[AppState, Depends(state_dependency)]
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -54,7 +56,7 @@ async def admin_only(who: Auth) -> Principal:
 
 async def workspace_id(
     who: Auth,
-    state: Annotated[AppState, Depends(get_state)],
+    state: Annotated[AppState, Depends(state_dependency)],
     ws: Annotated[str, Path(description="Workspace id")],
 ) -> str:
     """The workspace of the path, if this principal may act in it."""

@@ -31,4 +31,10 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-State = Annotated[AppState, Depends(get_state)]
+async def state_dependency(request: Request) -> AppState:
+    """``get_state`` as a dependency: async, because FastAPI runs a plain function dependency
+    in a thread pool, a thread hand-off on every request."""
+    return get_state(request)
+
+
+State = Annotated[AppState, Depends(state_dependency)]
