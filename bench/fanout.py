@@ -1,0 +1,92 @@
+"""Scenario 5: one event to 1,000 and to 10,000 webhooks; time until the last request arrives.
+
+The webhooks are created through the API (8 requests at a time) and all point at the sink. Each
+size gets one unmeasured warm-up event first: the first publish after a configuration change
+rebuilds the routing snapshot, a cost paid once per change, not per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bench.api import Workspace
+from bench.options import Options
+from bench.report import Row
+from bench.sink import Sink
+from bench.stack import Context, Stack, start_stack, wait_attempts
+from bench.stats import fmt, summarize
+
+TARGET_SECONDS, TARGET_SIZE = 3.0, 10_000
+
+
+async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[str, float]:
+    before = await stack.db.attempts()
+    mark = sink.poll()
+    started = time.time()
+    event_id = await ws.publish("fanout.test", {"sent_at": started})
+    accepted = time.time()
+    deadline = time.monotonic() + 60 + size / 50
+    arrivals: list[float] = []
+    while time.monotonic() < deadline:
+        sink.poll()
+        arrivals = [a.at for a in sink.arrivals[mark:] if a.event_id == event_id]
+        if len(arrivals) >= size:
+            break
+        await asyncio.sleep(0.05)
+    await wait_attempts(stack, before + size, timeout=60)
+    recorded = float(await stack.db.scalar("SELECT MAX(updated_at) FROM deliveries"))
+    return {
+        "last_arrival": max(arrivals) - started if arrivals else float("nan"),
+        "accepted": accepted - started,
+        "recorded": recorded - started,
+        "arrived": len(arrivals),
+    }
+
+
+async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:
+    env = {"HOOKLINE_LOG_LEVEL": "WARNING", **opts.extra}
+    stack = await start_stack(ctx, "sqlite", label="fanout", env=env)
+    raw: dict[str, Any] = {}
+    try:
+        ws = await stack.api.workspace("fanout")
+        created = 0
+        for size in sorted(opts.fanout_sizes):
+            began = time.monotonic()
+            await ws.webhooks(range(created, size), lambda i: f"{sink.url}/fan/{i}")
+            print(f"  {size - created} webhooks created in {time.monotonic() - began:.0f}s")
+            created = size
+            await one_event(stack, sink, ws, size)  # warm-up
+            raw[str(size)] = [await one_event(stack, sink, ws, size) for _ in range(opts.runs)]
+            print(f"  {size}: {raw[str(size)]}", flush=True)
+    finally:
+        await stack.stop()
+    return _rows(raw), raw
+
+
+def _rows(raw: dict[str, Any]) -> list[Row]:
+    rows = []
+    for size, runs in raw.items():
+        last = summarize([r["last_arrival"] for r in runs])
+        accepted = summarize([r["accepted"] for r in runs]).median
+        recorded = summarize([r["recorded"] for r in runs]).median
+        lost = sum(int(size) - r["arrived"] for r in runs)
+        note = f"202 after {fmt(accepted, 2)} s; all recorded after {fmt(recorded, 2)} s"
+        note += f"; {lost} missing" if lost else ""
+        target = int(size) == TARGET_SIZE
+        met = last.median <= TARGET_SECONDS and not lost if target else None
+        limit = f"≤ {TARGET_SECONDS:g} s" if target else ""
+        rows.append(
+            Row(
+                "fan-out",
+                f"SQLite, 1 event → {int(size):,} webhooks",
+                last,
+                "s",
+                2,
+                note,
+                limit,
+                met,
+            )
+        )
+    return rows

@@ -1,0 +1,29 @@
+"""Every knob of a benchmark run, with the defaults of ``python -m bench``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Options:
+    runs: int = 3
+    events: int = 50_000
+    # Requests in flight per worker (and per webhook: the throughput runs use one webhook).
+    concurrency: int = 100
+    publishers: int = 32
+    backends: tuple[str, ...] = ("sqlite", "pg1", "pg2")
+    celery_pools: tuple[str, ...] = ("prefork-4", "prefork-8", "gevent-100")
+    latency_rates: tuple[int, ...] = (100, 500, 1000)
+    latency_seconds: float = 10.0
+    latency_backends: tuple[str, ...] = ("sqlite", "pg1")
+    fanout_sizes: tuple[int, ...] = (1_000, 10_000)
+    isolation_events: int = 100
+    isolation_timeout: float = 5.0
+    growth_sizes: tuple[int, ...] = (10_000, 1_000_000)
+    growth_backends: tuple[str, ...] = ("sqlite", "pg1")
+    growth_ingest: int = 2_000
+    growth_window: float = 20.0
+    sink: str = "nginx"
+    # HOOKLINE_* variables for every Hookline process (``--env``), e.g. HOOKLINE_CLAIM_BATCH.
+    extra: dict[str, str] = field(default_factory=dict)
