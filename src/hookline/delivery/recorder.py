@@ -66,10 +66,9 @@ class Recorder:
                     continue
                 except Exception:
                     log.exception("recording %d attempts failed unexpectedly", len(batch))
+                    # Whatever cannot be stored even alone is dropped from the queue: its
+                    # delivery keeps its lease, which expires, and it is attempted again.
                     await self._record_one_by_one(batch)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    continue
                 backoff = 0.1
                 del self._pending[: len(batch)]
                 # Ended leases can make work due now (a FIFO successor, an immediate retry):

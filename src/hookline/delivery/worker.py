@@ -22,7 +22,7 @@ from hookline.delivery.recorder import Recorder
 from hookline.delivery.sender import Sender
 from hookline.delivery.throttle import Throttles
 from hookline.errors import StoreError
-from hookline.models import AttemptOutcome, Claimed
+from hookline.models import AttemptOutcome, Claimed, DeliveryStatus
 from hookline.retry import Outcome
 from hookline.settings import Settings
 from hookline.ssrf import AddressPolicy
@@ -87,6 +87,12 @@ class Worker:
                 claimed = await self._claim()
             except (StoreError, OSError) as exc:
                 log.warning("claim failed, retrying in %.1fs: %s", backoff, exc)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            except Exception:
+                # A bug in one claim must not stop delivery for the whole process.
+                log.exception("claim failed unexpectedly, retrying in %.1fs", backoff)
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
@@ -176,6 +182,20 @@ class Worker:
         self._recorder.add(outcome)
         if self._on_outcome is not None:
             self._on_outcome(outcome)
+        if outcome.status is not DeliveryStatus.SUCCEEDED:
+            attempt = outcome.attempt
+            log.info(
+                "attempt failed",
+                extra={
+                    "delivery_id": attempt.delivery_id,
+                    "event_id": claimed.event.id,
+                    "webhook_id": attempt.webhook_id,
+                    "attempt": attempt.number,
+                    "status": attempt.response_status,
+                    "error_class": attempt.error_class,
+                    "outcome": outcome.status.value,
+                },
+            )
         if decision.outcome is Outcome.DISABLE:
             log.warning("webhook %s disabled: %s", claimed.webhook.id, outcome.disable_webhook)
         await self._notices.after(claimed, outcome)
