@@ -56,6 +56,12 @@ def parse(argv: list[str] | None = None) -> tuple[list[str], Options, argparse.N
     p.add_argument("--events", type=int, default=d.events, help="throughput events per run")
     p.add_argument("--concurrency", type=int, default=d.concurrency)
     p.add_argument("--publishers", type=int, default=d.publishers)
+    p.add_argument(
+        "--publish-batch",
+        type=int,
+        default=d.publish_batch,
+        help="events per publish request in throughput runs (1: POST /events per event)",
+    )
     p.add_argument("--backends", type=_names, default=d.backends)
     p.add_argument("--celery-pools", type=_names, default=d.celery_pools)
     p.add_argument("--latency-rates", type=_ints, default=d.latency_rates)

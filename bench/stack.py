@@ -1,8 +1,9 @@
 """A running Hookline: a database, ``hookline serve`` and zero or more ``hookline worker``s.
 
-Backends: ``sqlite`` (one ``serve`` with its embedded worker), ``pgN`` (``serve --no-worker``
-and N ``hookline worker`` processes on a fresh PostgreSQL database), ``sqlite0``/``pg0`` (the
-API alone).
+Backends: ``sqlite`` (one ``serve`` with its embedded worker), ``sqliteN`` (``serve --no-worker``
+and N ``hookline worker`` processes sharing the SQLite file), ``pgN`` (``serve --no-worker`` and N
+``hookline worker`` processes on a fresh PostgreSQL database), ``sqlite0``/``pg0`` (the API
+alone).
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ class Stack:
 
 
 def parse_backend(backend: str) -> tuple[str, int]:
-    """``sqlite`` → (sqlite, -1: embedded); ``pg2`` → (postgres, 2); ``pg0`` → API only."""
-    if backend in ("sqlite", "sqlite0"):
-        return "sqlite", -1 if backend == "sqlite" else 0
+    """``sqlite`` → (sqlite, -1: embedded); ``sqlite1`` → (sqlite, 1); ``pg2`` → (postgres, 2);
+    ``pg0``/``sqlite0`` → API only."""
+    if backend == "sqlite":
+        return "sqlite", -1
+    if backend.startswith("sqlite") and backend[6:].isdigit():
+        return "sqlite", int(backend[6:])
     if backend.startswith("pg") and backend[2:].isdigit():
         return "postgres", int(backend[2:])
-    raise ValueError(f"unknown backend {backend!r}: sqlite, sqlite0, pg0, pg1, pg2, …")
+    raise ValueError(f"unknown backend {backend!r}: sqlite, sqlite0, sqlite1, pg0, pg1, pg2, …")
 
 
 async def new_db(ctx: Context, backend: str, label: str) -> Db:

@@ -30,13 +30,21 @@ from bench.stack import (
 )
 from bench.stats import fmt, ratio, summarize
 
-NAMES = {"sqlite": "SQLite, embedded worker", "pg1": "PostgreSQL, 1 worker"}
-TARGETS = {"sqlite": 0.50, "pg2": 0.40}
+NAMES = {
+    "sqlite": "SQLite, embedded worker",
+    "sqlite1": "SQLite, 1 worker process",
+    "pg1": "PostgreSQL, 1 worker",
+}
+TARGETS = {"sqlite": 0.50, "sqlite1": 0.50, "pg2": 0.40}
 PEER_TARGET = 5.0
 
 
 def backend_name(backend: str) -> str:
-    return NAMES.get(backend, f"PostgreSQL, {backend[2:]} workers")
+    if backend in NAMES:
+        return NAMES[backend]
+    if backend.startswith("sqlite"):
+        return f"SQLite, {backend[6:]} worker processes"
+    return f"PostgreSQL, {backend[2:]} workers"
 
 
 Detach = Callable[[], Awaitable[None]]
@@ -64,7 +72,11 @@ async def hookline_run(
         pids = [proc.pid for proc in [stack.server, *stack.workers]]
         cpu_before = cpu_seconds(pids)
         published = await publish_many(
-            ws, opts.events, concurrency=opts.publishers, payload=padded()
+            ws,
+            opts.events,
+            concurrency=_publishers(opts),
+            payload=padded(),
+            batch=opts.publish_batch,
         )
         seen = await wait_attempts(stack, len(published.sent), timeout=60 + opts.events / 50)
         done = float(await stack.db.scalar("SELECT MAX(updated_at) FROM deliveries"))
@@ -139,14 +151,18 @@ async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[
         print(f"  celery {pool}: {found['rate']:,.0f} deliveries/s ({n} events)", flush=True)
     best = max(tuning, key=lambda pool: tuning[pool]["rate"])
     runs: dict[str, list[dict[str, Any]]] = {b: [] for b in opts.backends}
-    drains: dict[str, list[float]] = {b: [] for b in opts.backends}
+    # The drain runs workers only: "sqlite" and "sqlite1" drain alike (one worker process).
+    drained_as = {b: _drain_backend(b) for b in opts.backends}
+    drains: dict[str, list[float]] = {b: [] for b in dict.fromkeys(drained_as.values())}
     ceiling: list[dict[str, float]] = []
     celery: list[dict[str, float]] = []
     for i in range(opts.runs):
         for backend in opts.backends:
             runs[backend].append(await hookline_run(ctx, sink, backend, opts, f"tp-{backend}-{i}"))
-            drains[backend].append(await drain_run(ctx, sink, backend, opts, f"dr-{backend}-{i}"))
-            drained = f"drain {drains[backend][-1]:,.0f}/s"
+            drain = drains[drained_as[backend]]
+            if len(drain) <= i:
+                drain.append(await drain_run(ctx, sink, backend, opts, f"dr-{backend}-{i}"))
+            drained = f"drain {drain[-1]:,.0f}/s"
             print(f"  {backend} run {i}: {_brief(runs[backend][-1])}; {drained}", flush=True)
         ceiling.append(await ceiling_run(sink, opts, f"ceiling-{i}"))
         celery.append(await celery_run(ctx, sink, best, opts.events, f"{best}-{i}"))
@@ -154,6 +170,12 @@ async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[
     raw = {"runs": runs, "drain": drains, "ceiling": ceiling, "celery": celery}
     raw["celery_tuning"] = tuning
     return _rows(runs, ceiling, celery, best, opts) + _drain_rows(drains, ceiling, opts), raw
+
+
+def _publishers(opts: Options) -> int:
+    """Requests in flight while publishing: batches carry many events each, so a few suffice
+    (as many as for single events would only queue whole batches behind one another)."""
+    return opts.publishers if opts.publish_batch <= 1 else max(1, min(opts.publishers, 4))
 
 
 def _brief(found: dict[str, Any]) -> str:
@@ -190,12 +212,17 @@ def _rows(
     return rows
 
 
+def _drain_backend(backend: str) -> str:
+    kind, workers = parse_backend(backend)
+    return f"{'sqlite' if kind == 'sqlite' else 'pg'}{max(workers, 1)}"
+
+
 def _drain_rows(
     drains: dict[str, list[float]], ceiling: list[dict[str, float]], opts: Options
 ) -> list[Row]:
     rows = []
     for backend, rates in drains.items():
-        name = backend_name(backend).replace("embedded worker", "1 worker process")
+        name = backend_name(backend)
         ratios = summarize([ratio(r, c["rate"]) for r, c in zip(rates, ceiling, strict=True)])
         note = f"{fmt(ratios.median, 2)}x ceiling (engine only: no API, no publisher)"
         case = f"{name}, {opts.events:,} pending"

@@ -8,6 +8,7 @@ reports the shared queue.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -34,7 +35,7 @@ class Metrics:
         )
         self.streak = Gauge(
             "hookline_webhook_failure_streak",
-            "Consecutive failed attempts per webhook (0 after a success).",
+            "Consecutive failed attempts of each webhook now failing (no series once it succeeds).",
             ["webhook_id"],
             registry=self.registry,
         )
@@ -47,6 +48,7 @@ class Metrics:
             registry=self.registry,
         )
         self._streaks: dict[str, int] = {}
+        self._counters: dict[tuple[str, str], Any] = {}
 
     def observe(self, outcome: AttemptOutcome) -> None:
         attempt = outcome.attempt
@@ -55,11 +57,22 @@ class Metrics:
             DeliveryStatus.PENDING: "retry",
             DeliveryStatus.FAILED: "failed",
         }[outcome.status]
-        self.deliveries.labels(kind, attempt.error_class or "").inc()
+        key = (kind, attempt.error_class or "")
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.deliveries.labels(*key)
+        counter.inc()
         self.latency.observe(attempt.duration_ms / 1000)
-        streak = 0 if kind == "succeeded" else self._streaks.get(attempt.webhook_id, 0) + 1
-        self._streaks[attempt.webhook_id] = streak
-        self.streak.labels(attempt.webhook_id).set(streak)
+        webhook_id = attempt.webhook_id
+        if kind == "succeeded":
+            # Only failing webhooks have a series: with thousands of webhooks, one series each
+            # would make every scrape (and this process's memory) grow with the webhook count.
+            if self._streaks.pop(webhook_id, None) is not None:
+                self.streak.remove(webhook_id)
+            return
+        streak = self._streaks.get(webhook_id, 0) + 1
+        self._streaks[webhook_id] = streak
+        self.streak.labels(webhook_id).set(streak)
 
     async def render(self, store: Store | None) -> bytes:
         if store is not None:

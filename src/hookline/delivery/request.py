@@ -7,6 +7,7 @@ Hookline's event headers and signatures, which custom headers can never override
 from __future__ import annotations
 
 from collections import ChainMap
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -82,9 +83,12 @@ def build_request(
     )
 
 
+@lru_cache(maxsize=1024)
+def _is_sensitive(name: str) -> bool:
+    lowered = name.lower()
+    return any(s in lowered for s in _SENSITIVE)
+
+
 def redact_headers(headers: dict[str, str] | Any) -> dict[str, str]:
     """Headers as recorded in the attempt log: credentials replaced, signatures kept."""
-    return {
-        k: "[redacted]" if any(s in k.lower() for s in _SENSITIVE) else v
-        for k, v in dict(headers).items()
-    }
+    return {k: "[redacted]" if _is_sensitive(k) else v for k, v in dict(headers).items()}

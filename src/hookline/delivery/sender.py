@@ -15,6 +15,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Self
 
@@ -25,6 +26,8 @@ from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver, check_
 
 _MAX_MESSAGE = 300
 _DNS_CACHE_SECONDS = 30
+_MAX_VERDICTS = 50_000
+_UNKNOWN = ("", "")  # no verdict yet for this URL
 # The request itself is unusable (bad URL, non-HTTP scheme); other ValueErrors
 # (e.g. a newline in a header value) land in the same class.
 _INVALID_REQUEST = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
@@ -111,6 +114,12 @@ def _first_values(headers: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
+@lru_cache(maxsize=64)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """ClientTimeout objects are immutable; webhooks use a handful of distinct timeouts."""
+    return aiohttp.ClientTimeout(total=seconds)
+
+
 def _elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
@@ -149,6 +158,7 @@ class Sender:
         self._user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
+        self._verdicts: dict[str, tuple[str, str] | None] = {}
 
     async def start(self) -> None:
         """Open the shared connection pool (idempotent)."""
@@ -201,7 +211,7 @@ class Sender:
             raise RuntimeError("Sender.start() has not been called")
         started = time.perf_counter()
         try:
-            check_url_host(request.url, self._policy)
+            self._check_host(request.url)
             return await self._exchange(self._session, request, started)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             # OSError includes asyncio.TimeoutError and BlockedAddress.
@@ -214,15 +224,30 @@ class Sender:
                 error_message=describe_error(exc),
             )
 
+    def _check_host(self, url: str) -> None:
+        """The SSRF check of an IP-literal host, remembered per URL (the policy is fixed)."""
+        verdict = self._verdicts.get(url, _UNKNOWN)
+        if verdict is _UNKNOWN:
+            try:
+                check_url_host(url, self._policy)
+                verdict = None
+            except BlockedAddress as exc:
+                verdict = (exc.address, exc.reason)
+            if len(self._verdicts) >= _MAX_VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[url] = verdict
+        if verdict is not None:
+            raise BlockedAddress(*verdict)
+
     async def _exchange(
         self, session: aiohttp.ClientSession, request: OutgoingRequest, started: float
     ) -> SendResult:
         async with session.request(
             request.method,
             request.url,
-            headers=dict(request.headers),
+            headers=request.headers,
             data=request.body,
-            timeout=aiohttp.ClientTimeout(total=request.timeout),
+            timeout=_timeout(request.timeout),
             allow_redirects=False,
             ssl=request.verify_tls,  # True = default verification, False = none
         ) as response:

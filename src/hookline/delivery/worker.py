@@ -1,8 +1,14 @@
-"""The delivery worker: claim a batch, deliver concurrently under per-webhook limits, record
-results in batches. Wakes on a notification, polls as a fallback, drains on stop.
+"""The delivery worker: claim in batches ahead of need, deliver concurrently under per-webhook
+limits, record results in batches. Wakes on a notification, polls as a fallback, drains on stop.
 
-Isolation: a webhook with ``per_webhook_concurrency`` requests in flight is left out of the next
-claims, so a slow or dead endpoint holds at most that many slots and never the whole worker.
+Pipelining: the worker holds up to ``worker_concurrency`` requests in flight plus a prefetch of
+claimed deliveries waiting for a slot; a finished request starts the next waiting one at once,
+and a new claim is made while the prefetch still lasts, so claim latency is hidden.
+
+Isolation: each webhook has an adaptive cap (:mod:`hookline.delivery.caps`) on its requests in
+flight and on what it may hold waiting; a webhook at its cap is left out of the next claims, and
+webhooks that time out share a quarter of the worker, so slow or dead endpoints never hold the
+whole worker.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import logging
 import os
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from hookline.delivery.attempt import attempt_delivery
+from hookline.delivery.caps import Caps
 from hookline.delivery.email import smtp_config
 from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
@@ -31,6 +39,14 @@ from hookline.store import Store
 log = logging.getLogger(__name__)
 # Longer than this and a rate-limited delivery goes back to the queue instead of holding a slot.
 _MAX_LOCAL_WAIT = 2.0
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A claimed delivery waiting for a slot, and when it was claimed (monotonic)."""
+
+    claimed: Claimed
+    at: float
 
 
 class Worker:
@@ -56,10 +72,24 @@ class Worker:
         self._recorder = Recorder(store)
         self._notices = Notices(store)
         self._throttles = Throttles()
+        self._caps = Caps(settings.per_webhook_concurrency, settings.worker_concurrency)
+        self._slots = settings.worker_concurrency
+        # Claimed deliveries may wait for a slot, up to this many: enough to cover a claim's
+        # round trip at full speed, and never so long that a lease could run out (see _start).
+        self._capacity = self._slots + max(1, min(settings.claim_batch, self._slots))
+        self._refill_at = self._capacity - max(1, self._capacity // 4)
         self._in_flight: Counter[str] = Counter()
+        self._held: Counter[str] = Counter()  # in flight or waiting, per webhook
+        self._waiting: dict[str, deque[_Waiting]] = {}
+        self._runnable: deque[str] = deque()  # webhooks with waiting deliveries, round robin
+        self._queued: set[str] = set()  # the members of _runnable
+        self._held_total = 0
+        self._stale: list[str] = []
         self._backlogged: set[str] = set()
+        self._excluded: set[str] = set()
+        self._limited = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slot_freed = asyncio.Event()
+        self._room = asyncio.Event()
         self._stopping = asyncio.Event()
         self._on_outcome = on_outcome
 
@@ -85,6 +115,7 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 claimed = await self._claim()
+                await self._release_stale()
             except (StoreError, OSError) as exc:
                 log.warning("claim failed, retrying in %.1fs: %s", backoff, exc)
                 await self._sleep(backoff)
@@ -97,62 +128,134 @@ class Worker:
                 backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.5
-            for item in claimed:
-                self._spawn(item)
-            if not claimed or self.in_flight >= self._settings.worker_concurrency:
+            self._accept(claimed)
+            if not claimed or self._held_total > self._refill_at:
                 await self._wait()
 
     async def _claim(self) -> list[Claimed]:
-        free = self._settings.worker_concurrency - self.in_flight
-        if free <= 0:
+        if self._held_total > self._refill_at:
+            self._limited = True  # wake up when enough of what is held is done
             return []
-        cap = self._settings.per_webhook_concurrency
-        saturated = self._saturated(cap)
+        limit = min(self._capacity - self._held_total, self._settings.claim_batch)
+        saturated = self._saturated()
+        self._excluded = set(saturated)
+        self._limited = bool(saturated) or limit < self._settings.claim_batch
         claimed = await self._store.claim(
             self.worker_id,
-            limit=min(free, self._settings.claim_batch),
+            limit=limit,
             lease_seconds=self._settings.lease_seconds,
             exclude=saturated,
             now=time.time(),
         )
-        return await self._within_cap(claimed, cap)
+        return await self._within_cap(claimed)
 
-    def _saturated(self, cap: int) -> list[str]:
+    def _hold_cap(self, webhook_id: str) -> int:
+        """How many deliveries of a webhook this worker may hold: its cap in flight and as many
+        waiting; a failing webhook holds no more than it may send."""
+        limit = self._caps.limit(webhook_id)
+        return limit if self._caps.is_failing(webhook_id) else 2 * limit
+
+    def _failing_held(self) -> int:
+        return sum(self._held[w] for w in self._caps.failing)
+
+    def _saturated(self) -> list[str]:
         """Webhooks to leave out of the next claim.
 
-        A webhook at its cap is out. One that had a backlog given back stays out until half
-        its slots are free (hysteresis): re-claiming it for every single freed slot would
-        lease and give back a whole batch per delivery.
+        A webhook holding its cap is out. One that had a backlog given back stays out until
+        half of what it holds is done (hysteresis): re-claiming it for every freed slot would
+        lease and give back a whole batch per delivery. Failing webhooks are all out while
+        they hold their share of the worker.
         """
-        self._backlogged &= set(self._in_flight)
-        self._backlogged -= {w for w in self._backlogged if self._in_flight[w] <= cap // 2}
-        full = {w for w, n in self._in_flight.items() if n >= cap}
+        held = self._held
+        self._backlogged = {w for w in self._backlogged if held[w] > self._hold_cap(w) // 2}
+        full = {w for w, n in held.items() if n >= self._hold_cap(w)}
+        if self._failing_held() >= self._caps.failing_share:
+            full |= self._caps.failing
         return sorted(full | self._backlogged)
 
-    async def _within_cap(self, claimed: list[Claimed], cap: int) -> list[Claimed]:
-        """The claimed deliveries this worker may start; the rest are given back at once.
+    async def _within_cap(self, claimed: list[Claimed]) -> list[Claimed]:
+        """The claimed deliveries this worker keeps; the rest are given back at once.
 
-        One claim can return a whole backlog of one webhook, more than its in-flight cap:
-        kept, they would take the slots every other webhook is waiting for.
+        One claim can return a whole backlog of one webhook, more than its cap: kept, they would
+        take the slots every other webhook is waiting for.
         """
-        room = {c.webhook.id: cap - self._in_flight[c.webhook.id] for c in claimed}
+        room = {
+            c.webhook.id: self._hold_cap(c.webhook.id) - self._held[c.webhook.id] for c in claimed
+        }
+        failing_room = self._caps.failing_share - self._failing_held()
         keep: list[Claimed] = []
         excess: list[str] = []
         for item in claimed:
-            room[item.webhook.id] -= 1
-            if room[item.webhook.id] >= 0:
+            webhook_id = item.webhook.id
+            room[webhook_id] -= 1
+            failing = self._caps.is_failing(webhook_id)
+            if failing:
+                failing_room -= 1
+            if room[webhook_id] >= 0 and (not failing or failing_room >= 0):
                 keep.append(item)
             else:
                 excess.append(item.delivery.id)
-                self._backlogged.add(item.webhook.id)
-        if not excess:
-            return keep
+                self._backlogged.add(webhook_id)
+        if excess:
+            self._limited = True
+            await self._give_back(excess)
+        return keep
+
+    async def _give_back(self, delivery_ids: list[str]) -> None:
         try:
-            await self._store.release(excess, not_before=time.time())
+            await self._store.release(delivery_ids, not_before=time.time())
         except (StoreError, OSError) as exc:
             # Their leases expire and they are claimed again: late, never lost.
-            log.warning("giving back %d deliveries failed: %s", len(excess), exc)
-        return keep
+            log.warning("giving back %d deliveries failed: %s", len(delivery_ids), exc)
+
+    def _accept(self, claimed: list[Claimed]) -> None:
+        now = time.monotonic()
+        for item in claimed:
+            webhook_id = item.webhook.id
+            self._held[webhook_id] += 1
+            self._held_total += 1
+            self._waiting.setdefault(webhook_id, deque()).append(_Waiting(item, now))
+            self._mark_runnable(webhook_id)
+        self._start()
+
+    def _mark_runnable(self, webhook_id: str) -> None:
+        if webhook_id not in self._queued:
+            self._queued.add(webhook_id)
+            self._runnable.append(webhook_id)
+
+    def _start(self) -> None:
+        """Start waiting deliveries while slots are free, one webhook after another."""
+        stale_after = self._settings.lease_seconds / 2
+        now = time.monotonic()
+        while len(self._tasks) < self._slots and self._runnable:
+            webhook_id = self._runnable.popleft()
+            self._queued.discard(webhook_id)
+            queue = self._waiting.get(webhook_id)
+            if not queue or self._in_flight[webhook_id] >= self._caps.limit(webhook_id):
+                continue  # marked runnable again when one of its requests finishes
+            waiting = queue.popleft()
+            if queue:
+                self._mark_runnable(webhook_id)
+            else:
+                del self._waiting[webhook_id]
+            if now - waiting.at > stale_after:
+                # Waited so long that its lease could end mid-request (and another worker send
+                # it too): give it back instead.
+                self._let_go(webhook_id)
+                self._stale.append(waiting.claimed.delivery.id)
+                continue
+            self._spawn(waiting.claimed)
+
+    def _let_go(self, webhook_id: str) -> None:
+        self._held[webhook_id] -= 1
+        if self._held[webhook_id] <= 0:
+            del self._held[webhook_id]
+        self._held_total -= 1
+
+    async def _release_stale(self) -> None:
+        if self._stale:
+            stale, self._stale = self._stale, []
+            await self._give_back(stale)
 
     def _spawn(self, claimed: Claimed) -> None:
         self._in_flight[claimed.webhook.id] += 1
@@ -165,7 +268,12 @@ class Worker:
         self._in_flight[webhook_id] -= 1
         if self._in_flight[webhook_id] <= 0:
             del self._in_flight[webhook_id]
-        self._slot_freed.set()
+        self._let_go(webhook_id)
+        if webhook_id in self._waiting:
+            self._mark_runnable(webhook_id)
+        self._start()
+        if self._limited and (self._held_total <= self._refill_at or webhook_id in self._excluded):
+            self._room.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery task failed", exc_info=task.exception())
 
@@ -179,6 +287,7 @@ class Worker:
             await asyncio.sleep(wait)
         outcome, decision = await attempt_delivery(self._sender, claimed, smtp=self._smtp)
         throttle.observe(outcome.attempt.response_status, time.monotonic())
+        self._caps.observe(claimed.webhook.id, outcome.attempt.error_class)
         self._recorder.add(outcome)
         if self._on_outcome is not None:
             self._on_outcome(outcome)
@@ -201,17 +310,14 @@ class Worker:
         await self._notices.after(claimed, outcome)
 
     async def _wait(self) -> None:
-        """Until new work is signalled, a slot frees up, or the poll interval passes."""
-        self._slot_freed.clear()
+        """Until new work is signalled, room for a claim frees up, or the poll interval passes."""
+        self._room.clear()
         waiters = [
             asyncio.ensure_future(self._store.wait_for_work(self._settings.poll_interval)),
             asyncio.ensure_future(self._stopping.wait()),
         ]
-        cap = self._settings.per_webhook_concurrency
-        full = self.in_flight >= self._settings.worker_concurrency
-        held_back = self._backlogged or any(n >= cap for n in self._in_flight.values())
-        if full or held_back:
-            waiters.append(asyncio.ensure_future(self._slot_freed.wait()))
+        if self._limited:
+            waiters.append(asyncio.ensure_future(self._room.wait()))
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -225,6 +331,13 @@ class Worker:
             pass
 
     async def _drain(self) -> None:
+        # Deliveries claimed but not started go back to the queue now rather than when their
+        # leases end: another worker can send them at once.
+        unsent = [w.claimed.delivery.id for queue in self._waiting.values() for w in queue]
+        self._waiting.clear()
+        self._runnable.clear()
+        self._queued.clear()
+        await self._give_back(unsent + self._stale)
         if self._tasks:
             log.info("draining %d in-flight deliveries", len(self._tasks))
             await asyncio.gather(*self._tasks, return_exceptions=True)
