@@ -13,8 +13,9 @@ Retries, at most ``retries`` of them with exponential backoff and jitter, follow
 (honouring ``Retry-After``) or a connection error, never another 4xx. A request whose replay
 would repeat a side effect (creating a webhook or an event type, rotating a secret, a test
 delivery) is retried only when the server surely did not act on it: connection refused, or 429.
-``publish`` is always safe to retry: every call carries an idempotency key, generated once per
-call when the caller gives none, so a retry returns the first event instead of a second one.
+``publish`` and ``publish_batch`` are always safe to retry: every event carries an idempotency
+key, generated once per call when the caller gives none, so a retry returns the first event
+instead of a second one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import (
@@ -35,6 +44,7 @@ from typing import (
     Final,
     Generic,
     Literal,
+    NotRequired,
     ParamSpec,
     Self,
     TypedDict,
@@ -63,6 +73,7 @@ __all__ = [
     "EventType",
     "HooklineAPIError",
     "HooklineConnectionError",
+    "NewEvent",
     "Page",
     "PublishResult",
     "TestResult",
@@ -102,6 +113,14 @@ class HooklineConnectionError(HooklineError):
 
 
 # ---- request bodies ---------------------------------------------------------------------
+
+
+class NewEvent(TypedDict):
+    """One event of :meth:`AsyncClient.publish_batch`."""
+
+    type: str
+    payload: Any
+    idempotency_key: NotRequired[str]
 
 
 class WebhookOptions(TypedDict, total=False):
@@ -367,6 +386,18 @@ class AsyncClient:
         body = {"type": type, "payload": payload, "idempotency_key": key}
         return PublishResult._of(await self._request("POST", "/events", json=body), key)
 
+    async def publish_batch(self, events: Iterable[NewEvent]) -> list[PublishResult]:
+        """Publish 1 to 1,000 events in one request, committed together or not at all; one
+        result per event, in order. Events without an ``idempotency_key`` get one each, so a
+        retry of the whole batch returns the first events (``duplicate``), as ``publish`` does.
+        """
+        keyed = [_keyed(e) for e in events]
+        answer = await self._request("POST", "/events/batch", json={"events": keyed})
+        return [
+            PublishResult._of(data, str(e["idempotency_key"]))
+            for data, e in zip(answer["data"], keyed, strict=True)
+        ]
+
     # -- webhooks
 
     async def create_webhook(
@@ -551,6 +582,11 @@ class AsyncClient:
         return self._session
 
 
+def _keyed(event: NewEvent) -> dict[str, Any]:
+    key = event.get("idempotency_key")
+    return {**event, "idempotency_key": str(uuid.uuid4()) if key is None else key}
+
+
 def _decode(body: bytes) -> Any:
     return json.loads(body) if body else None
 
@@ -661,6 +697,7 @@ class Client:
             self._loop.close()
 
     publish = _blocking(AsyncClient.publish)
+    publish_batch = _blocking(AsyncClient.publish_batch)
     create_webhook = _blocking(AsyncClient.create_webhook)
     get_webhook = _blocking(AsyncClient.get_webhook)
     update_webhook = _blocking(AsyncClient.update_webhook)

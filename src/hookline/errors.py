@@ -10,6 +10,7 @@
     └── ApiError                  a client error with an HTTP status, a stable code and a message
         ├── NotFound              404 not_found
         ├── Conflict              409 conflict
+        ├── PayloadTooLarge       413 payload_too_large
         ├── ValidationFailed      422 validation_failed (names the field)
         └── LimitExceeded         422 limit_exceeded
 
@@ -73,6 +74,11 @@ class NotFound(ApiError):
 class Conflict(ApiError):
     status = 409
     code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
 
 
 class ValidationFailed(ApiError):

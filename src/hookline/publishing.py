@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from hookline.errors import PayloadTooLarge
 from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
 from hookline.routing import Router, Target
 from hookline.store import PublishResult, Store
-from hookline.store.windows import WindowSpec
+from hookline.store.group_commit import GroupCommit
+from hookline.store.items import PublishItem, WindowSpec
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event as a client publishes it."""
+
+    type: str
+    payload: Any
+    idempotency_key: str | None = None
 
 
 def encode_payload(payload: Any) -> str:
@@ -62,18 +75,63 @@ async def publish(
     *,
     idempotency_key: str | None,
     now: float,
+    group: GroupCommit | None = None,
 ) -> PublishResult | None:
-    """Store the event and its deliveries atomically; None if the workspace does not exist."""
+    """Store the event and its deliveries atomically; None if the workspace does not exist.
+
+    With ``group`` the event shares a transaction with the process's concurrent publishes
+    (group commit); it is committed, as alone, before this returns.
+    """
     targets = await router.route(workspace_id, type, payload)
     if targets is None:
         return None
-    event = new_event(workspace_id, type, payload, idempotency_key, now)
+    item = plan(new_event(workspace_id, type, payload, idempotency_key, now), targets, now)
+    if group is not None:
+        return await group.publish(item)
+    return await store.publish(item.event, item.deliveries, windows=item.windows, fifo=item.fifo)
+
+
+async def publish_batch(
+    store: Store,
+    router: Router,
+    workspace_id: str,
+    events: Sequence[NewEvent],
+    *,
+    now: float,
+    max_body_bytes: int | None = None,
+) -> list[PublishResult] | None:
+    """Store several events and all their deliveries in one transaction, routed against one
+    configuration version; one result per event, in order. None if the workspace does not
+    exist.
+
+    ``PayloadTooLarge`` (nothing stored) if an event's body, its payload as it is delivered,
+    exceeds ``max_body_bytes``.
+    """
+    routes = await router.routes(workspace_id)
+    if routes is None:
+        return None
+    items = []
+    for i, e in enumerate(events):
+        event = new_event(workspace_id, e.type, e.payload, e.idempotency_key, now)
+        if max_body_bytes is not None and len(event.body) > max_body_bytes:
+            field = f"events.{i}.payload"
+            raise PayloadTooLarge(
+                f"{field}: an event's payload is limited to {max_body_bytes} bytes"
+                f" as delivered (this one has {len(event.body)})",
+                field=field,
+            )
+        items.append(plan(event, routes.match(e.type, e.payload), now))
+    return await store.publish_many(items)
+
+
+def plan(event: Event, targets: Sequence[Target], now: float) -> PublishItem:
+    """What publishing ``event`` to ``targets`` stores: see ``fan_out``."""
     deliveries, windows = fan_out(event, targets, now)
-    return await store.publish(event, deliveries, windows=windows)
+    return PublishItem(event, deliveries, windows, fifo_webhooks(targets))
 
 
 def fan_out(
-    event: Event, targets: list[Target], now: float
+    event: Event, targets: Sequence[Target], now: float
 ) -> tuple[list[Delivery], list[WindowSpec]]:
     """A delivery now for each target without a window; the others collect the event."""
     deliveries = [
@@ -85,3 +143,8 @@ def fan_out(
         if t.aggregation_seconds
     ]
     return deliveries, windows
+
+
+def fifo_webhooks(targets: Sequence[Target]) -> frozenset[str]:
+    """The targets that deliver in FIFO order, as the routing snapshot saw them."""
+    return frozenset(t.webhook.id for t in targets if t.fifo)

@@ -4,10 +4,14 @@ of its flow (the flow's trigger), and whether it is collected in an aggregation 
 The enabled webhooks and flows of a workspace are cached together with the workspace's config
 version; every webhook or flow change bumps the version in the same transaction, so one cheap
 version read per publish keeps every API process exact without a cross-process cache protocol.
+Concurrent publishes share those reads (``VersionReads``), each still answered by a read that
+began after it asked.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +22,13 @@ from hookline.store import Store
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A subscribed webhook and its effective aggregation window (0 = deliver each event)."""
+    """A subscribed webhook, its effective aggregation window (0 = deliver each event) and
+    whether it delivers in FIFO order (``ordering: "fifo"``), as of the routing snapshot."""
 
     webhook: Webhook
     aggregation_seconds: int = 0
     aggregation_max_events: int | None = None
+    fifo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +53,21 @@ class Router:
         self._store = store
         self._cache: dict[str, tuple[int, list[_Route]]] = {}
         self._max = max_workspaces
+        self._versions = VersionReads(store.config_version)
 
     async def route(self, workspace_id: str, event_type: str, payload: Any) -> list[Target] | None:
         """The enabled webhooks subscribed to this event, or None if the workspace is unknown."""
+        routes = await self.routes(workspace_id)
+        return None if routes is None else routes.match(event_type, payload)
+
+    async def routes(self, workspace_id: str) -> Routes | None:
+        """The workspace's routes as of now (one version read), to match many events against;
+        None if the workspace is unknown."""
         routes = await self._routes(workspace_id)
-        if routes is None:
-            return None
-        return [
-            r.target for r in routes if all(rule.matches(event_type, payload) for rule in r.rules)
-        ]
+        return None if routes is None else Routes(routes)
 
     async def _routes(self, workspace_id: str) -> list[_Route] | None:
-        version = await self._store.config_version(workspace_id)
+        version = await self._versions(workspace_id)
         if version is None:
             return None
         cached = self._cache.get(workspace_id)
@@ -74,6 +83,78 @@ class Router:
         return routes
 
 
+class VersionReads:
+    """Reads of a workspace's config version (None: no such workspace), shared by concurrent
+    callers without ever answering one with a read that began before it asked.
+
+    With no read of that workspace in flight, a caller reads at once. Callers arriving while
+    one is in flight wait for it to end and share the next read, so under load a read answers
+    every publish that arrived during the previous one (as group commit shares transactions),
+    and each of them still sees every change committed before it asked.
+    """
+
+    def __init__(self, read: Callable[[str], Awaitable[int | None]]) -> None:
+        self._read = read
+        self._busy: set[str] = set()
+        self._next: dict[str, asyncio.Future[int | None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+
+    async def __call__(self, workspace_id: str) -> int | None:
+        if workspace_id in self._busy:
+            shared = self._next.get(workspace_id)
+            if shared is None:
+                shared = self._next[workspace_id] = asyncio.get_running_loop().create_future()
+                shared.add_done_callback(_retrieved)
+            return await asyncio.shield(shared)  # one caller giving up cancels no one else's
+        self._busy.add(workspace_id)
+        try:
+            return await self._read(workspace_id)
+        finally:
+            self._done(workspace_id)
+
+    def _done(self, workspace_id: str) -> None:
+        self._busy.discard(workspace_id)
+        waiting = self._next.pop(workspace_id, None)
+        if waiting is not None:
+            self._busy.add(workspace_id)
+            task = asyncio.create_task(self._read_for(workspace_id, waiting))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _read_for(self, workspace_id: str, waiting: asyncio.Future[int | None]) -> None:
+        try:
+            waiting.set_result(await self._read(workspace_id))
+        except Exception as exc:
+            waiting.set_exception(exc)
+        finally:
+            if not waiting.done():  # this task was cancelled
+                waiting.cancel()
+            self._done(workspace_id)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Marks an outcome seen: one nobody waits for any more is not worth a warning."""
+    if not future.cancelled():
+        future.exception()
+
+
+class Routes:
+    """One workspace's routes at one config version."""
+
+    __slots__ = ("_routes",)
+
+    def __init__(self, routes: list[_Route]) -> None:
+        self._routes = routes
+
+    def match(self, event_type: str, payload: Any) -> list[Target]:
+        """The enabled webhooks subscribed to this event."""
+        return [
+            r.target
+            for r in self._routes
+            if all(rule.matches(event_type, payload) for rule in r.rules)
+        ]
+
+
 def _route(webhook: Webhook, flow: Flow | None) -> _Route:
     config = webhook.config
     rules = [_Rule(config.events, _compile(config.filter))]
@@ -83,7 +164,8 @@ def _route(webhook: Webhook, flow: Flow | None) -> _Route:
         if not seconds:
             seconds = flow.config.aggregation_seconds
             max_events = flow.config.aggregation_max_events
-    return _Route(Target(webhook, seconds, max_events), tuple(rules))
+    fifo = config.ordering == "fifo"
+    return _Route(Target(webhook, seconds, max_events, fifo), tuple(rules))
 
 
 def _compile(spec: dict[str, Any] | None) -> Filter | None:

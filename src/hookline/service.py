@@ -1,7 +1,8 @@
 """Running Hookline: the API, the embedded worker, or both, in one event loop.
 
 ``hookline serve`` and ``hookline worker`` call :func:`run`; tests call it too, in-process, with
-a ``stop`` event instead of a signal.
+a ``stop`` event instead of a signal. The API (FastAPI, the dashboard, uvicorn) is imported only
+when this process serves it: a ``hookline worker`` starts without loading any of it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import logging
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-import uvicorn
 from prometheus_client import start_http_server
 
-from hookline.api.app import create_app
-from hookline.api.state import AppState
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.errors import ConfigError
@@ -27,8 +26,11 @@ from hookline.routing import Router
 from hookline.settings import Settings
 from hookline.ssrf import AddressPolicy
 from hookline.store import Store, migrate, open_store
-from hookline.store.migrate import is_current
+from hookline.store.migrate import schema_is_current
 from hookline.tenancy import admin_token_hash
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +44,36 @@ class Roles:
     metrics_port: int | None = None
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # Signals are ours: the worker must drain before the process exits.
-        yield
+class _ApiServer(Protocol):
+    """What is needed of the uvicorn server: run it, and ask it to stop."""
+
+    should_exit: bool
+
+    async def serve(self) -> None: ...
+
+
+def _server(config: uvicorn.Config) -> _ApiServer:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Signals are ours: the worker must drain before the process exits.
+            yield
+
+    return Server(config)
 
 
 async def prepare_database(settings: Settings) -> None:
-    """SQLite migrates itself; PostgreSQL upgrades are an explicit ``hookline migrate``."""
+    """SQLite migrates itself; PostgreSQL upgrades are an explicit ``hookline migrate``.
+
+    A current schema is recognised with one query, without loading Alembic.
+    """
+    if await schema_is_current(settings.database_url):
+        return
     if settings.is_sqlite:
         await migrate(settings)
-    elif not await asyncio.to_thread(is_current, settings.database_url):
+    else:
         raise ConfigError("the database schema is not current: run `hookline migrate` first")
 
 
@@ -127,7 +147,12 @@ async def _api_server(
     sender: Sender,
     metrics: Metrics,
     announce: Callable[[str], None],
-) -> _Server:
+) -> _ApiServer:
+    import uvicorn
+
+    from hookline.api.app import create_app
+    from hookline.api.state import AppState
+
     token_hash, generated = await admin_token_hash(store, settings.admin_token)
     state = AppState(settings, store, Router(store), sender, token_hash, metrics)
     config = uvicorn.Config(
@@ -139,7 +164,7 @@ async def _api_server(
         lifespan="off",
         loop="none",
     )
-    server = _Server(config)
+    server = _server(config)
     url = f"http://{roles.host}:{roles.port}"
     announce(f"Hookline is running at {url}  (API docs: {url}/docs)")
     if generated:

@@ -25,6 +25,11 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     allowed_networks: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
+    # A batch publish's whole body; each event in it is still held to max_body_bytes.
+    max_batch_body_bytes: int = 16 * 1024 * 1024
+    # How long an API key found is trusted without reading it again (revocation through
+    # another process takes effect here within this; 0 reads it on every request).
+    api_key_cache_seconds: float = 5.0
     worker_concurrency: int = 200
     per_webhook_concurrency: int = 20
     claim_batch: int = 200
@@ -49,6 +54,9 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"HOOKLINE_ALLOWED_NETWORKS: {cidr!r} is not a CIDR") from exc
         _positive(self, "max_body_bytes", "worker_concurrency", "per_webhook_concurrency")
+        _positive(self, "max_batch_body_bytes")
+        if self.api_key_cache_seconds < 0:
+            raise ConfigError("api_key_cache_seconds must not be negative")
         _positive(self, "claim_batch", "poll_interval", "lease_seconds", "response_excerpt_bytes")
         if self.lease_seconds < 35:
             raise ConfigError("lease_seconds must exceed the 30 s request timeout (>= 35)")

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from hookline import AsyncClient, Client
-from hookline.client import Delivery, HooklineAPIError, HooklineConnectionError
+from hookline.client import Delivery, HooklineAPIError, HooklineConnectionError, NewEvent
 from hookline.errors import HooklineError
 from tests.conftest import Receiver, Service, free_port
 
@@ -135,6 +135,48 @@ async def test_the_same_key_publishes_once(
     assert len((await client.list_deliveries(event_id=first.id)).data) == 1
 
 
+async def test_publish_batch_commits_events_together_in_order(
+    client: AsyncClient, service: Service, workspace: tuple[str, str], receiver: Receiver
+) -> None:
+    hook = await client.create_webhook("orders", receiver.url, events=["order.*"])
+    results = await client.publish_batch(
+        [
+            {"type": "order.paid", "payload": {"order": 1}, "idempotency_key": "order-1"},
+            {"type": "user.created", "payload": {"id": 2}},
+            {"type": "order.paid", "payload": {"order": 1}, "idempotency_key": "order-1"},
+        ]
+    )
+    assert [(r.type, r.duplicate) for r in results] == [
+        ("order.paid", False),
+        ("user.created", False),
+        ("order.paid", True),
+    ]
+    assert results[2].id == results[0].id and results[0].idempotency_key == "order-1"
+    assert results[1].idempotency_key  # generated, so that a retry is safe
+    assert [[d.webhook_id for d in r.deliveries] for r in results] == [[hook.id], [], [hook.id]]
+    assert sorted(e["id"] for e in await _events(service, *workspace)) == sorted(
+        [results[0].id, results[1].id]
+    )
+    with pytest.raises(HooklineAPIError) as caught:
+        await client.publish_batch([{"type": "ok.event", "payload": 1}, {"type": "", "payload": 2}])
+    assert (caught.value.status, caught.value.field) == (422, "events.1.type")
+    await receiver.wait_for(1)
+
+
+async def test_publish_batch_retried_after_a_lost_answer_is_not_duplicated(
+    service: Service, workspace: tuple[str, str], proxy: Proxy
+) -> None:
+    ws, key = workspace
+    proxy.faults.append(Fault("POST", "/events/batch", 503))
+    events: list[NewEvent] = [{"type": "tick", "payload": {"n": n}} for n in range(3)]
+    async with AsyncClient(proxy.url, key, workspace_id=ws, backoff=0.01) as client:
+        results = await client.publish_batch(events)
+    [first, retry] = [json.loads(b) for m, p, b in proxy.seen if p.endswith("/events/batch")]
+    assert first == retry and len({e["idempotency_key"] for e in first["events"]}) == 3
+    assert [r.duplicate for r in results] == [True, True, True]
+    assert sorted(e["id"] for e in await _events(service, ws, key)) == sorted(r.id for r in results)
+
+
 async def test_webhook_crud_round_trip(client: AsyncClient) -> None:
     created = await client.create_webhook(
         "crm", "https://example.com/hook", secret="generate", metadata={"team": "sales"}
@@ -199,6 +241,8 @@ def _use_sync_client(url: str, ws: str, key: str, receiver_url: str) -> tuple[li
         hook = client.create_webhook("sync", receiver_url)
         published = client.publish("sync.event", {"from": "thread"})
         assert [d.webhook_id for d in published.deliveries] == [hook.id]
+        [batched] = client.publish_batch([{"type": "sync.batch", "payload": {"n": 1}}])
+        assert [d.webhook_id for d in batched.deliveries] == [hook.id]
         names = [h.name for h in client.iter_webhooks(page_size=1)]
         try:
             client.get_webhook("wh_missing")
@@ -214,8 +258,11 @@ async def test_sync_client_from_plain_code(
     # In a thread, so this loop keeps serving the in-process API meanwhile.
     names, code = await asyncio.to_thread(_use_sync_client, service.url, ws, key, receiver.url)
     assert (names, code) == (["sync"], "not_found")
-    [request] = await receiver.wait_for(1)
-    assert json.loads(request.body) == {"from": "thread"}
+    received = await receiver.wait_for(2)
+    assert sorted(json.dumps(json.loads(r.body)) for r in received) == [
+        '{"from": "thread"}',
+        '{"n": 1}',
+    ]
 
 
 def test_sync_client_close_is_final() -> None:

@@ -20,12 +20,25 @@ from hookline.api import (
     workspaces,
 )
 from hookline.api import metrics as metrics_api
-from hookline.api.limits import BodySizeLimit
+from hookline.api.limits import BATCH_PUBLISH, BodySizeLimit
 from hookline.api.state import AppState
 
 DESCRIPTION = """Hookline delivers your application's events to every subscribed endpoint:
 signed, retried, rate-limited and recorded. Authenticate with `Authorization: Bearer <token>`:
 the admin token, or a workspace API key (which sees only its own workspace)."""
+
+
+#: The sections of the API documentation, in order.
+TAGS = (
+    "health",
+    "workspaces",
+    "catalog",
+    "webhooks",
+    "events",
+    "deliveries",
+    "inspector",
+    "entities",
+)
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -36,16 +49,20 @@ def create_app(state: AppState) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        # The documentation's order; the routers' order below is the order requests try them.
+        openapi_tags=[{"name": tag} for tag in TAGS],
     )
     app.state.hookline = state
     errors.install(app)
     for module in (
+        # First, as routes are matched in order: each router tried before costs a publish
+        # tens of microseconds (FastAPI matches every route of an included router in turn).
+        events,
         health,
         metrics_api,
         workspaces,
         catalog,
         webhooks,
-        events,
         deliveries,
         bins,
         presets,
@@ -55,5 +72,10 @@ def create_app(state: AppState) -> FastAPI:
     ):
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(dashboard.router)
-    app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
+    settings = state.settings
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger=[(BATCH_PUBLISH, settings.max_batch_body_bytes)],
+    )
     return app

@@ -3,13 +3,14 @@ workspace (another workspace's resources answer 404, so their existence does not
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from hookline import keys
-from hookline.api.state import AppState, state_dependency
+from hookline.api.state import AppState, get_state
 from hookline.errors import ApiError, NotFound
 
 
@@ -29,20 +30,42 @@ class Principal:
     workspace_id: str | None = None
 
 
-async def principal(
-    request: Request, state: Annotated[AppState, Depends(state_dependency)]
-) -> Principal:
+_PRINCIPAL = "hookline.principal"
+
+
+async def authenticate(request: Request) -> Principal:
+    """The request's principal, worked out once per request however many dependencies ask.
+
+    A workspace API key is looked up in the process's ``KeyCache`` before the database (see
+    there for how soon a revocation takes effect).
+    """
+    found: Principal | None = request.scope.get(_PRINCIPAL)
+    if found is None:
+        found = request.scope[_PRINCIPAL] = await _authenticate(request, get_state(request))
+    return found
+
+
+async def _authenticate(request: Request, state: AppState) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <admin token or workspace API key>'")
-    token = token.strip()
-    if keys.token_matches(token, state.admin_token_hash):
+    token_hash = keys.hash_token(token.strip())
+    if hmac.compare_digest(token_hash, state.admin_token_hash):
         return Principal(admin=True)
-    key = await state.store.find_api_key(keys.hash_token(token))
+    key = state.api_keys.get(token_hash)
     if key is None:
-        raise Unauthorized("unknown or revoked token")
+        generation = state.api_keys.generation()
+        key = await state.store.find_api_key(token_hash)
+        if key is None:
+            raise Unauthorized("unknown or revoked token")
+        state.api_keys.put(key, generation)
     return Principal(admin=False, workspace_id=key.workspace_id)
+
+
+async def principal(request: Request) -> Principal:
+    """The bearer token's principal (401 without a valid one)."""
+    return await authenticate(request)
 
 
 Auth = Annotated[Principal, Depends(principal)]
@@ -55,13 +78,13 @@ async def admin_only(who: Auth) -> Principal:
 
 
 async def workspace_id(
-    who: Auth,
-    state: Annotated[AppState, Depends(state_dependency)],
-    ws: Annotated[str, Path(description="Workspace id")],
+    request: Request, ws: Annotated[str, Path(description="Workspace id")]
 ) -> str:
-    """The workspace of the path, if this principal may act in it."""
+    """The workspace of the path, if this principal may act in it. (One dependency, not one
+    per step: each dependency FastAPI resolves costs every request of every route.)"""
+    who = await authenticate(request)
     if who.admin:
-        if await state.store.get_workspace(ws) is None:
+        if await get_state(request).store.get_workspace(ws) is None:
             raise NotFound(f"workspace {ws} not found")
         return ws
     if who.workspace_id != ws:

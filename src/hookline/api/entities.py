@@ -36,7 +36,7 @@ from hookline.entities import (
     upsert,
 )
 from hookline.errors import Conflict, NotFound, ValidationFailed
-from hookline.publishing import fan_out, new_event
+from hookline.publishing import fan_out, fifo_webhooks, new_event
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/entities", tags=["entities"])
 
@@ -186,7 +186,7 @@ async def _publish(
     event = new_event(ws, change.event_type, payload, None, now)
     deliveries, windows = fan_out(event, targets, now)
     sent = await state.store.commit_entity_change(
-        ws, where.path, change, event, deliveries, windows=windows
+        ws, where.path, change, event, deliveries, windows=windows, fifo=fifo_webhooks(targets)
     )
     if sent is None:
         return None

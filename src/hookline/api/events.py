@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+import orjson
+from fastapi import APIRouter, Query, Request, Response, status
 
 from hookline import publishing
 from hookline.api.auth import WorkspaceId
-from hookline.api.schemas import DeliveryRef, EventIn, EventOut, ListOut, PublishOut
-from hookline.api.state import State
+from hookline.api.schemas import (
+    EventBatchIn,
+    EventIn,
+    EventOut,
+    ListOut,
+    PublishBatchOut,
+    PublishOut,
+)
+from hookline.api.state import State, get_state
 from hookline.errors import NotFound
+from hookline.store import PublishResult
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/events", tags=["events"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=PublishOut)
-async def publish_event(
-    ws: WorkspaceId, body: EventIn, state: State, response: Response
-) -> PublishOut:
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PublishOut,
+    responses={200: {"model": PublishOut, "description": "A repeated `idempotency_key`"}},
+)
+async def publish_event(ws: WorkspaceId, body: EventIn, request: Request) -> Response:
     """Accept an event: it and one delivery per subscribed webhook are committed before the
-    answer. A repeated ``idempotency_key`` returns the first event and creates nothing."""
+    answer. A repeated ``idempotency_key`` returns the first event and creates nothing (200).
+
+    Concurrent publishes share database transactions (group commit): each is answered once
+    the transaction holding its event has committed."""
+    # The state comes from the request rather than a dependency, and the answer is encoded
+    # here rather than validated against the response model: this is the hottest route.
+    state = get_state(request)
     result = await publishing.publish(
         state.store,
         state.router,
@@ -30,17 +48,52 @@ async def publish_event(
         body.payload,
         idempotency_key=body.idempotency_key,
         now=time.time(),
+        group=state.publisher,
     )
     if result is None:
         raise NotFound(f"workspace {ws} not found")
-    if not result.created:
-        response.status_code = status.HTTP_200_OK
-    return PublishOut(
-        id=result.event.id,
-        type=result.event.type,
-        duplicate=not result.created,
-        deliveries=[DeliveryRef(id=d.id, webhook_id=d.webhook_id) for d in result.deliveries],
+    code = status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK
+    return _json(_published(result), code)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PublishBatchOut,
+    summary="Publish a batch of events",
+)
+async def publish_events(ws: WorkspaceId, body: EventBatchIn, request: Request) -> Response:
+    """Accept 1 to 1,000 events at once: all of them and all their deliveries are committed in
+    one transaction before the answer, or none is. The answer has one entry per event, in the
+    request's order, shaped as the single publish's; ``duplicate`` marks an idempotent repeat
+    (of an earlier request, or of an earlier event of this batch with the same key). Each
+    event's payload is held to the single request's size limit."""
+    state = get_state(request)
+    results = await publishing.publish_batch(
+        state.store,
+        state.router,
+        ws,
+        [publishing.NewEvent(e.type, e.payload, e.idempotency_key) for e in body.events],
+        now=time.time(),
+        max_body_bytes=state.settings.max_body_bytes,
     )
+    if results is None:
+        raise NotFound(f"workspace {ws} not found")
+    return _json({"data": [_published(r) for r in results]}, status.HTTP_202_ACCEPTED)
+
+
+def _published(result: PublishResult) -> dict[str, Any]:
+    """A ``PublishOut`` as JSON."""
+    return {
+        "id": result.event.id,
+        "type": result.event.type,
+        "duplicate": not result.created,
+        "deliveries": [{"id": d.id, "webhook_id": d.webhook_id} for d in result.deliveries],
+    }
+
+
+def _json(content: Any, status_code: int) -> Response:
+    return Response(orjson.dumps(content), status_code, media_type="application/json")
 
 
 @router.get("", response_model=ListOut)

@@ -1,6 +1,13 @@
-"""Refuses request bodies over the configured size with 413, declared or streamed."""
+"""Refuses request bodies over the configured size with 413, declared or streamed.
+
+One limit for every route (``max_body_bytes``) but the batch publish, whose body carries up to
+a thousand events (``max_batch_body_bytes``; each event is still held to ``max_body_bytes``).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Sequence
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -15,18 +22,37 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request bodies are limited to {max_bytes} bytes")
 
 
+#: The batch publish: ``POST /v1/workspaces/{ws}/events/batch``.
+BATCH_PUBLISH = re.compile(r"/v1/workspaces/[^/]+/events/batch/?")
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """``max_bytes`` per request body, or the limit of the first of ``larger`` (a path
+    pattern, matched whole, and its limit) that matches a POST's path."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[re.Pattern[str], int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
+
+    def limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            path = scope.get("path", "")
+            for pattern, max_bytes in self.larger:
+                if pattern.fullmatch(path):
+                    return max(max_bytes, self.max_bytes)
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit(scope)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send, max_bytes)
             return
         seen = 0
         started = False
@@ -36,8 +62,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -49,14 +75,14 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
         body = orjson.dumps(
             {
                 "error": {
                     "code": "payload_too_large",
-                    "message": f"request bodies are limited to {self.max_bytes} bytes",
+                    "message": f"request bodies are limited to {max_bytes} bytes",
                     "field": None,
                 }
             }

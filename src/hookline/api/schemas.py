@@ -211,6 +211,17 @@ class EventIn(_In):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+MAX_BATCH_EVENTS = 1000
+
+
+class EventBatchIn(_In):
+    events: list[EventIn] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_EVENTS,
+        description=f"1 to {MAX_BATCH_EVENTS} events, committed together in this order.",
+    )
+
+
 class DeliveryRef(BaseModel):
     id: str
     webhook_id: str
@@ -221,6 +232,10 @@ class PublishOut(BaseModel):
     type: str
     duplicate: bool
     deliveries: list[DeliveryRef]
+
+
+class PublishBatchOut(BaseModel):
+    data: list[PublishOut] = Field(description="One answer per event, in the request's order.")
 
 
 class EventOut(BaseModel):

@@ -1,4 +1,5 @@
-"""What request handlers share: the settings, the store, the router and the sender."""
+"""What request handlers share: the settings, the store, the router, the sender, the group
+commit of publishes and the cache of API keys."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
+from hookline.keys import KeyCache
 from hookline.metrics import Metrics
 from hookline.routing import Router
 from hookline.settings import Settings
 from hookline.store import Store
+from hookline.store.group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from hookline.delivery.sender import Sender
@@ -24,6 +27,13 @@ class AppState:
     sender: Sender
     admin_token_hash: str = field(repr=False)
     metrics: Metrics = field(default_factory=Metrics)
+    publisher: GroupCommit = field(init=False, repr=False)
+    api_keys: KeyCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Made here, not by the caller: one per process and store, whoever builds the state.
+        self.publisher = GroupCommit(self.store)
+        self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
 
 
 def get_state(request: Request) -> AppState:

@@ -58,3 +58,4 @@ async def list_api_keys(ws: WorkspaceId, state: State) -> ListOut:
 async def revoke_api_key(ws: WorkspaceId, key_id: str, state: State) -> None:
     if not await state.store.revoke_api_key(ws, key_id, time.time()):
         raise NotFound(f"API key {key_id} not found")
+    state.api_keys.forget(key_id)  # other processes stop trusting it within their cache's TTL

@@ -251,7 +251,11 @@ class Sender:
             allow_redirects=False,
             ssl=request.verify_tls,  # True = default verification, False = none
         ) as response:
-            excerpt = await _read_excerpt(response.content, self._excerpt_bytes)
+            length = response.content_length
+            if length is not None and length <= self._excerpt_bytes:
+                excerpt = await response.read()  # the usual short answer, in one call
+            else:
+                excerpt = await _read_excerpt(response.content, self._excerpt_bytes)
             if not response.content.at_eof():
                 # Unread body left on the socket: drop the connection rather
                 # than return it to the pool.

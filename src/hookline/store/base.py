@@ -7,7 +7,7 @@ change several rows do so in one transaction; nothing here commits half of a pub
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from hookline.models import (
@@ -26,7 +26,17 @@ from hookline.models import (
 )
 from hookline.store.bins import BinStore
 from hookline.store.entities import EntityStore
-from hookline.store.windows import WindowSpec
+from hookline.store.items import PublishItem, WindowSpec
+
+__all__ = [
+    "DeliveryQuery",
+    "PublishItem",
+    "PublishResult",
+    "QueueStats",
+    "RoutingSnapshot",
+    "Store",
+    "WindowSpec",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,17 +179,32 @@ class Store(BinStore, EntityStore, ABC):
 
     # -- events and deliveries ---------------------------------------------------------------
     @abstractmethod
-    async def publish(
-        self, event: Event, deliveries: Sequence[Delivery], *, windows: Sequence[WindowSpec] = ()
-    ) -> PublishResult:
-        """Commit an event and its deliveries in one transaction.
+    async def publish_many(self, items: Sequence[PublishItem]) -> list[PublishResult]:
+        """Commit events and their deliveries, all of them in one transaction; one result per
+        item, in order.
 
-        For each of ``windows`` the event joins that webhook's open aggregation window (or
-        opens one); the window's delivery is among the returned deliveries.
+        For each of an item's ``windows`` its event joins that webhook's open aggregation
+        window (or opens one); the window's delivery is among the item's returned deliveries.
+        Items join windows in order, so events of one call share a window as if published one
+        after another.
 
         An event whose idempotency key exists already is not stored again: the first event and
-        its deliveries come back with ``created=False``.
+        its deliveries come back with ``created=False``. So does a key repeated within ``items``
+        (its first occurrence is the one stored). An event whose id exists already without
+        being such a repeat raises ``Conflict`` and nothing of the call is stored.
         """
+
+    async def publish(
+        self,
+        event: Event,
+        deliveries: Sequence[Delivery],
+        *,
+        windows: Sequence[WindowSpec] = (),
+        fifo: Collection[str] | None = None,
+    ) -> PublishResult:
+        """``publish_many`` of one event (see ``PublishItem`` for the arguments)."""
+        (result,) = await self.publish_many([PublishItem(event, deliveries, windows, fifo)])
+        return result
 
     @abstractmethod
     async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from hookline.entities import Change, EntityState, Labels
 from hookline.models import Delivery, Event
+from hookline.store.items import WindowSpec
 from hookline.store.rows import Row
 from hookline.store.tx import Tx
-from hookline.store.windows import SqlWindowOps, WindowSpec
+from hookline.store.windows import SqlWindowOps
 
 # The same statements as SqlStore.publish's: an entity event is published like any event.
 _INSERT_EVENT = (
@@ -53,12 +54,14 @@ class EntityStore(ABC):
         deliveries: Sequence[Delivery],
         *,
         windows: Sequence[WindowSpec] = (),
+        fifo: Collection[str] | None = None,
     ) -> list[Delivery] | None:
         """Apply ``change`` and publish ``event`` with its deliveries in one transaction.
 
         The change applies only to the state it was computed from (``change.old``, None for an
         entity that must not exist yet); otherwise nothing is written and None comes back.
         On success: the deliveries, with the aggregation windows the event joined.
+        ``windows`` and ``fifo`` are as in ``PublishItem``.
         """
 
 
@@ -83,6 +86,7 @@ class SqlEntityOps(SqlWindowOps, EntityStore):
         deliveries: Sequence[Delivery],
         *,
         windows: Sequence[WindowSpec] = (),
+        fifo: Collection[str] | None = None,
     ) -> list[Delivery] | None:
         async with self._tx() as tx:
             if not await self._save_state(tx, workspace_id, path, change):
@@ -91,7 +95,7 @@ class SqlEntityOps(SqlWindowOps, EntityStore):
             await tx.execute(
                 _INSERT_EVENT, e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at
             )
-            sent = await self._enqueue(tx, event, deliveries, windows)
+            sent = await self._enqueue(tx, event, deliveries, windows, fifo)
         if sent:
             self.notify_local()
         return sent

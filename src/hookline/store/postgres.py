@@ -2,13 +2,25 @@
 
 Many API and worker processes on many machines share one database; PostgreSQL's row locks are
 the only coordination between them.
+
+Pooled connections carry no session state (no ``SET`` without ``LOCAL``, no session advisory
+locks, no ``LISTEN``: the listener has a connection of its own), so the pool hands them back
+without asyncpg's reset query, one round trip less per use.
+
+Wake-ups are sent after commit, not inside the enqueuing transaction: a ``NOTIFY`` in a
+transaction takes a cluster-wide lock at commit (``PreCommit_Notify``) and would serialise every
+publishing commit. A transaction that queued work marks the store's :class:`Notifier` once it
+has committed; the notifier sends at most one ``NOTIFY`` per ``notify_interval`` (on a connection
+of its own), whatever the number of commits in between. Workers also poll, so a lost wake-up
+costs at most their poll interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -33,35 +45,138 @@ _UNAVAILABLE = (
     asyncpg.InternalClientError,
     TimeoutError,
 )
+#: Seconds after one NOTIFY before the next may go; wake-ups marked meanwhile are merged.
+NOTIFY_INTERVAL = 0.005
+#: At most one warning per this many seconds when NOTIFYs fail (the database is down).
+_FAILURE_LOG_SECONDS = 60.0
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset: nothing to undo (asyncpg still rolls back an unfinished transaction)."""
+
+
+class Notifier:
+    """Coalesced wake-ups: at most one ``send`` per ``interval`` seconds, from a background task.
+
+    ``mark()`` never waits and never fails: it is called after a commit, which must not be
+    slowed or undone by the wake-up. The first mark after a quiet spell is sent at once; marks
+    arriving while a send is in flight or during the interval after it are merged into one
+    more send. A failed send is logged (rate-limited) and forgotten: workers also poll.
+    """
+
+    def __init__(self, send: Callable[[], Awaitable[None]], *, interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._pending = False
+        self._closing = False
+        self._wake = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failures = 0
+        self._logged_at = -_FAILURE_LOG_SECONDS
+        self.sent = 0
+
+    def mark(self) -> None:
+        self._pending = True
+        if self._closing:
+            return
+        if self._task is None:  # started on first use: a worker-only process never needs it
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="hookline-notifier"
+            )
+        self._wake.set()
+
+    async def close(self, timeout: float = 2.0) -> None:
+        """Send a wake-up still pending (within ``timeout``), then stop the task."""
+        self._closing = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._closed.set()
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self._pending = False
+            await self._send_once()
+            with suppress(TimeoutError):  # the interval, cut short by close()
+                await asyncio.wait_for(self._closed.wait(), self._interval)
+
+    async def _send_once(self) -> None:
+        try:
+            await self._send()
+        except Exception as exc:  # a wake-up must never take the process down
+            self._failures += 1
+            now = time.monotonic()
+            if now - self._logged_at >= _FAILURE_LOG_SECONDS:
+                log.warning(
+                    "cannot NOTIFY workers (%d failed since the last report; they still poll): %s",
+                    self._failures,
+                    exc,
+                )
+                self._logged_at, self._failures = now, 0
+        else:
+            self.sent += 1
 
 
 class PostgresStore(SqlStore):
     _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
     _ROW_LOCK = " FOR UPDATE"
 
-    def __init__(self, dsn: str, box: SecretBox, *, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        box: SecretBox,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        notify_interval: float = NOTIFY_INTERVAL,
+    ) -> None:
         super().__init__(box)
         self._dsn = dsn
         self._pool: asyncpg.Pool | None = None
         self._sizes = (min_size, max_size)
         self._listener: asyncpg.Connection | None = None
+        self._notifying: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
+        self.notifier = Notifier(self._notify_workers, interval=notify_interval)
+        # Connections whose open transaction queued work: NOTIFY once it has committed.
+        self._enqueued: set[Tx] = set()
 
     async def open(self) -> PostgresStore:
         try:
             self._pool = await asyncpg.create_pool(
-                self._dsn, min_size=self._sizes[0], max_size=self._sizes[1], timeout=10
+                self._dsn,
+                min_size=self._sizes[0],
+                max_size=self._sizes[1],
+                timeout=10,
+                reset=_keep_session,
             )
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
         return self
 
     async def close(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            await self._listener.close()
+        await self.notifier.close()  # first: a pending wake-up still goes out
+        for conn in (self._notifying, self._listener):
+            if conn is not None and not conn.is_closed():
+                with suppress(*_UNAVAILABLE):  # the server is gone: the socket is closed anyway
+                    await conn.close(timeout=5)
         if self._pool is not None:
             await self._pool.close()
-        self._pool = self._listener = None
+        self._pool = self._listener = self._notifying = None
 
     async def ping(self) -> None:
         await self._fetchrow("SELECT 1 AS one")
@@ -95,9 +210,19 @@ class PostgresStore(SqlStore):
             log.info("discarded a broken PostgreSQL connection: %s", exc)
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[Tx]:
-        async with self._acquire() as conn, conn.transaction():
-            yield conn
+    async def _tx(self, *, durable: bool = True) -> AsyncIterator[Tx]:
+        async with self._acquire() as conn:
+            try:
+                async with conn.transaction():
+                    if not durable:  # see SqlPrimitives._tx: no wait for the WAL flush
+                        await conn.execute("SET LOCAL synchronous_commit = off")
+                    yield conn
+            except BaseException:
+                self._enqueued.discard(conn)
+                raise
+            if conn in self._enqueued:  # committed
+                self._enqueued.discard(conn)
+                self.notifier.mark()
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Tx]:
@@ -117,9 +242,32 @@ class PostgresStore(SqlStore):
         return isinstance(exc, asyncpg.UniqueViolationError)
 
     async def _after_enqueue(self, tx: Tx) -> None:
-        await tx.execute(f"NOTIFY {CHANNEL}")
+        # Not a NOTIFY here (see the module docstring): ``_tx`` sends one after the commit.
+        self._enqueued.add(tx)
+
+    async def _notify_workers(self) -> None:
+        """One wake-up for every worker of the cluster (the notifier calls it).
+
+        On a connection of its own, not a pooled one: while publishers keep the pool busy the
+        wake-up would queue behind them for a connection (tens of milliseconds late) and take
+        one from them.
+        """
+        conn = self._notifying
+        if conn is not None and not conn.is_closed():
+            try:
+                await conn.execute(f"NOTIFY {CHANNEL}", timeout=5)
+                return
+            except _UNAVAILABLE:
+                conn.terminate()  # ended while idle (a restart, a timeout): try a new one
+        self._notifying = None
+        self._notifying = await asyncpg.connect(self._dsn, timeout=5)
+        await self._notifying.execute(f"NOTIFY {CHANNEL}", timeout=5)
 
     def notify_local(self) -> None:
+        # This process's workers only. The recorder calls it after each batch of attempts it
+        # stores, which can make work due (a FIFO successor, an immediate retry); the worker
+        # that recorded them is the one woken, and it has a free slot since an attempt ended.
+        # Waking every worker of the cluster for that would cost a claim in each of them.
         self._wake.set()
 
     async def wait_for_work(self, timeout: float) -> None:

@@ -7,7 +7,7 @@ to ``?n``. Dialects supply transactions, list parameters, the claim query and no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -29,12 +29,19 @@ from hookline.models import (
 )
 from hookline.secretbox import SecretBox
 from hookline.store import rows
-from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, RoutingSnapshot, Store
+from hookline.store.base import (
+    DeliveryQuery,
+    PublishItem,
+    PublishResult,
+    QueueStats,
+    RoutingSnapshot,
+    Store,
+)
 from hookline.store.bins import SqlBinOps
 from hookline.store.entities import SqlEntityOps
 from hookline.store.rows import Row, dumps
 from hookline.store.tx import SqlPrimitives, Tx
-from hookline.store.windows import SqlWindowOps, WindowSpec
+from hookline.store.windows import SqlWindowOps
 
 _INSERT_ATTEMPT = (
     "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
@@ -334,40 +341,104 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         row = await self._fetchrow(sql, workspace_id)
         return None if row is None else int(row["config_version"])
 
-    async def publish(
-        self, event: Event, deliveries: Sequence[Delivery], *, windows: Sequence[WindowSpec] = ()
-    ) -> PublishResult:
-        e = event
+    async def publish_many(self, items: Sequence[PublishItem]) -> list[PublishResult]:
+        # A key repeated within the call maps to its first occurrence, the only one inserted.
+        firsts: dict[tuple[str, str], int] = {}
+        repeats: dict[int, int] = {}
+        for i, item in enumerate(items):
+            key = item.event.idempotency_key
+            if key is not None:
+                first = firsts.setdefault((item.event.workspace_id, key), i)
+                if first != i:
+                    repeats[i] = first
+        fresh = [item for i, item in enumerate(items) if i not in repeats]
+        if not fresh:
+            return []
         async with self._tx() as tx:
-            inserted = await tx.fetchrow(
-                "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
-                e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at,
-            )  # fmt: skip
-            if inserted is None:
-                return await self._existing_publish(tx, e)
-            queued = await self._enqueue(tx, e, deliveries, windows)
-        if queued:
+            await self._insert_events(tx, [item.event for item in fresh])
+            skipped = await self._skipped_events(tx, [item.event for item in fresh])
+            stored = [item for item in fresh if item.event.id not in skipped]
+            queued = await self._enqueue_many(tx, stored)
+            done = {
+                item.event.id: PublishResult(item.event, deliveries, created=True)
+                for item, deliveries in zip(stored, queued, strict=True)
+            }
+            if skipped:
+                done |= await self._existing_publishes(
+                    tx, [item.event for item in fresh if item.event.id in skipped]
+                )
+        if any(queued):
             self.notify_local()
-        return PublishResult(event=e, deliveries=queued, created=True)
+        results: list[PublishResult] = []
+        for i, item in enumerate(items):
+            if i in repeats:
+                earlier = results[repeats[i]]
+                results.append(PublishResult(earlier.event, earlier.deliveries, created=False))
+            else:
+                results.append(done[item.event.id])
+        return results
 
-    async def _existing_publish(self, tx: Tx, event: Event) -> PublishResult:
-        row = await tx.fetchrow(
-            "SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2",
-            event.workspace_id,
-            event.idempotency_key,
-        )
-        if row is None:  # an id collision, not an idempotent repeat: never silently drop
-            raise Conflict("event id already exists", field="id")
-        first = rows.event(row)
-        found = await tx.fetch(
-            "SELECT * FROM deliveries WHERE event_id = $1 OR id IN"
-            " (SELECT delivery_id FROM delivery_events WHERE event_id = $1) ORDER BY id",
-            first.id,
-        )
-        return PublishResult(
-            event=first, deliveries=[rows.delivery(r) for r in found], created=False
-        )
+    async def _insert_events(self, tx: Tx, events: Sequence[Event]) -> None:
+        """One multi-row insert; an event whose idempotency key exists already is skipped."""
+        try:
+            await tx.executemany(
+                "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6)"
+                " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING",
+                [(e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at)
+                 for e in events],
+            )  # fmt: skip
+        except Exception as exc:
+            # Only the primary key is left to violate: an id collision, not an idempotent
+            # repeat, must never silently drop an event.
+            if self._is_unique_violation(exc):
+                raise Conflict("event id already exists", field="id") from None
+            raise
+
+    async def _skipped_events(self, tx: Tx, events: Sequence[Event]) -> set[str]:
+        """The ids of those events the insert skipped (only an idempotency key can do that:
+        a statement that returns rows cannot be run for many parameter sets on every driver)."""
+        keyed = [e.id for e in events if e.idempotency_key is not None]
+        if not keyed:
+            return set()
+        found = await tx.fetch(f"SELECT id FROM events WHERE id {self._in(1)}", self._list(keyed))
+        return set(keyed).difference(r["id"] for r in found)
+
+    async def _existing_publishes(
+        self, tx: Tx, repeats: Sequence[Event]
+    ) -> dict[str, PublishResult]:
+        """For each idempotent repeat (by its own id): the first event with its key and the
+        deliveries it queued, windows it joined included, in id order."""
+        keys: dict[str, list[str]] = {}
+        for e in repeats:
+            keys.setdefault(e.workspace_id, []).append(str(e.idempotency_key))
+        firsts: dict[tuple[str, str], Event] = {}
+        for workspace_id, names in keys.items():
+            found = await tx.fetch(
+                f"SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key {self._in(2)}",
+                workspace_id,
+                self._list(names),
+            )
+            for row in found:
+                event = rows.event(row)
+                firsts[(event.workspace_id, str(event.idempotency_key))] = event
+        queued: dict[str, dict[str, Delivery]] = {e.id: {} for e in firsts.values()}
+        for row in await tx.fetch(
+            "SELECT d.*, d.event_id AS queued_for FROM deliveries d"
+            f" WHERE d.event_id {self._in(1)}"
+            " UNION ALL SELECT d.*, de.event_id AS queued_for FROM delivery_events de"
+            f" JOIN deliveries d ON d.id = de.delivery_id WHERE de.event_id {self._in(1)}",
+            self._list(list(queued)),
+        ):
+            queued[row["queued_for"]][row["id"]] = rows.delivery(row)
+        results = {}
+        for e in repeats:
+            original = firsts.get((e.workspace_id, str(e.idempotency_key)))
+            if original is None:  # cannot happen: only an existing key makes the insert skip
+                raise Conflict("event id already exists", field="id")
+            deliveries = sorted(queued[original.id].values(), key=lambda d: d.id)
+            results[e.id] = PublishResult(event=original, deliveries=deliveries, created=False)
+        return results
 
     async def get_event(self, workspace_id: str, event_id: str) -> Event | None:
         sql = "SELECT * FROM events WHERE workspace_id = $1 AND id = $2"
@@ -480,7 +551,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             "  WHERE p.webhook_id = d.webhook_id AND p.status = 'pending' AND p.id < d.id))"
             f" ORDER BY d.next_attempt_at LIMIT $2{self._LOCK_CLAUSE}) RETURNING id"
         )
-        async with self._tx() as tx:
+        async with self._tx(durable=False) as tx:
             # A disabled webhook's deliveries wait for it to be enabled again. Excluding them by
             # id, not by joining webhooks, keeps the plan on the due index whatever the planner
             # believes about the webhooks table (a join read every delivery when unanalyzed).
@@ -490,37 +561,31 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             if not claimed:
                 return []
             found = await self._claimed_rows(tx, [r["id"] for r in claimed])
-            windows = [r["id"] for r in found if r["batch_size"]]
+            windows = [r[_C_ID] for r in found if r[_C_BATCH]]
             batches = await self._window_events(tx, windows)
-        return [self._claimed(r, batches.get(r["id"], ())) for r in found]
+            hooks = await self._claimed_webhooks(tx, sorted({r[_C_WEBHOOK] for r in found}))
+        return [
+            _claimed(r, hooks[r[_C_WEBHOOK]], batches.get(r[_C_ID], ()))
+            for r in found
+            if r[_C_WEBHOOK] in hooks
+        ]
 
-    async def _claimed_rows(self, tx: Tx, ids: Sequence[str]) -> list[Row]:
-        sql = (
-            "SELECT d.*, e.type AS e_type, e.body AS e_body, e.idempotency_key AS e_idem,"
-            " e.created_at AS e_created_at, w.id AS w_id, w.workspace_id AS w_workspace_id,"
-            " w.config AS w_config, w.secrets AS w_secrets, w.created_at AS w_created_at,"
-            " w.updated_at AS w_updated_at, w.disabled_reason AS w_disabled_reason"
-            " FROM deliveries d JOIN events e ON e.id = d.event_id"
-            f" JOIN webhooks w ON w.id = d.webhook_id WHERE d.id {self._in(1)} ORDER BY d.id"
-        )
-        return list(await tx.fetch(sql, self._list(ids)))
+    async def _claimed_rows(self, tx: Tx, ids: Sequence[str]) -> list[Sequence[Any]]:
+        # Named columns in a fixed order, read by position: name look-ups in sqlite3.Row scan
+        # every column, and decoding claimed rows was a visible share of each delivery.
+        sql = f"{_CLAIMED_SELECT} WHERE d.id {self._in(1)} ORDER BY d.id"
+        # Both drivers' rows (sqlite3.Row, asyncpg.Record) also index by position.
+        return cast("list[Sequence[Any]]", list(await tx.fetch(sql, self._list(ids))))
 
-    def _claimed(self, row: Row, batch: Sequence[Event]) -> Claimed:
-        ev = Event(
-            id=row["event_id"],
-            workspace_id=row["workspace_id"],
-            type=row["e_type"],
-            body=row["e_body"],
-            idempotency_key=row["e_idem"],
-            created_at=row["e_created_at"],
-        )
-        webhook = self._webhook(row, "w_")
-        return Claimed(rows.delivery(row), ev, webhook, batch=tuple(batch))
+    async def _claimed_webhooks(self, tx: Tx, ids: Sequence[str]) -> dict[str, Webhook]:
+        """Each distinct webhook of a claim once (the decoder caches its stored version)."""
+        sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE id {self._in(1)}"
+        return {r["id"]: self._webhook(r) for r in await tx.fetch(sql, self._list(ids))}
 
     async def record(self, outcomes: Sequence[AttemptOutcome], now: float) -> None:
         if not outcomes:
             return
-        async with self._tx() as tx:
+        async with self._tx(durable=False) as tx:
             await tx.executemany(
                 _INSERT_ATTEMPT,
                 [(*rows.attempt_params(o.attempt), o.attempt.delivery_id) for o in outcomes],
@@ -548,7 +613,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
     async def release(self, delivery_ids: Sequence[str], *, not_before: float) -> None:
         if not delivery_ids:
             return
-        async with self._tx() as tx:
+        async with self._tx(durable=False) as tx:
             await tx.execute(
                 "UPDATE deliveries SET lease_until = 0, leased_by = NULL, next_attempt_at = $2"
                 f" WHERE id {self._in(1)} AND status = 'pending'",
@@ -630,6 +695,29 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
 def _id_before(prefix: str, ts: float) -> str:
     """The smallest id of that prefix made at ``ts``: ids sort by creation time (ULIDs)."""
     return new_id(prefix, at=ts, floor=True)
+
+
+_CLAIMED_SELECT = (
+    "SELECT d.id, d.workspace_id, d.event_id, d.webhook_id, d.status, d.attempts, d.retry_base,"
+    " d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.batch_size,"
+    " e.type, e.body, e.idempotency_key, e.created_at"
+    " FROM deliveries d JOIN events e ON e.id = d.event_id"
+)
+_C_ID, _C_WEBHOOK, _C_BATCH = 0, 3, 12
+
+
+def _claimed(r: Sequence[Any], webhook: Webhook, batch: Sequence[Event]) -> Claimed:
+    """A claimed delivery from a row of ``_CLAIMED_SELECT`` (by position)."""
+    delivery = Delivery(
+        id=r[0], workspace_id=r[1], event_id=r[2], webhook_id=r[3],
+        status=DeliveryStatus(r[4]), attempts=r[5], retry_base=r[6], next_attempt_at=r[7],
+        last_status=r[8], last_error=r[9], created_at=r[10], updated_at=r[11],
+    )  # fmt: skip
+    event = Event(
+        id=r[2], workspace_id=r[1], type=r[13], body=r[14], idempotency_key=r[15],
+        created_at=r[16],
+    )  # fmt: skip
+    return Claimed(delivery, event, webhook, batch=tuple(batch))
 
 
 def _finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:

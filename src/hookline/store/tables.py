@@ -93,6 +93,13 @@ webhooks = sa.Table(
     sa.Column("updated_at", _TIME, nullable=False),
     sa.UniqueConstraint("workspace_id", "name", name="uq_webhooks_name"),
     sa.Index("ix_webhooks_flow", "flow_id"),
+    # Every claim excludes the disabled webhooks; few are, so the index stays tiny.
+    sa.Index(
+        "ix_webhooks_disabled",
+        "id",
+        sqlite_where=sa.text("enabled = 0"),
+        postgresql_where=sa.text("enabled = 0"),
+    ),
 )
 
 events = sa.Table(

@@ -25,7 +25,12 @@ class SqlPrimitives(ABC):
     _LOCK_CLAUSE = ""
 
     @abstractmethod
-    def _tx(self) -> AbstractAsyncContextManager[Tx]: ...
+    def _tx(self, *, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction. ``durable=False`` is for the worker's own bookkeeping (claims,
+        attempt results, releases): its commit need not reach the disk before it returns, so a
+        power loss or database crash may forget the last moments of it. That costs a repeated
+        delivery (delivery is at least once), never an accepted event; everything else is
+        durable on commit."""
 
     @abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]: ...

@@ -6,15 +6,17 @@ linked to it, it survives a restart and is sent exactly as any delivery: once, w
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 
 import orjson
 
 from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
 from hookline.store import rows
+from hookline.store.items import PublishItem, WindowSpec
 from hookline.store.tx import SqlPrimitives, Tx
+
+__all__ = ["SqlWindowOps", "WindowSpec"]
 
 _OPEN_WINDOW = (
     "SELECT * FROM deliveries WHERE webhook_id = $1 AND status = 'pending' AND batch_size > 0"
@@ -39,15 +41,6 @@ _INSERT_DELIVERY = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WindowSpec:
-    """A webhook that collects this event into a window of ``seconds``."""
-
-    webhook_id: str
-    seconds: int
-    max_events: int | None = None
-
-
 class SqlWindowOps(SqlPrimitives):
     _ROW_LOCK = ""
 
@@ -56,36 +49,62 @@ class SqlWindowOps(SqlPrimitives):
         """Inside the enqueuing transaction: tell workers there is work."""
 
     async def _enqueue(
-        self, tx: Tx, event: Event, deliveries: Sequence[Delivery], windows: Sequence[WindowSpec]
+        self,
+        tx: Tx,
+        event: Event,
+        deliveries: Sequence[Delivery],
+        windows: Sequence[WindowSpec],
+        fifo: Collection[str] | None = None,
     ) -> list[Delivery]:
-        """Queue a stored event: its deliveries now, and into each aggregation window."""
-        if deliveries:
-            ordered = await self._ordered_webhooks(tx, deliveries)
-            await tx.executemany(
-                _INSERT_DELIVERY,
-                [rows.delivery_params(d, d.webhook_id in ordered) for d in deliveries],
-            )
-        collected = await self._collect(tx, event, windows, event.created_at)
-        if deliveries or collected:
-            await self._after_enqueue(tx)
-        return [*deliveries, *collected]
+        """Queue one stored event: its deliveries now, and into each aggregation window."""
+        (queued,) = await self._enqueue_many(tx, [PublishItem(event, deliveries, windows, fifo)])
+        return queued
 
-    async def _ordered_webhooks(self, tx: Tx, deliveries: Sequence[Delivery]) -> set[str]:
-        ids = sorted({d.webhook_id for d in deliveries})
+    async def _enqueue_many(self, tx: Tx, items: Sequence[PublishItem]) -> list[list[Delivery]]:
+        """Queue stored events, in order: every event's deliveries in one multi-row insert, then
+        each event into its aggregation windows. Per item: its deliveries, then its windows'."""
+        unknown = {d.webhook_id for item in items if item.fifo is None for d in item.deliveries}
+        looked_up = await self._fifo_webhooks(tx, unknown) if unknown else frozenset[str]()
+        params = [
+            rows.delivery_params(d, d.webhook_id in (looked_up if it.fifo is None else it.fifo))
+            for it in items
+            for d in it.deliveries
+        ]
+        if params:
+            await tx.executemany(_INSERT_DELIVERY, params)
+        windowed = sorted({spec.webhook_id for item in items for spec in item.windows})
+        if windowed and self._ROW_LOCK:
+            # Serialises concurrent publishes to one webhook so that they share one window (a
+            # SQLite write transaction excludes every other already). All of the transaction's
+            # locks are taken up front and in id order: two transactions never wait for each
+            # other's locks in a cycle.
+            await tx.fetch(
+                f"SELECT id FROM webhooks WHERE id {self._in(1)} ORDER BY id{self._ROW_LOCK}",
+                self._list(windowed),
+            )
+        queued = []
+        for item in items:
+            collected = await self._collect(tx, item.event, item.windows, item.event.created_at)
+            queued.append([*item.deliveries, *collected])
+        if any(queued):
+            await self._after_enqueue(tx)
+        return queued
+
+    async def _fifo_webhooks(self, tx: Tx, webhook_ids: Collection[str]) -> frozenset[str]:
+        """Those of the webhooks that deliver in FIFO order, read from their stored configs."""
         sql = f"SELECT id, config FROM webhooks WHERE id {self._in(1)}"
-        found = await tx.fetch(sql, self._list(ids))
-        return {r["id"] for r in found if orjson.loads(r["config"]).get("ordering") == "fifo"}
+        found = await tx.fetch(sql, self._list(sorted(webhook_ids)))
+        return frozenset(
+            r["id"] for r in found if orjson.loads(r["config"]).get("ordering") == "fifo"
+        )
 
     async def _collect(
         self, tx: Tx, event: Event, windows: Sequence[WindowSpec], now: float
     ) -> list[Delivery]:
-        """Add the event to each webhook's open window, opening one where none is open."""
+        """Add the event to each webhook's open window, opening one where none is open (the
+        caller holds the webhooks' row locks)."""
         collected = []
         for spec in windows:
-            # Serialises concurrent publishes to one webhook so they share one window.
-            await tx.fetchrow(
-                f"SELECT id FROM webhooks WHERE id = $1{self._ROW_LOCK}", spec.webhook_id
-            )
             row = await tx.fetchrow(_OPEN_WINDOW, spec.webhook_id, now)
             if row is not None:
                 limit = spec.max_events or _NO_LIMIT

@@ -1,0 +1,37 @@
+"""What a publish hands the store: an event, its deliveries and the windows it joins (pure data).
+
+Kept apart from ``base`` (the ``Store`` interface) and ``windows`` (the SQL that queues them),
+which both need these records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from hookline.models import Delivery, Event
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A webhook that collects this event into a window of ``seconds``."""
+
+    webhook_id: str
+    seconds: int
+    max_events: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishItem:
+    """One event to publish with what it queues.
+
+    ``deliveries`` are sent as soon as they are due; for each of ``windows`` the event joins
+    that webhook's open aggregation window (or opens one). ``fifo`` names the webhooks, among
+    the deliveries', that deliver in FIFO order (``ordering: "fifo"``), as the routing snapshot
+    the deliveries were made from saw them; None makes the store read the webhooks' configs.
+    """
+
+    event: Event
+    deliveries: Sequence[Delivery] = ()
+    windows: Sequence[WindowSpec] = ()
+    fifo: Collection[str] | None = None
