@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable, Iterator
@@ -102,6 +103,15 @@ async def run(
         await store.close()
 
 
+def _settle_heap() -> None:
+    """Exclude everything loaded at start-up (modules, the app, its models) from later garbage
+    collections. A full collection otherwise walks those hundreds of thousands of long-lived
+    objects each time: a pause of ~100 ms in which no request is answered and nothing is sent,
+    the whole p99 at 500 events/s."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _run_roles(
     settings: Settings,
     roles: Roles,
@@ -127,6 +137,7 @@ async def _run_roles(
         if roles.metrics_port:
             start_http_server(roles.metrics_port, registry=metrics.registry)
         announce(f"Hookline worker {worker.worker_id} started")
+    _settle_heap()
     done = asyncio.create_task(stop.wait())
     await asyncio.wait([done, *tasks], return_when=asyncio.FIRST_COMPLETED)
     if server is not None:

@@ -21,6 +21,7 @@ from typing import Self
 
 import aiohttp
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED
+from yarl import URL
 
 from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver, check_url_host
 
@@ -159,6 +160,7 @@ class Sender:
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
         self._verdicts: dict[str, tuple[str, str] | None] = {}
+        self._urls: dict[str, URL] = {}
 
     async def start(self) -> None:
         """Open the shared connection pool (idempotent)."""
@@ -177,8 +179,7 @@ class Sender:
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers={"User-Agent": self._user_agent},
-            # No invented Content-Type; no compression, so excerpts stay readable.
-            skip_auto_headers=("Content-Type", "Accept-Encoding"),
+            # No compression, so excerpts stay readable (see _exchange for the headers).
             auto_decompress=False,
             # Deliveries are independent: no cookie may carry from one to the next.
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -242,14 +243,16 @@ class Sender:
     async def _exchange(
         self, session: aiohttp.ClientSession, request: OutgoingRequest, started: float
     ) -> SendResult:
+        headers, skip = _outgoing_headers(request)
         async with session.request(
             request.method,
-            request.url,
-            headers=request.headers,
+            self._url(request.url),
+            headers=headers,
             data=request.body,
             timeout=_timeout(request.timeout),
             allow_redirects=False,
             ssl=request.verify_tls,  # True = default verification, False = none
+            skip_auto_headers=skip,
         ) as response:
             length = response.content_length
             if length is not None and length <= self._excerpt_bytes:
@@ -261,6 +264,35 @@ class Sender:
                 # than return it to the pool.
                 response.close()
             return _response_result(response, excerpt, started)
+
+    def _url(self, url: str) -> URL:
+        """The parsed URL, kept per URL string: parsing it for every request showed in profiles
+        of many webhooks (yarl's own cache is small)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _MAX_VERDICTS:
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url)
+        return parsed
+
+
+def _outgoing_headers(
+    request: OutgoingRequest,
+) -> tuple[Mapping[str, str], tuple[str, ...] | None]:
+    """The headers to send, and the ones aiohttp must not add on its own.
+
+    No compression (``Accept-Encoding: identity`` unless the request names one), so response
+    excerpts stay readable; and no invented ``Content-Type`` for a body that has none. Headers
+    are passed explicitly rather than through ``skip_auto_headers`` where possible: aiohttp
+    builds a sorted multidict for every request that skips anything.
+    """
+    headers = request.headers
+    names = {name.lower() for name in headers}
+    if "accept-encoding" not in names:
+        headers = {**headers, "Accept-Encoding": "identity"}
+    if request.body is not None and "content-type" not in names:
+        return headers, ("Content-Type",)
+    return headers, None  # not (): aiohttp would still build its multidict
 
 
 def _response_result(

@@ -28,6 +28,7 @@ import orjson
 
 from hookline.errors import StoreUnavailable
 from hookline.secretbox import SecretBox
+from hookline.store.checkpoints import Checkpointer
 from hookline.store.rows import Row
 from hookline.store.sql import SqlStore
 from hookline.store.tx import Tx
@@ -156,11 +157,13 @@ class SqliteStore(SqlStore):
         self._writer: _Writer | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._checkpoints = Checkpointer(path)
         self._wake = asyncio.Event()
 
     async def open(self) -> SqliteStore:
         self._writer = _Writer(await asyncio.to_thread(self._connect_writer))
         self._reader = await self._connect()
+        self._checkpoints.start()
         return self
 
     def _connect_writer(self) -> sqlite3.Connection:
@@ -175,6 +178,7 @@ class SqliteStore(SqlStore):
             conn.execute(pragma)
         # The lock is tried without waiting on the loop's thread; see _begin.
         conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # hookline.store.checkpoints does it
         conn.execute(_RELAXED)
         return conn
 
@@ -191,6 +195,7 @@ class SqliteStore(SqlStore):
         return conn
 
     async def close(self) -> None:
+        await self._checkpoints.close()
         if self._writer is not None:
             async with self._lock:
                 await self._writer.close()
@@ -220,6 +225,7 @@ class SqliteStore(SqlStore):
                         await writer.run(_commit_then_relax, conn)
                     else:  # no fsync (synchronous = NORMAL): microseconds
                         conn.execute("COMMIT")
+                    self._checkpoints.wrote()
                 except BaseException:
                     # Shielded, and decided on the writer's thread after whatever it is still
                     # running (a cancelled request's BEGIN or COMMIT): no transaction may stay

@@ -1,0 +1,131 @@
+"""What is particular to the SQLite store: how its write transactions and WAL checkpoints run."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hookline.models import Workspace
+from hookline.settings import Settings
+from hookline.store import open_store
+from hookline.store.checkpoints import Checkpointer
+from hookline.store.migrate import upgrade
+from hookline.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "hookline.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+async def _open(path: Path) -> SqliteStore:
+    store = await open_store(Settings(database_url=f"sqlite:///{path}"))
+    assert isinstance(store, SqliteStore)
+    return store
+
+
+async def test_the_write_connection_leaves_checkpoints_to_the_background_task(
+    db_path: Path,
+) -> None:
+    store = await _open(db_path)
+    try:
+        writer = store._writer
+        assert writer is not None
+        (autocheckpoint,) = (await writer.execute_fetchall("PRAGMA wal_autocheckpoint"))[0]
+        assert autocheckpoint == 0
+        for n in range(300):
+            await store.create_workspace(Workspace(f"ws_{n:04d}", f"w{n}", 1.0))
+        # Within a few rounds of the checkpointer, the log is back in the database file.
+        for _ in range(50):
+            with sqlite3.connect(db_path) as conn:
+                log = conn.execute("PRAGMA wal_checkpoint(NOOP)").fetchone()
+            if log[1] != -1 and log[1] == log[2]:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the WAL was never checkpointed: {log}")
+        assert len(await store.list_workspaces()) == 300
+    finally:
+        await store.close()
+
+
+def test_a_passive_checkpoint_copies_the_whole_log(db_path: Path) -> None:
+    with sqlite3.connect(db_path, isolation_level=None) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        for n in range(200):
+            conn.execute(
+                "INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, 1.0)",
+                (f"ws_{n:04d}", f"w{n}"),
+            )
+        checkpointer = Checkpointer(str(db_path))
+        busy, frames, done = checkpointer.checkpoint()
+        assert busy == 0
+        assert frames > 0
+        assert done == frames
+
+
+async def test_a_write_that_waits_for_another_process_does_not_block_the_loop(
+    db_path: Path,
+) -> None:
+    """Another process holds the database lock: the store's BEGIN waits for it on the writer's
+    thread, so the event loop keeps running meanwhile."""
+    store = await _open(db_path)
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        writing = asyncio.create_task(store.create_workspace(Workspace("ws_1", "one", 1.0)))
+        await asyncio.sleep(0.5)
+        assert not writing.done()  # still waiting for the lock
+        assert ticks >= 20  # and the loop was free all along
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+        ticking.cancel()
+        assert [w.id for w in await store.list_workspaces()] == ["ws_1"]
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_a_failed_transaction_leaves_the_writer_usable(db_path: Path) -> None:
+    store = await _open(db_path)
+    try:
+        await store.create_workspace(Workspace("ws_1", "one", 1.0))
+        with pytest.raises(sqlite3.IntegrityError):  # the same id again
+            await store.create_workspace(Workspace("ws_1", "again", 1.0))
+        await store.create_workspace(Workspace("ws_2", "two", 1.0))
+        assert {w.id for w in await store.list_workspaces()} == {"ws_1", "ws_2"}
+    finally:
+        await store.close()
+
+
+async def test_a_cancelled_write_never_leaves_a_transaction_open(db_path: Path) -> None:
+    store = await _open(db_path)
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        writing = asyncio.create_task(store.create_workspace(Workspace("ws_1", "one", 1.0)))
+        await asyncio.sleep(0.2)
+        writing.cancel()  # while its BEGIN waits on the writer's thread
+        other.execute("COMMIT")
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        await store.create_workspace(Workspace("ws_2", "two", 1.0))
+        assert "ws_2" in {w.id for w in await store.list_workspaces()}
+    finally:
+        other.close()
+        await store.close()
