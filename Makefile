@@ -58,10 +58,10 @@ unit: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-## bench: end-to-end benchmarks against real processes (~15 min); see docs/BENCHMARKS.md
+## bench: end-to-end benchmarks against real processes (~12 min); see docs/BENCHMARKS.md
 BENCH_STAMP := $(VENV)/.bench-stamp
-BENCH_ARGS ?= --events 3000 --latency-seconds 5 --latency-backends sqlite --isolation-events 30 \
-	--growth-ingest 500 --growth-window 10
+BENCH_ARGS ?= --events 10000 --latency-seconds 10 --isolation-events 50 --growth-ingest 2000 \
+	--growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	@$(BIN)/python -m pip install --quiet -e '.[test,bench]'

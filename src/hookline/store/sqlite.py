@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -135,11 +136,21 @@ def _commit_then_relax(conn: sqlite3.Connection) -> None:
 
 
 def _begin_waiting(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    finally:
-        conn.execute("PRAGMA busy_timeout = 0")
+    """``BEGIN IMMEDIATE`` while another process holds the lock: retried every 0.1 to 2 ms up
+    to the busy timeout. SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25… ms between
+    tries, so a worker and an API process sharing the file handed the lock to each other
+    milliseconds late, every time."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    pause = 0.0001
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 def _lower(value: object) -> str | None:
