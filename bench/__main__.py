@@ -68,6 +68,7 @@ def parse(argv: list[str] | None = None) -> tuple[list[str], Options, argparse.N
     p.add_argument("--latency-seconds", type=float, default=d.latency_seconds)
     p.add_argument("--latency-backends", type=_names, default=d.latency_backends)
     p.add_argument("--fanout-sizes", type=_ints, default=d.fanout_sizes)
+    p.add_argument("--fanout-backends", type=_names, default=d.fanout_backends)
     p.add_argument("--isolation-events", type=int, default=d.isolation_events)
     p.add_argument("--growth-sizes", type=_ints, default=d.growth_sizes)
     p.add_argument("--growth-backends", type=_names, default=d.growth_backends)

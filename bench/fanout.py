@@ -17,6 +17,7 @@ from bench.report import Row
 from bench.sink import Sink
 from bench.stack import Context, Stack, start_stack, wait_attempts
 from bench.stats import fmt, summarize
+from bench.throughput import backend_name
 
 TARGET_SECONDS, TARGET_SIZE = 3.0, 10_000
 
@@ -46,8 +47,17 @@ async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[
 
 
 async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:
+    raw: dict[str, Any] = {}
+    rows: list[Row] = []
+    for backend in opts.fanout_backends:
+        raw[backend] = await one_backend(ctx, sink, opts, backend)
+        rows += _rows(raw[backend], backend_name(backend))
+    return rows, raw
+
+
+async def one_backend(ctx: Context, sink: Sink, opts: Options, backend: str) -> dict[str, Any]:
     env = {"HOOKLINE_LOG_LEVEL": "WARNING", **opts.extra}
-    stack = await start_stack(ctx, "sqlite", label="fanout", env=env)
+    stack = await start_stack(ctx, backend, label=f"fanout-{backend}", env=env)
     raw: dict[str, Any] = {}
     try:
         ws = await stack.api.workspace("fanout")
@@ -59,13 +69,13 @@ async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[
             created = size
             await one_event(stack, sink, ws, size)  # warm-up
             raw[str(size)] = [await one_event(stack, sink, ws, size) for _ in range(opts.runs)]
-            print(f"  {size}: {raw[str(size)]}", flush=True)
+            print(f"  {backend} {size}: {raw[str(size)]}", flush=True)
     finally:
         await stack.stop()
-    return _rows(raw), raw
+    return raw
 
 
-def _rows(raw: dict[str, Any]) -> list[Row]:
+def _rows(raw: dict[str, Any], name: str) -> list[Row]:
     rows = []
     for size, runs in raw.items():
         last = summarize([r["last_arrival"] for r in runs])
@@ -80,7 +90,7 @@ def _rows(raw: dict[str, Any]) -> list[Row]:
         rows.append(
             Row(
                 "fan-out",
-                f"SQLite, 1 event → {int(size):,} webhooks",
+                f"{name}, 1 event → {int(size):,} webhooks",
                 last,
                 "s",
                 2,

@@ -21,6 +21,7 @@ class Options:
     latency_seconds: float = 10.0
     latency_backends: tuple[str, ...] = ("sqlite", "pg1")
     fanout_sizes: tuple[int, ...] = (1_000, 10_000)
+    fanout_backends: tuple[str, ...] = ("sqlite", "sqlite1")
     isolation_events: int = 100
     isolation_timeout: float = 5.0
     growth_sizes: tuple[int, ...] = (10_000, 1_000_000)

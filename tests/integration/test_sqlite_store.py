@@ -129,3 +129,22 @@ async def test_a_cancelled_write_never_leaves_a_transaction_open(db_path: Path) 
     finally:
         other.close()
         await store.close()
+
+
+async def test_a_waiting_worker_notices_a_commit_made_by_another_process(db_path: Path) -> None:
+    """Two stores on one file stand for a worker process and an API process: the worker's wait
+    ends soon after the other commits, long before its poll interval."""
+    worker_side, api_side = await _open(db_path), await _open(db_path)
+    try:
+        await worker_side.wait_for_work(0.05)  # settled: it has seen the file as it is
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.create_task(worker_side.wait_for_work(30))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # nothing happened: still waiting
+        committed = loop.time()
+        await api_side.create_workspace(Workspace("ws_1", "one", 1.0))
+        await asyncio.wait_for(waiting, 5)
+        assert loop.time() - committed < 1.0
+    finally:
+        await worker_side.close()
+        await api_side.close()

@@ -42,6 +42,7 @@ _PRAGMAS = (
     f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = OFF",
 )
+_WATCH_INTERVAL = 0.01
 # The write connection between transactions: a commit reaches the disk only if its transaction
 # asks for it (``durable``: FULL for that one commit; it also covers every commit before it).
 _RELAXED = "PRAGMA synchronous = NORMAL"
@@ -169,6 +170,9 @@ class SqliteStore(SqlStore):
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._checkpoints = Checkpointer(path)
+        # Watches for commits by other processes (see wait_for_work); used on the loop only.
+        self._watch: sqlite3.Connection | None = None
+        self._data_version: int | None = None
         self._wake = asyncio.Event()
 
     async def open(self) -> SqliteStore:
@@ -207,6 +211,9 @@ class SqliteStore(SqlStore):
 
     async def close(self) -> None:
         await self._checkpoints.close()
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._writer is not None:
             async with self._lock:
                 await self._writer.close()
@@ -283,8 +290,30 @@ class SqliteStore(SqlStore):
         self._wake.set()
 
     async def wait_for_work(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
+        """Until this process signals work, another process commits to the file, or
+        ``timeout``. Other processes are noticed through ``PRAGMA data_version`` (a look at the
+        WAL index in shared memory, no disk I/O), every ``_WATCH_INTERVAL``: without it a worker
+        process learnt of events published by an API process only at its next poll."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), min(remaining, _WATCH_INTERVAL))
+                break
+            except TimeoutError:
+                pass
+            if self._changed_elsewhere():
+                break
         self._wake.clear()
+
+    def _changed_elsewhere(self) -> bool:
+        if self._watch is None:
+            self._watch = sqlite3.connect(self._path, check_same_thread=False)
+            self._watch.execute("PRAGMA busy_timeout = 0")
+        try:
+            (version,) = self._watch.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return True  # cannot tell: look for work
+        changed: bool = version != self._data_version  # the first look, too: it may be late
+        self._data_version = version
+        return changed
