@@ -195,7 +195,7 @@ def _rows(
         Row("ceiling", f"bare aiohttp+uvloop, {n}", summarize(ceiling_rates), "req/s", 0,
             _cpu(ceiling)),
         Row("peer", f"Celery+Redis+requests, {best}", summarize(celery_rates), "deliveries/s", 0,
-            _cpu(celery)),
+            _cpu(celery) + _lost(celery)),
     ]  # fmt: skip
     for backend, found in runs.items():
         rates = [r["rate"] for r in found]
@@ -228,6 +228,11 @@ def _drain_rows(
         case = f"{name}, {opts.events:,} pending"
         rows.append(Row("drain", case, summarize(rates), "deliveries/s", 0, note))
     return rows
+
+
+def _lost(found: list[dict[str, Any]]) -> str:
+    lost = sum(int(r.get("lost", 0)) for r in found)
+    return f"; {lost} deliveries lost" if lost else ""
 
 
 def _cpu(found: list[dict[str, Any]]) -> str:
