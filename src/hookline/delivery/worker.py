@@ -30,7 +30,7 @@ from hookline.delivery.recorder import Recorder
 from hookline.delivery.sender import Sender
 from hookline.delivery.throttle import Throttles
 from hookline.errors import StoreError
-from hookline.models import AttemptOutcome, Claimed, DeliveryStatus
+from hookline.models import MAX_TIMEOUT, AttemptOutcome, Claimed, DeliveryStatus
 from hookline.retry import Outcome
 from hookline.settings import Settings
 from hookline.ssrf import AddressPolicy
@@ -78,6 +78,9 @@ class Worker:
         # round trip at full speed, and never so long that a lease could run out (see _start).
         self._capacity = self._slots + max(1, min(settings.claim_batch, self._slots))
         self._refill_at = self._capacity - max(1, self._capacity // 4)
+        # A delivery that waited longer than this for a slot is given back, not sent: its lease
+        # must outlast the longest request (a rate-limit wait plus the longest timeout).
+        self._stale_after = max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1)
         self._in_flight: Counter[str] = Counter()
         self._held: Counter[str] = Counter()  # in flight or waiting, per webhook
         self._waiting: dict[str, deque[_Waiting]] = {}
@@ -225,7 +228,7 @@ class Worker:
 
     def _start(self) -> None:
         """Start waiting deliveries while slots are free, one webhook after another."""
-        stale_after = self._settings.lease_seconds / 2
+        stale_after = self._stale_after
         now = time.monotonic()
         while len(self._tasks) < self._slots and self._runnable:
             webhook_id = self._runnable.popleft()
