@@ -1,28 +1,23 @@
 """SQLite dialect: one write connection (serialised by a lock) and one read connection, in WAL.
 
 Several processes may share the file: writes take the database lock with ``BEGIN IMMEDIATE``
-and wait on it (busy timeout) instead of failing. Workers in this process wake on an in-process
-signal; workers in other processes poll.
+and wait for it instead of failing. Workers in this process wake on an in-process signal;
+workers in other processes notice commits through ``PRAGMA data_version`` within 10 ms.
 
-Write transactions run their statements on the event loop's thread, between a ``BEGIN
-IMMEDIATE`` and a ``COMMIT`` that run on the writer's own thread: those two are where SQLite
-may wait (for another process's lock, for the fsync), and the statements between them only
-touch pages already locked for us and take microseconds. A thread hop per statement, as
-aiosqlite makes, cost a turn of a busy event loop each: a claim of seven statements took tens
-of milliseconds under load and capped the worker's rate. Reads keep aiosqlite's thread.
+Write transactions run their statements on the event loop's thread (see
+:mod:`hookline.store.sqlite_writer`): only taking the lock from another process and the fsync of
+a durable commit run on the writer's own thread. A thread hop per statement, as aiosqlite makes,
+cost a turn of a busy event loop each: a claim of seven statements took tens of milliseconds
+under load and capped the worker's rate. Reads keep aiosqlite's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from functools import lru_cache, partial
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 import orjson
@@ -32,25 +27,25 @@ from hookline.secretbox import SecretBox
 from hookline.store.checkpoints import Checkpointer
 from hookline.store.rows import Row
 from hookline.store.sql import SqlStore
+from hookline.store.sqlite_writer import (
+    BUSY_TIMEOUT_MS,
+    RELAXED,
+    Inline,
+    Writer,
+    begin_waiting,
+    commit_then_relax,
+    rollback_if_open,
+    sqlite_sql,
+)
 from hookline.store.tx import Tx
 
-_PLACEHOLDER = re.compile(r"\$(\d+)")
-_BUSY_TIMEOUT_MS = 30_000
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
-    f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = OFF",
 )
 _WATCH_INTERVAL = 0.01
-# The write connection between transactions: a commit reaches the disk only if its transaction
-# asks for it (``durable``: FULL for that one commit; it also covers every commit before it).
-_RELAXED = "PRAGMA synchronous = NORMAL"
-
-
-@lru_cache(maxsize=512)
-def _sqlite_sql(sql: str) -> str:
-    return _PLACEHOLDER.sub(r"?\1", sql)
 
 
 class _Conn:
@@ -60,7 +55,7 @@ class _Conn:
         self._conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        found: Sequence[Row] = list(await self._conn.execute_fetchall(_sqlite_sql(sql), args))  # type: ignore[arg-type]
+        found: Sequence[Row] = list(await self._conn.execute_fetchall(sqlite_sql(sql), args))  # type: ignore[arg-type]
         return found
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
@@ -68,90 +63,13 @@ class _Conn:
         return found[0] if found else None
 
     async def execute(self, sql: str, *args: Any) -> int:
-        cursor = await self._conn.execute(_sqlite_sql(sql), args)
+        cursor = await self._conn.execute(sqlite_sql(sql), args)
         count = cursor.rowcount
         await cursor.close()
         return count
 
     async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(_sqlite_sql(sql), list(args))
-
-
-class _Inline:
-    """The ``Tx`` protocol on the write connection, run synchronously: only ever used between
-    ``BEGIN IMMEDIATE`` and ``COMMIT``, under the store's lock, where no statement waits."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        found: Sequence[Row] = self._conn.execute(_sqlite_sql(sql), args).fetchall()
-        return found
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        found: Row | None = self._conn.execute(_sqlite_sql(sql), args).fetchone()
-        return found
-
-    async def execute(self, sql: str, *args: Any) -> int:
-        return self._conn.execute(_sqlite_sql(sql), args).rowcount
-
-    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
-        self._conn.executemany(_sqlite_sql(sql), args)
-
-
-T = TypeVar("T")
-
-
-class _Writer:
-    """The write connection and the one thread that may wait on its behalf."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="hookline-sqlite-writer")
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, partial(fn, *args))
-
-    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """One statement on the writer's thread (call it holding the store's lock)."""
-        return await self.run(lambda: list(self.conn.execute(sql, params).fetchall()))
-
-    async def close(self) -> None:
-        await self.run(self.conn.close)
-        self._thread.shutdown(wait=False)
-
-
-def _rollback_if_open(conn: sqlite3.Connection) -> None:
-    # SQLite may have rolled back already (it can on SQLITE_FULL); a COMMIT that failed leaves
-    # the transaction open.
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-    conn.execute(_RELAXED)
-
-
-def _commit_then_relax(conn: sqlite3.Connection) -> None:
-    try:
-        conn.execute("COMMIT")
-    finally:
-        conn.execute(_RELAXED)
-
-
-def _begin_waiting(conn: sqlite3.Connection) -> None:
-    """``BEGIN IMMEDIATE`` while another process holds the lock: retried every 0.1 to 2 ms up
-    to the busy timeout. SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25… ms between
-    tries, so a worker and an API process sharing the file handed the lock to each other
-    milliseconds late, every time."""
-    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
-    pause = 0.0001
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.002)
+        await self._conn.executemany(sqlite_sql(sql), list(args))
 
 
 def _lower(value: object) -> str | None:
@@ -166,7 +84,7 @@ class SqliteStore(SqlStore):
     def __init__(self, path: str, box: SecretBox) -> None:
         super().__init__(box)
         self._path = path
-        self._writer: _Writer | None = None
+        self._writer: Writer | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._checkpoints = Checkpointer(path)
@@ -176,7 +94,7 @@ class SqliteStore(SqlStore):
         self._wake = asyncio.Event()
 
     async def open(self) -> SqliteStore:
-        self._writer = _Writer(await asyncio.to_thread(self._connect_writer))
+        self._writer = Writer(await asyncio.to_thread(self._connect_writer))
         self._reader = await self._connect()
         self._checkpoints.start()
         return self
@@ -194,7 +112,7 @@ class SqliteStore(SqlStore):
         # The lock is tried without waiting on the loop's thread; see _begin.
         conn.execute("PRAGMA busy_timeout = 0")
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # hookline.store.checkpoints does it
-        conn.execute(_RELAXED)
+        conn.execute(RELAXED)
         return conn
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -238,9 +156,9 @@ class SqliteStore(SqlStore):
                     if durable:
                         conn.execute("PRAGMA synchronous = FULL")
                     await self._begin(writer)
-                    yield _Inline(conn)
+                    yield Inline(conn)
                     if durable:  # the fsync, off the loop
-                        await writer.run(_commit_then_relax, conn)
+                        await writer.run(commit_then_relax, conn)
                     else:  # no fsync (synchronous = NORMAL): microseconds
                         conn.execute("COMMIT")
                     self._checkpoints.wrote()
@@ -248,7 +166,7 @@ class SqliteStore(SqlStore):
                     # Shielded, and decided on the writer's thread after whatever it is still
                     # running (a cancelled request's BEGIN or COMMIT): no transaction may stay
                     # open, or every later BEGIN would fail.
-                    await asyncio.shield(writer.run(_rollback_if_open, conn))
+                    await asyncio.shield(writer.run(rollback_if_open, conn))
                     raise
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL:
@@ -256,7 +174,7 @@ class SqliteStore(SqlStore):
                 raise
 
     @staticmethod
-    async def _begin(writer: _Writer) -> None:
+    async def _begin(writer: Writer) -> None:
         """``BEGIN IMMEDIATE`` right here if the database lock is free (the usual case with one
         process); else on the writer's thread, waiting up to the busy timeout for it."""
         try:
@@ -264,7 +182,7 @@ class SqliteStore(SqlStore):
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
-            await writer.run(_begin_waiting, writer.conn)
+            await writer.run(begin_waiting, writer.conn)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Tx]:
