@@ -21,7 +21,6 @@ import ipaddress
 import re
 import socket
 from collections.abc import Sequence
-from functools import lru_cache
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
@@ -216,17 +215,6 @@ def _literal_address(host: str) -> IPAddress | None:
         return _legacy_ipv4(host)
 
 
-@lru_cache(maxsize=4096)
-def url_literal_host(url: str) -> IPAddress | None:
-    """The IP literal ``url`` names as its host (legacy numeric forms included), else None.
-
-    Cached: a worker sends to the same few URLs over and over, and parsing them was a
-    measurable share of each delivery. A malformed URL raises ``ValueError`` (not cached).
-    """
-    host = URL(url).host
-    return None if host is None else _literal_address(host)
-
-
 def check_url_host(url: str, policy: AddressPolicy) -> None:
     """Raise :class:`BlockedAddress` if ``url``'s host is a disallowed IP literal.
 
@@ -235,6 +223,9 @@ def check_url_host(url: str, policy: AddressPolicy) -> None:
     the legacy inet_aton forms count as literals because that is how the
     system resolver reads them. A malformed URL raises ``ValueError``.
     """
-    address = url_literal_host(url)
+    host = URL(url).host
+    if host is None:
+        return
+    address = _literal_address(host)
     if address is not None:
         policy.check(address)

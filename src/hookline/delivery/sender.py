@@ -27,8 +27,7 @@ from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver, check_
 
 _MAX_MESSAGE = 300
 _DNS_CACHE_SECONDS = 30
-_MAX_VERDICTS = 50_000
-_UNKNOWN = ("", "")  # no verdict yet for this URL
+_MAX_TARGETS = 50_000
 # The request itself is unusable (bad URL, non-HTTP scheme); other ValueErrors
 # (e.g. a newline in a header value) land in the same class.
 _INVALID_REQUEST = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
@@ -159,8 +158,8 @@ class Sender:
         self._user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
-        self._verdicts: dict[str, tuple[str, str] | None] = {}
-        self._urls: dict[str, URL] = {}
+        # URL string → (parsed, None or the SSRF refusal's address and reason); see _target.
+        self._targets: dict[str, tuple[URL, tuple[str, str] | None]] = {}
 
     async def start(self) -> None:
         """Open the shared connection pool (idempotent)."""
@@ -212,8 +211,8 @@ class Sender:
             raise RuntimeError("Sender.start() has not been called")
         started = time.perf_counter()
         try:
-            self._check_host(request.url)
-            return await self._exchange(self._session, request, started)
+            target = self._target(request.url)
+            return await self._exchange(self._session, request, target, started)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             # OSError includes asyncio.TimeoutError and BlockedAddress.
             return SendResult(
@@ -225,28 +224,36 @@ class Sender:
                 error_message=describe_error(exc),
             )
 
-    def _check_host(self, url: str) -> None:
-        """The SSRF check of an IP-literal host, remembered per URL (the policy is fixed)."""
-        verdict = self._verdicts.get(url, _UNKNOWN)
-        if verdict is _UNKNOWN:
+    def _target(self, url: str) -> URL:
+        """The parsed URL, once its IP-literal host (if any) passed the SSRF check. Both are
+        remembered per URL string (the policy is fixed): parsing and judging every request's
+        URL showed in profiles of many webhooks, and yarl's own cache is small."""
+        found = self._targets.get(url)
+        if found is None:
             try:
                 check_url_host(url, self._policy)
-                verdict = None
+                blocked = None
             except BlockedAddress as exc:
-                verdict = (exc.address, exc.reason)
-            if len(self._verdicts) >= _MAX_VERDICTS:
-                self._verdicts.clear()
-            self._verdicts[url] = verdict
-        if verdict is not None:
-            raise BlockedAddress(*verdict)
+                blocked = (exc.address, exc.reason)
+            if len(self._targets) >= _MAX_TARGETS:
+                self._targets.clear()
+            found = self._targets[url] = (URL(url), blocked)
+        parsed, blocked = found
+        if blocked is not None:
+            raise BlockedAddress(*blocked)
+        return parsed
 
     async def _exchange(
-        self, session: aiohttp.ClientSession, request: OutgoingRequest, started: float
+        self,
+        session: aiohttp.ClientSession,
+        request: OutgoingRequest,
+        target: URL,
+        started: float,
     ) -> SendResult:
         headers, skip = _outgoing_headers(request)
         async with session.request(
             request.method,
-            self._url(request.url),
+            target,
             headers=headers,
             data=request.body,
             timeout=_timeout(request.timeout),
@@ -264,16 +271,6 @@ class Sender:
                 # than return it to the pool.
                 response.close()
             return _response_result(response, excerpt, started)
-
-    def _url(self, url: str) -> URL:
-        """The parsed URL, kept per URL string: parsing it for every request showed in profiles
-        of many webhooks (yarl's own cache is small)."""
-        parsed = self._urls.get(url)
-        if parsed is None:
-            if len(self._urls) >= _MAX_VERDICTS:
-                self._urls.clear()
-            parsed = self._urls[url] = URL(url)
-        return parsed
 
 
 def _outgoing_headers(

@@ -217,7 +217,10 @@ class Worker:
             webhook_id = item.webhook.id
             self._held[webhook_id] += 1
             self._held_total += 1
-            self._waiting.setdefault(webhook_id, deque()).append(_Waiting(item, now))
+            queue = self._waiting.get(webhook_id)
+            if queue is None:
+                queue = self._waiting[webhook_id] = deque()
+            queue.append(_Waiting(item, now))
             self._mark_runnable(webhook_id)
         self._start()
 
