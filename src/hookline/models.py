@@ -343,6 +343,8 @@ class Attempt:
     response_body: str
     error_class: str | None
     error_message: str | None
+    # The body sent is the event's own body, unchanged: the store keeps it once, with the event.
+    request_body_is_event: bool = False
 
 
 @dataclass(frozen=True, slots=True)

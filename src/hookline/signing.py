@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets as _random
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Final
 
 from hookline import _sigcore
@@ -93,18 +94,11 @@ def sign_request(
     ``secrets[0]`` is the current secret; later ones are still valid during a rotation and are
     only used by ``standard``/``svix``, whose header lists one signature per secret.
     """
-    chosen = validate_schemes(schemes)
-    if not secrets:
-        raise SigningError("at least one secret is needed to sign")
-    for secret in secrets:
-        validate_secret(secret, chosen)
+    chosen, current, keys = _prepared(tuple(schemes), tuple(secrets))
     headers: dict[str, str] = {}
-    current = _sigcore.raw_key(secrets[0])
     for scheme in chosen:
         if scheme in _STANDARD_PREFIX:
-            headers |= _standard_headers(
-                _STANDARD_PREFIX[scheme], secrets, msg_id, timestamp_ms, body
-            )
+            headers |= _standard_headers(_STANDARD_PREFIX[scheme], keys, msg_id, timestamp_ms, body)
         elif scheme == "github":
             headers["X-Hub-Signature"] = "sha1=" + _sigcore.hmac_sha1_hex(current, body)
             headers["X-Hub-Signature-256"] = "sha256=" + _sigcore.hmac_sha256_hex(current, body)
@@ -117,11 +111,28 @@ def sign_request(
     return headers
 
 
+@lru_cache(maxsize=4096)
+def _prepared(
+    schemes: tuple[str, ...], secrets: tuple[str, ...]
+) -> tuple[tuple[str, ...], bytes, tuple[bytes, ...]]:
+    """The validated schemes, the current secret's raw key and every secret's decoded
+    ``whsec_`` key (none when no scheme needs them), worked out once per configuration rather
+    than for every request."""
+    chosen = validate_schemes(schemes)
+    if not secrets:
+        raise SigningError("at least one secret is needed to sign")
+    for secret in secrets:
+        validate_secret(secret, chosen)
+    keys: tuple[bytes, ...] = ()
+    if not _WHSEC_SCHEMES.isdisjoint(chosen):
+        keys = tuple(_sigcore.prefixed_key(s, _sigcore.SECRET_PREFIX) for s in secrets)
+    return chosen, _sigcore.raw_key(secrets[0]), keys
+
+
 def _standard_headers(
-    prefix: str, secrets: Sequence[str], msg_id: str, timestamp_ms: int, body: bytes
+    prefix: str, keys: Sequence[bytes], msg_id: str, timestamp_ms: int, body: bytes
 ) -> dict[str, str]:
     seconds = timestamp_ms // 1000
-    keys = [_sigcore.prefixed_key(secret, _sigcore.SECRET_PREFIX) for secret in secrets]
     digests = (_sigcore.standard_digest(key, msg_id, seconds, body) for key in keys)
     signatures = " ".join("v1," + _sigcore.b64encode(digest) for digest in digests)
     return {

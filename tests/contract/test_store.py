@@ -403,6 +403,32 @@ async def test_deleting_a_webhook_removes_its_deliveries_and_attempts(
     assert await store.config_version(ws) == 3
 
 
+async def test_an_attempt_that_sent_the_event_body_unchanged_keeps_no_copy_of_it(
+    store: Store, ws: str, db_url: str
+) -> None:
+    hook = await webhook(store, ws)
+    await publish(store, ws, [hook])
+    [claimed] = await claim(store, T0)
+    sent = replace(outcome(claimed, SUCCEEDED, at=T0 + 1).attempt, request_body_is_event=True)
+    templated = replace(
+        sent,
+        id=new_id("att"),
+        number=2,
+        request_body='{"reshaped": true}',
+        request_body_is_event=False,
+    )
+    await store.record([AttemptOutcome(sent, PENDING, T0 + 1)], T0 + 1)
+    await store.record([AttemptOutcome(templated, SUCCEEDED, T0 + 2)], T0 + 2)
+    # Read back whole: the first from the event, the second as stored.
+    assert await store.list_attempts(ws, claimed.delivery.id) == [sent, templated]
+    assert sent.request_body == claimed.event.body
+    stored = "SELECT request_body FROM attempts WHERE id = '{}'"
+    assert await execute_raw(db_url, stored.format(sent.id), stored.format(templated.id)) == [
+        None,
+        '{"reshaped": true}',
+    ]
+
+
 async def test_secrets_round_trip(store: Store, ws: str) -> None:
     hook = replace(
         await webhook(store, ws, secrets=["whsec_current"]),

@@ -41,3 +41,28 @@ async def test_publish_delivers_and_records(service: Service, receiver: Receiver
     detail = await _wait_status(service, ws, key, published["deliveries"][0]["id"], "succeeded")
     [attempt] = detail["attempts"]  # type: ignore[misc]
     assert attempt["response"]["status"] == 200
+    assert attempt["request"]["body"] == '{"id": 1}'  # kept once, with the event
+
+
+async def test_the_attempt_log_shows_the_body_sent_templated_or_not(
+    service: Service, receiver: Receiver
+) -> None:
+    ws, key = await service.workspace()
+    plain = await _hook(service, ws, key, receiver.url + "/plain", name="plain")
+    reshaped = await _hook(
+        service, ws, key, receiver.url + "/reshaped", name="reshaped",
+        body_template='{"text": "task ${id} done"}',
+    )  # fmt: skip
+    payload = {"id": 7, "note": "caf\u00e9"}
+    published = await service.ok(
+        "POST", f"/v1/workspaces/{ws}/events", token=key,
+        json={"type": "task.completed", "payload": payload},
+    )  # fmt: skip
+    sent = {r.path: r.body.decode() for r in await receiver.wait_for(2)}
+    logged = {}
+    for delivery in published["deliveries"]:
+        detail = await _wait_status(service, ws, key, delivery["id"], "succeeded")
+        [attempt] = detail["attempts"]  # type: ignore[misc]
+        logged[delivery["webhook_id"]] = attempt["request"]["body"]
+    assert logged == {plain["id"]: sent["/plain"], reshaped["id"]: sent["/reshaped"]}
+    assert sent["/reshaped"] == '{"text": "task 7 done"}'

@@ -6,7 +6,12 @@ from __future__ import annotations
 import time
 
 from hookline.delivery.email import SmtpConfig, build_email, send_email
-from hookline.delivery.request import build_request, redact_headers, template_context
+from hookline.delivery.request import (
+    build_request,
+    redact_headers,
+    sends_event_body,
+    template_context,
+)
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
 from hookline.ids import new_id
 from hookline.models import Attempt, AttemptOutcome, Claimed, DeliveryStatus, Event
@@ -39,7 +44,8 @@ async def attempt_delivery(
         attempt=number - delivery.retry_base,
         max_attempts=config.max_attempts,
         schedule=config.retry_schedule or DEFAULT_SCHEDULE,
-        retry_after=parse_retry_after(result.retry_after, now=started),
+        # Only a refusal can ask to be retried later (a success needs no header look-up).
+        retry_after=None if result.ok else parse_retry_after(result.retry_after, now=started),
     )
     attempt = describe_attempt(claimed, number, started, request, result)
     return outcome_for(attempt, decision, started), decision
@@ -77,11 +83,30 @@ def outcome_for(attempt: Attempt, decision: Decision, started: float) -> Attempt
     return AttemptOutcome(attempt, DeliveryStatus.FAILED, started, disable_webhook=disable)
 
 
+def _logged_headers(claimed: Claimed, request: OutgoingRequest) -> dict[str, str]:
+    """The request headers for the attempt log. Only a user's custom headers can carry a
+    credential (Hookline's own are ids, types and signatures), so without them nothing needs
+    redacting."""
+    config = claimed.webhook.config
+    if config.kind == "webhook" and not config.headers:
+        return dict(request.headers)
+    return redact_headers(request.headers)
+
+
 def describe_attempt(
     claimed: Claimed, number: int, started: float, request: OutgoingRequest, result: SendResult
 ) -> Attempt:
     body = request.body
-    logged_body = None if body is None else body[:_BODY_LOG_LIMIT].decode("utf-8", "replace")
+    is_event = (
+        body is not None
+        and not claimed.batch
+        and sends_event_body(claimed.webhook)
+        and len(body) <= _BODY_LOG_LIMIT
+    )
+    if is_event:
+        logged_body: str | None = claimed.event.body  # what ``body`` encodes, without decoding it
+    else:
+        logged_body = None if body is None else body[:_BODY_LOG_LIMIT].decode("utf-8", "replace")
     return Attempt(
         id=new_id("att"),
         delivery_id=claimed.delivery.id,
@@ -92,11 +117,12 @@ def describe_attempt(
         duration_ms=round(result.duration_ms, 3),
         request_method=request.method,
         request_url=request.url,
-        request_headers=redact_headers(request.headers),
+        request_headers=_logged_headers(claimed, request),
         request_body=logged_body,
         response_status=result.status,
-        response_headers={str(k): str(v) for k, v in result.headers.items()},
+        response_headers=result.headers,  # a dict of its own, made for this result
         response_body=result.body_excerpt,
         error_class=result.error_class,
         error_message=result.error_message,
+        request_body_is_event=is_event,
     )

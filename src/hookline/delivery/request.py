@@ -1,7 +1,9 @@
 """Building the exact HTTP request for one delivery attempt (pure: no I/O).
 
-Order of precedence for headers: Hookline's content type, then the user's custom headers, then
-Hookline's event headers and signatures, which custom headers can never override.
+Order of precedence for headers: Hookline's defaults (the content type, and
+``Accept-Encoding: identity`` so that response excerpts stay readable), then the user's custom
+headers, which replace those defaults, then Hookline's event headers and signatures, which custom
+headers can never override.
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ from hookline.delivery.sender import OutgoingRequest
 from hookline.models import Event, Webhook
 
 BODYLESS_METHODS = frozenset({"GET", "DELETE"})
+_FORM = "application/x-www-form-urlencoded"
 _SENSITIVE = ("authorization", "cookie", "token", "secret", "password", "api-key", "apikey")
+
+
+def sends_event_body(webhook: Webhook) -> bool:
+    """Whether :func:`render_body` sends the event's body exactly as published."""
+    config = webhook.config
+    return (
+        config.method not in BODYLESS_METHODS
+        and config.body_template is None
+        and config.content_type != _FORM
+    )
 
 
 def render_body(webhook: Webhook, event: Event) -> bytes | None:
@@ -28,7 +41,7 @@ def render_body(webhook: Webhook, event: Event) -> bytes | None:
     if config.body_template is not None:
         context = template_context(event)
         return templates.render_body(config.body_template, context, config.content_type).encode()
-    if config.content_type == "application/x-www-form-urlencoded":
+    if config.content_type == _FORM:
         return ("payload=" + quote_plus(event.body)).encode()
     return event.body.encode()
 
@@ -52,6 +65,8 @@ def build_request(
     headers: dict[str, str] = {}
     if body is not None:
         headers["Content-Type"] = config.content_type
+    # No compression, so response excerpts stay readable (a custom header may ask otherwise).
+    headers["Accept-Encoding"] = "identity"
     own = {
         "X-Hookline-Event-Id": event.id,
         "X-Hookline-Event-Type": event.type,
@@ -70,8 +85,14 @@ def build_request(
             method=config.method,
             url=config.url,
         )
-    reserved = {name.lower() for name in own}
-    headers |= {k: v for k, v in config.headers.items() if k.lower() not in reserved}
+    custom = config.headers
+    if custom:
+        names = {name.lower() for name in custom}
+        for default in ("Content-Type", "Accept-Encoding"):
+            if default.lower() in names:
+                headers.pop(default, None)  # the user's own value replaces it, in their case
+        reserved = {name.lower() for name in own}
+        headers |= {k: v for k, v in custom.items() if k.lower() not in reserved}
     headers |= own
     return OutgoingRequest(
         method=config.method,

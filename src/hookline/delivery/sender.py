@@ -206,13 +206,38 @@ class Sender:
         await self.close()
 
     async def send(self, request: OutgoingRequest) -> SendResult:
-        """Send ``request`` once (redirects are not followed) and describe the outcome."""
-        if self._session is None:
+        """Send ``request`` once (redirects are not followed) and describe the outcome.
+
+        One coroutine from the call to the answer: every frame between the caller and aiohttp
+        is resumed again at each step of the exchange, and this runs once per delivery.
+        """
+        session = self._session
+        if session is None:
             raise RuntimeError("Sender.start() has not been called")
         started = time.perf_counter()
         try:
             target = self._target(request.url)
-            return await self._exchange(self._session, request, target, started)
+            headers, skip = _outgoing_headers(request)
+            async with session.request(
+                request.method,
+                target,
+                headers=headers,
+                data=request.body,
+                timeout=_timeout(request.timeout),
+                allow_redirects=False,
+                ssl=request.verify_tls,  # True = default verification, False = none
+                skip_auto_headers=skip,
+            ) as response:
+                length = response.content_length
+                if length is not None and length <= self._excerpt_bytes:
+                    excerpt = await response.read()  # the usual short answer, in one call
+                else:
+                    excerpt = await _read_excerpt(response.content, self._excerpt_bytes)
+                if not response.content.at_eof():
+                    # Unread body left on the socket: drop the connection rather
+                    # than return it to the pool.
+                    response.close()
+                return _response_result(response, excerpt, started)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             # OSError includes asyncio.TimeoutError and BlockedAddress.
             return SendResult(
@@ -243,35 +268,6 @@ class Sender:
             raise BlockedAddress(*blocked)
         return parsed
 
-    async def _exchange(
-        self,
-        session: aiohttp.ClientSession,
-        request: OutgoingRequest,
-        target: URL,
-        started: float,
-    ) -> SendResult:
-        headers, skip = _outgoing_headers(request)
-        async with session.request(
-            request.method,
-            target,
-            headers=headers,
-            data=request.body,
-            timeout=_timeout(request.timeout),
-            allow_redirects=False,
-            ssl=request.verify_tls,  # True = default verification, False = none
-            skip_auto_headers=skip,
-        ) as response:
-            length = response.content_length
-            if length is not None and length <= self._excerpt_bytes:
-                excerpt = await response.read()  # the usual short answer, in one call
-            else:
-                excerpt = await _read_excerpt(response.content, self._excerpt_bytes)
-            if not response.content.at_eof():
-                # Unread body left on the socket: drop the connection rather
-                # than return it to the pool.
-                response.close()
-            return _response_result(response, excerpt, started)
-
 
 def _outgoing_headers(
     request: OutgoingRequest,
@@ -284,6 +280,8 @@ def _outgoing_headers(
     builds a sorted multidict for every request that skips anything.
     """
     headers = request.headers
+    if "Accept-Encoding" in headers and ("Content-Type" in headers or request.body is None):
+        return headers, None  # as build_request makes them: nothing to add or to skip
     names = {name.lower() for name in headers}
     if "accept-encoding" not in names:
         headers = {**headers, "Accept-Encoding": "identity"}

@@ -2,8 +2,10 @@
 limits, record results in batches. Wakes on a notification, polls as a fallback, drains on stop.
 
 Pipelining: the worker holds up to ``worker_concurrency`` requests in flight plus a prefetch of
-claimed deliveries waiting for a slot; a finished request starts the next waiting one at once,
-and a new claim is made while the prefetch still lasts, so claim latency is hidden.
+claimed deliveries waiting for a slot (:mod:`hookline.delivery.holding`), and a new claim is made
+while the prefetch still lasts, so claim latency is hidden. Requests are sent by long-lived
+runner tasks, one per slot, started as work arrives: a runner that finishes a request takes the
+next waiting delivery itself, so a busy worker creates no task per delivery.
 
 Isolation: each webhook has an adaptive cap (:mod:`hookline.delivery.caps`) on its requests in
 flight and on what it may hold waiting; a webhook at its cap is left out of the next claims, and
@@ -18,13 +20,12 @@ import logging
 import os
 import socket
 import time
-from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from hookline.delivery.attempt import attempt_delivery
 from hookline.delivery.caps import Caps
 from hookline.delivery.email import smtp_config
+from hookline.delivery.holding import Holding
 from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
 from hookline.delivery.sender import Sender
@@ -39,14 +40,6 @@ from hookline.store import Store
 log = logging.getLogger(__name__)
 # Longer than this and a rate-limited delivery goes back to the queue instead of holding a slot.
 _MAX_LOCAL_WAIT = 2.0
-
-
-@dataclass(slots=True)
-class _Waiting:
-    """A claimed delivery waiting for a slot, and when it was claimed (monotonic)."""
-
-    claimed: Claimed
-    at: float
 
 
 class Worker:
@@ -80,25 +73,22 @@ class Worker:
         self._refill_at = self._capacity - max(1, self._capacity // 4)
         # A delivery that waited longer than this for a slot is given back, not sent: its lease
         # must outlast the longest request (a rate-limit wait plus the longest timeout).
-        self._stale_after = max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1)
-        self._in_flight: Counter[str] = Counter()
-        self._held: Counter[str] = Counter()  # in flight or waiting, per webhook
-        self._waiting: dict[str, deque[_Waiting]] = {}
-        self._runnable: deque[str] = deque()  # webhooks with waiting deliveries, round robin
-        self._queued: set[str] = set()  # the members of _runnable
-        self._held_total = 0
-        self._stale: list[str] = []
+        self._holding = Holding(
+            stale_after=max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1)
+        )
         self._backlogged: set[str] = set()
         self._excluded: set[str] = set()
         self._limited = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._runners: set[asyncio.Task[None]] = set()
+        self._idle: list[asyncio.Future[Claimed | None]] = []  # runners waiting for work
+        self._closing = False
         self._room = asyncio.Event()
         self._stopping = asyncio.Event()
         self._on_outcome = on_outcome
 
     @property
     def in_flight(self) -> int:
-        return len(self._tasks)
+        return len(self._runners) - len(self._idle)
 
     def stop(self) -> None:
         """Stop claiming; ``run`` returns once in-flight requests are finished and recorded."""
@@ -118,7 +108,7 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 claimed = await self._claim()
-                await self._release_stale()
+                await self._give_back(self._holding.take_stale())
             except (StoreError, OSError) as exc:
                 log.warning("claim failed, retrying in %.1fs: %s", backoff, exc)
                 await self._sleep(backoff)
@@ -132,14 +122,14 @@ class Worker:
                 continue
             backoff = 0.5
             self._accept(claimed)
-            if not claimed or self._held_total > self._refill_at:
+            if not claimed or self._holding.total > self._refill_at:
                 await self._wait()
 
     async def _claim(self) -> list[Claimed]:
-        if self._held_total > self._refill_at:
+        if self._holding.total > self._refill_at:
             self._limited = True  # wake up when enough of what is held is done
             return []
-        limit = min(self._capacity - self._held_total, self._settings.claim_batch)
+        limit = min(self._capacity - self._holding.total, self._settings.claim_batch)
         saturated = self._saturated()
         self._excluded = set(saturated)
         self._limited = bool(saturated) or limit < self._settings.claim_batch
@@ -159,7 +149,8 @@ class Worker:
         return limit if self._caps.is_failing(webhook_id) else 2 * limit
 
     def _failing_held(self) -> int:
-        return sum(self._held[w] for w in self._caps.failing)
+        held = self._holding.held
+        return sum(held[w] for w in self._caps.failing)
 
     def _saturated(self) -> list[str]:
         """Webhooks to leave out of the next claim.
@@ -169,7 +160,7 @@ class Worker:
         lease and give back a whole batch per delivery. Failing webhooks are all out while
         they hold their share of the worker.
         """
-        held = self._held
+        held = self._holding.held
         self._backlogged = {w for w in self._backlogged if held[w] > self._hold_cap(w) // 2}
         full = {w for w, n in held.items() if n >= self._hold_cap(w)}
         if self._failing_held() >= self._caps.failing_share:
@@ -182,9 +173,8 @@ class Worker:
         One claim can return a whole backlog of one webhook, more than its cap: kept, they would
         take the slots every other webhook is waiting for.
         """
-        room = {
-            c.webhook.id: self._hold_cap(c.webhook.id) - self._held[c.webhook.id] for c in claimed
-        }
+        held = self._holding.held
+        room = {c.webhook.id: self._hold_cap(c.webhook.id) - held[c.webhook.id] for c in claimed}
         failing_room = self._caps.failing_share - self._failing_held()
         keep: list[Claimed] = []
         excess: list[str] = []
@@ -205,6 +195,8 @@ class Worker:
         return keep
 
     async def _give_back(self, delivery_ids: list[str]) -> None:
+        if not delivery_ids:
+            return
         try:
             await self._store.release(delivery_ids, not_before=time.time())
         except (StoreError, OSError) as exc:
@@ -212,76 +204,49 @@ class Worker:
             log.warning("giving back %d deliveries failed: %s", len(delivery_ids), exc)
 
     def _accept(self, claimed: list[Claimed]) -> None:
-        now = time.monotonic()
-        for item in claimed:
-            webhook_id = item.webhook.id
-            self._held[webhook_id] += 1
-            self._held_total += 1
-            queue = self._waiting.get(webhook_id)
-            if queue is None:
-                queue = self._waiting[webhook_id] = deque()
-            queue.append(_Waiting(item, now))
-            self._mark_runnable(webhook_id)
+        self._holding.add(claimed, time.monotonic())
         self._start()
-
-    def _mark_runnable(self, webhook_id: str) -> None:
-        if webhook_id not in self._queued:
-            self._queued.add(webhook_id)
-            self._runnable.append(webhook_id)
 
     def _start(self) -> None:
-        """Start waiting deliveries while slots are free, one webhook after another."""
-        stale_after = self._stale_after
-        now = time.monotonic()
-        while len(self._tasks) < self._slots and self._runnable:
-            webhook_id = self._runnable.popleft()
-            self._queued.discard(webhook_id)
-            queue = self._waiting.get(webhook_id)
-            if not queue or self._in_flight[webhook_id] >= self._caps.limit(webhook_id):
-                continue  # marked runnable again when one of its requests finishes
-            waiting = queue.popleft()
-            if queue:
-                self._mark_runnable(webhook_id)
+        """Hand deliveries that may start to idle runners, and start runners for the rest while
+        fewer than the slots run."""
+        holding, idle, limit = self._holding, self._idle, self._caps.limit
+        while idle or len(self._runners) < self._slots:
+            claimed = holding.take(limit, time.monotonic())
+            if claimed is None:
+                return
+            while idle:
+                waiter = idle.pop()
+                if not waiter.done():  # not cancelled
+                    waiter.set_result(claimed)
+                    break
             else:
-                del self._waiting[webhook_id]
-            if now - waiting.at > stale_after:
-                # Waited so long that its lease could end mid-request (and another worker send
-                # it too): give it back instead.
-                self._let_go(webhook_id)
-                self._stale.append(waiting.claimed.delivery.id)
-                continue
-            self._spawn(waiting.claimed)
+                runner = asyncio.create_task(self._run_deliveries(claimed))
+                self._runners.add(runner)
+                runner.add_done_callback(self._runners.discard)
 
-    def _let_go(self, webhook_id: str) -> None:
-        self._held[webhook_id] -= 1
-        if self._held[webhook_id] <= 0:
-            del self._held[webhook_id]
-        self._held_total -= 1
-
-    async def _release_stale(self) -> None:
-        if self._stale:
-            stale, self._stale = self._stale, []
-            await self._give_back(stale)
-
-    def _spawn(self, claimed: Claimed) -> None:
-        self._in_flight[claimed.webhook.id] += 1
-        task = asyncio.create_task(self._deliver(claimed))
-        self._tasks.add(task)
-        task.add_done_callback(lambda t: self._finished(t, claimed.webhook.id))
-
-    def _finished(self, task: asyncio.Task[None], webhook_id: str) -> None:
-        self._tasks.discard(task)
-        self._in_flight[webhook_id] -= 1
-        if self._in_flight[webhook_id] <= 0:
-            del self._in_flight[webhook_id]
-        self._let_go(webhook_id)
-        if webhook_id in self._waiting:
-            self._mark_runnable(webhook_id)
-        self._start()
-        if self._limited and (self._held_total <= self._refill_at or webhook_id in self._excluded):
-            self._room.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("delivery task failed", exc_info=task.exception())
+    async def _run_deliveries(self, claimed: Claimed | None) -> None:
+        """One slot: deliver, then take the next delivery that may start, or wait for one."""
+        holding, limit = self._holding, self._caps.limit
+        loop = asyncio.get_running_loop()
+        while claimed is not None:
+            webhook_id = claimed.webhook.id
+            try:
+                await self._deliver(claimed)
+            except Exception:
+                log.exception("delivery failed unexpectedly", extra={"webhook_id": webhook_id})
+            holding.finish(webhook_id)
+            if self._limited and (holding.total <= self._refill_at or webhook_id in self._excluded):
+                self._room.set()
+            if self._closing:
+                return
+            claimed = holding.take(limit, time.monotonic())
+            if claimed is None:
+                waiter: asyncio.Future[Claimed | None] = loop.create_future()
+                self._idle.append(waiter)
+                claimed = await waiter
+            elif self._idle:
+                self._start()  # this request's end may let more than one start
 
     async def _deliver(self, claimed: Claimed) -> None:
         throttle = self._throttles.for_webhook(claimed.webhook)
@@ -339,14 +304,16 @@ class Worker:
     async def _drain(self) -> None:
         # Deliveries claimed but not started go back to the queue now rather than when their
         # leases end: another worker can send them at once.
-        unsent = [w.claimed.delivery.id for queue in self._waiting.values() for w in queue]
-        self._waiting.clear()
-        self._runnable.clear()
-        self._queued.clear()
-        await self._give_back(unsent + self._stale)
-        if self._tasks:
-            log.info("draining %d in-flight deliveries", len(self._tasks))
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._closing = True
+        await self._give_back(self._holding.clear())
+        busy = self.in_flight
+        for waiter in self._idle:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._idle.clear()
+        if busy:
+            log.info("draining %d in-flight deliveries", busy)
+        await asyncio.gather(*self._runners, return_exceptions=True)
         await self._recorder.close()
         if self._own_sender:
             await self._sender.close()

@@ -169,12 +169,14 @@ def attempt(row: Row) -> Attempt:
         request_method=row["request_method"],
         request_url=row["request_url"],
         request_headers=orjson.loads(row["request_headers"]),
-        request_body=row["request_body"],
+        # Kept once with the event when it was sent unchanged (see list_attempts).
+        request_body=row["event_body"] if row["request_body_is_event"] else row["request_body"],
         response_status=row["response_status"],
         response_headers=orjson.loads(row["response_headers"]),
         response_body=row["response_body"],
         error_class=row["error_class"],
         error_message=row["error_message"],
+        request_body_is_event=bool(row["request_body_is_event"]),
     )
 
 
@@ -190,12 +192,13 @@ def attempt_params(a: Attempt) -> tuple[Any, ...]:
         a.request_method,
         a.request_url,
         dumps(a.request_headers),
-        a.request_body,
+        None if a.request_body_is_event else a.request_body,
         a.response_status,
         dumps(a.response_headers),
         a.response_body,
         a.error_class,
         a.error_message,
+        1 if a.request_body_is_event else 0,
     )
 
 

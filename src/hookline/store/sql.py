@@ -46,11 +46,11 @@ from hookline.store.windows import SqlWindowOps
 _INSERT_ATTEMPT = (
     "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
     " duration_ms, request_method, request_url, request_headers, request_body, response_status,"
-    " response_headers, response_body, error_class, error_message)"
-    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16"
-    # Not for a delivery deleted (with its webhook) while the attempt was in flight. ($17 is
+    " response_headers, response_body, error_class, error_message, request_body_is_event)"
+    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17"
+    # Not for a delivery deleted (with its webhook) while the attempt was in flight. ($18 is
     # the delivery id again: PostgreSQL would deduce two types for $3.)
-    " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $17)"
+    " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $18)"
 )
 _FINISH_DELIVERY = (
     "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,"
@@ -487,7 +487,14 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         return rows.page([rows.delivery(r) for r in await self._fetch(sql, *args)], q.limit)
 
     async def list_attempts(self, workspace_id: str, delivery_id: str) -> list[Attempt]:
-        sql = "SELECT * FROM attempts WHERE workspace_id = $1 AND delivery_id = $2 ORDER BY number"
+        # An attempt that sent its event's body unchanged keeps no copy: the event has it (and
+        # outlives the attempt: events are purged only once no delivery refers to them).
+        sql = (
+            "SELECT a.*, CASE WHEN a.request_body_is_event = 1 THEN e.body END AS event_body"
+            " FROM attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id"
+            " LEFT JOIN events e ON e.id = d.event_id"
+            " WHERE a.workspace_id = $1 AND a.delivery_id = $2 ORDER BY a.number"
+        )
         return [rows.attempt(r) for r in await self._fetch(sql, workspace_id, delivery_id)]
 
     async def retry_delivery(self, workspace_id: str, delivery_id: str, now: float) -> bool:

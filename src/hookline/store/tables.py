@@ -172,6 +172,8 @@ attempts = sa.Table(
     sa.Column("response_body", sa.Text, nullable=False),
     sa.Column("error_class", sa.String(32)),
     sa.Column("error_message", sa.Text),
+    # 1: the request body was the event's body, unchanged; request_body is NULL (see 0005).
+    sa.Column("request_body_is_event", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Index("ix_attempts_delivery", "delivery_id"),
 )
 
