@@ -8,7 +8,7 @@ store hands back; the API turns them into responses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from pydantic import (
 
 from hookline import filters, signing, templates
 from hookline.errors import FilterError, SigningError, TemplateError
+from hookline.records import record
 from hookline.retry import DEFAULT_MAX_ATTEMPTS
 
 METHODS = ("POST", "PUT", "PATCH", "GET", "DELETE")
@@ -235,7 +236,7 @@ def event_matches(patterns: list[str], event_type: str) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecretEntry:
     """A signing secret; previous secrets keep signing until ``expires_at`` (rotation grace)."""
 
@@ -243,14 +244,14 @@ class SecretEntry:
     expires_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workspace:
     id: str
     name: str
     created_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ApiKey:
     id: str
     workspace_id: str
@@ -261,7 +262,7 @@ class ApiKey:
     revoked_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventType:
     id: str
     workspace_id: str
@@ -273,7 +274,7 @@ class EventType:
     updated_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Flow:
     id: str
     workspace_id: str
@@ -284,7 +285,7 @@ class Flow:
     config: FlowConfig = field(default_factory=FlowConfig)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Webhook:
     id: str
     workspace_id: str
@@ -299,7 +300,7 @@ class Webhook:
         return [s.secret for s in self.secrets if s.expires_at is None or s.expires_at > now]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     id: str
     workspace_id: str
@@ -309,7 +310,7 @@ class Event:
     created_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Delivery:
     id: str
     workspace_id: str
@@ -325,7 +326,7 @@ class Delivery:
     updated_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Attempt:
     id: str
     delivery_id: str
@@ -347,7 +348,7 @@ class Attempt:
     request_body_is_event: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Claimed:
     """A delivery leased to a worker, with what it needs to send it."""
 
@@ -358,7 +359,7 @@ class Claimed:
     """For an aggregation window: every collected event in arrival order."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttemptOutcome:
     """What a worker writes back after one attempt: the attempt and the delivery's new state."""
 
@@ -368,7 +369,7 @@ class AttemptOutcome:
     disable_webhook: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Page:
     items: list[Any] = field(default_factory=list)
     next_cursor: str | None = None

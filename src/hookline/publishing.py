@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from hookline.errors import PayloadTooLarge
 from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
+from hookline.records import record
 from hookline.routing import Router, Target
 from hookline.store import PublishResult, Store
 from hookline.store.group_commit import GroupCommit
 from hookline.store.items import PublishItem, WindowSpec
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewEvent:
     """An event as a client publishes it."""
 

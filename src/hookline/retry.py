@@ -14,11 +14,12 @@ import math
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Final
+
+from hookline.records import record
 
 #: Delay before attempt 1, 2, 3, ...: immediate, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 DEFAULT_SCHEDULE: Final[tuple[float, ...]] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -95,7 +96,7 @@ class Outcome(StrEnum):
     DISABLE = "disable"  # fail the delivery for good and disable the webhook
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     """The verdict on one attempt: outcome, delay before the next attempt, and why."""
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hookline.filters import Filter, compile_filter
 from hookline.models import Flow, Webhook, event_matches
+from hookline.records import record
 from hookline.store import Store
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """A subscribed webhook, its effective aggregation window (0 = deliver each event) and
     whether it delivers in FIFO order (``ordering: "fifo"``), as of the routing snapshot."""
@@ -31,7 +31,7 @@ class Target:
     fifo: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Rule:
     events: list[str]
     filter: Filter | None
@@ -42,7 +42,7 @@ class _Rule:
         return self.filter is None or self.filter.matches(payload)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Route:
     target: Target
     rules: tuple[_Rule, ...]

@@ -14,7 +14,6 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from types import TracebackType
 from typing import Self
@@ -23,6 +22,7 @@ import aiohttp
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED
 from yarl import URL
 
+from hookline.records import record
 from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver, check_url_host
 
 _MAX_MESSAGE = 300
@@ -33,7 +33,7 @@ _MAX_TARGETS = 50_000
 _INVALID_REQUEST = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutgoingRequest:
     """One HTTP request to send; ``timeout`` (seconds) covers the whole exchange."""
 
@@ -45,7 +45,7 @@ class OutgoingRequest:
     verify_tls: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendResult:
     """What happened to one request: the response, or why there was none."""
 

@@ -24,6 +24,7 @@ from hookline.models import (
     Webhook,
     Workspace,
 )
+from hookline.records import record
 from hookline.store.bins import BinStore
 from hookline.store.entities import EntityStore
 from hookline.store.items import PublishItem, WindowSpec
@@ -50,7 +51,7 @@ class DeliveryQuery:
     cursor: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublishResult:
     event: Event
     deliveries: list[Delivery]

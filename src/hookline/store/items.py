@@ -7,12 +7,12 @@ which both need these records.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from hookline.models import Delivery, Event
+from hookline.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WindowSpec:
     """A webhook that collects this event into a window of ``seconds``."""
 
@@ -21,7 +21,7 @@ class WindowSpec:
     max_events: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PublishItem:
     """One event to publish with what it queues.
 
