@@ -60,7 +60,7 @@ clean:
 
 ## bench: end-to-end benchmarks against real processes (~12 min); see docs/BENCHMARKS.md
 BENCH_STAMP := $(VENV)/.bench-stamp
-BENCH_ARGS ?= --events 10000 --latency-seconds 10 --isolation-events 50 --growth-ingest 2000 \
+BENCH_ARGS ?= --events 20000 --latency-seconds 10 --isolation-events 50 --growth-ingest 2000 \
 	--growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)

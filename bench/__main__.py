@@ -1,7 +1,8 @@
 """``python -m bench [SCENARIO …] [--runs N] [--events N] …``: run, print the table, save JSON.
 
 Scenarios: throughput (with the ceiling and the Celery peer), latency, fanout, isolation,
-growth (with the worker's memory), profile (py-spy on one throughput run; not in ``all``).
+growth (with the worker's memory), profile (py-spy on one throughput run; not in ``all``),
+instructions (callgrind's count per delivery and per ceiling request; not in ``all``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import aiohttp
 import uvloop
 
-from bench import fanout, growth, isolation, latency, machine, profile, throughput
+from bench import fanout, growth, instructions, isolation, latency, machine, profile, throughput
 from bench.db import DEFAULT_PG_URL
 from bench.options import Options
 from bench.procs import Procs
@@ -35,6 +36,7 @@ SCENARIOS: dict[str, Scenario] = {
     "isolation": isolation.run,
     "growth": growth.run,
     "profile": profile.run,
+    "instructions": instructions.run,
 }
 DEFAULT = ("throughput", "latency", "fanout", "isolation", "growth")
 RESULTS = Path(__file__).parent / "results"

@@ -15,7 +15,7 @@ class Options:
     # Events per publish request in the throughput runs (POST …/events/batch); 1 = one request
     # per event (POST …/events), as the latency runs always do.
     publish_batch: int = 100
-    backends: tuple[str, ...] = ("sqlite", "sqlite1", "pg1", "pg2")
+    backends: tuple[str, ...] = ("sqlite", "sqlite1", "sqlite2", "pg1", "pg2")
     celery_pools: tuple[str, ...] = ("prefork-4", "prefork-8", "gevent-100")
     latency_rates: tuple[int, ...] = (100, 500, 1000)
     latency_seconds: float = 10.0

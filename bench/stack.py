@@ -48,9 +48,13 @@ class Stack:
         return self.workers or [self.server]
 
     async def stop(self) -> None:
+        await self.stop_processes()
+        await self.db.drop()
+
+    async def stop_processes(self) -> None:
+        """Stop Hookline's processes and keep the database."""
         for proc in reversed(self._procs):
             await asyncio.to_thread(proc.stop)
-        await self.db.drop()
 
 
 def parse_backend(backend: str) -> tuple[str, int]:

@@ -60,9 +60,11 @@ def _integrity(path: Path) -> str:
         return "; ".join(str(r[0]) for r in conn.execute("PRAGMA integrity_check"))
 
 
-async def _workspace_with_sink(service: Service, receiver: Receiver) -> tuple[str, str]:
+async def _workspace_with_sink(
+    service: Service, receiver: Receiver, **config: Any
+) -> tuple[str, str]:
     ws, key = await service.workspace()
-    hook = {"name": "sink", "url": receiver.url, "events": ["*"]}
+    hook = {"name": "sink", "url": receiver.url, "events": ["*"], **config}
     await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=hook)
     return f"/v1/workspaces/{ws}", key
 
@@ -140,11 +142,14 @@ async def test_attempts_made_while_full_are_recorded_once_there_is_room(
     path = tmp_path / "hookline.db"
     service, stop, task = await start_service(f"sqlite:///{path}")
     try:
-        base, key = await _workspace_with_sink(service, receiver)
+        # Form-encoded, so that each attempt logs its own 4 kB body and recording it needs
+        # new pages (an event's JSON body sent unchanged is not copied into the attempt).
+        form = "application/x-www-form-urlencoded"
+        base, key = await _workspace_with_sink(service, receiver, content_type=form)
         other_ws, other_key = await service.workspace("filler")
         receiver.delay = 2.0  # the attempts are in flight while the database fills up
         accepted = []
-        for n in range(5):  # each attempt logs its 4 kB body: recording needs new pages
+        for n in range(5):
             body = {"type": "a.b", "payload": PAYLOAD | {"n": n}}
             accepted.append(
                 (await service.ok("POST", f"{base}/events", token=key, json=body))["id"]

@@ -110,3 +110,12 @@ def test_an_aggregation_window_is_logged_as_sent() -> None:
     claimed = _claimed(hook, batch=(_claimed(hook).event,))
     _, attempt = _logged(claimed)
     assert not attempt.request_body_is_event
+
+
+def test_recorded_response_headers_keep_the_first_value_of_each_name_whatever_its_case() -> None:
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from hookline.delivery.sender import _first_values
+
+    answered = CIMultiDict([("Set-Cookie", "a"), ("X-One", "1"), ("set-cookie", "b")])
+    assert _first_values(CIMultiDictProxy(answered)) == {"Set-Cookie": "a", "X-One": "1"}

@@ -1,0 +1,117 @@
+"""``python -m bench instructions``: CPU instructions per delivery of the worker, counted by
+valgrind's callgrind, for comparing code changes on a noisy machine.
+
+Wall-clock rates on a shared host drift by ±15 % within minutes; instruction counts do not
+depend on what else the machine is doing (repeat runs agree within ~1 %). One webhook, a backlog
+of ``--events`` pending deliveries bulk-loaded into a SQLite file, then a worker run in-process
+under callgrind until every attempt is stored; the same with an empty backlog gives the start-up
+cost, which is subtracted. The sink is the benchmark's nginx. The ceiling loop is counted the
+same way (its own start-up subtracted), so the two are comparable. Not part of ``all``.
+
+Runs ~50 times slower than natively: keep ``--events`` to a few thousand (default here: 2,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.bulk import load_backlog
+from bench.options import Options
+from bench.procs import executable
+from bench.report import Row
+from bench.sink import Sink
+from bench.stack import Context, start_stack
+from bench.stats import summarize
+
+_DRAIN = """
+import asyncio, sqlite3, sys, uvloop
+from hookline.delivery.worker import Worker
+from hookline.service import _settle_heap
+from hookline.settings import Settings
+from hookline.store import open_store
+
+async def main(path, n):
+    settings = Settings.from_env({
+        "HOOKLINE_DATABASE_URL": f"sqlite:///{path}", "HOOKLINE_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "HOOKLINE_WORKER_CONCURRENCY": "100", "HOOKLINE_PER_WEBHOOK_CONCURRENCY": "100"})
+    store = await open_store(settings)
+    worker = Worker(store, settings)
+    _settle_heap()
+    done = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    task = asyncio.create_task(worker.run())
+    while done.execute("SELECT count(*) FROM attempts").fetchone()[0] < n:
+        await asyncio.sleep(0.05)
+    worker.stop()
+    await task
+    await store.close()
+
+uvloop.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def _count(argv: list[str], out: Path) -> int:
+    valgrind = executable("valgrind")
+    if valgrind is None:
+        raise RuntimeError("valgrind is not installed: apt-get install valgrind")
+    cmd = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *argv]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    found = re.search(rb"Collected : (\d+)", err)
+    if proc.returncode != 0 or found is None:
+        raise RuntimeError(f"callgrind failed: {err[-2000:]!r}")
+    return int(found.group(1))
+
+
+async def _worker_instructions(ctx: Context, sink: Sink, events: int) -> int:
+    stack = await start_stack(ctx, "sqlite0", label="instructions")
+    try:
+        ws = await stack.api.workspace("bench")
+        webhook = await ws.webhook("sink", f"{sink.url}/instructions/")
+        await load_backlog(stack.db, ws.id, [webhook], events, pad=1000)
+    finally:
+        await stack.stop_processes()
+    path = stack.db.path
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    base = Path(path + ".base")
+    base.write_bytes(Path(path).read_bytes())
+    counts = {}
+    for n in (events, 0):
+        Path(path).write_bytes(base.read_bytes())
+        for suffix in ("-wal", "-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+        argv = [sys.executable, "-c", _DRAIN, path, str(n)]
+        counts[n] = await _count(argv, ctx.work_dir / f"callgrind-worker-{n}.out")
+    await stack.db.drop()
+    base.unlink()
+    return (counts[events] - counts[0]) // events
+
+
+async def _ceiling_instructions(ctx: Context, sink: Sink, events: int) -> int:
+    counts = {}
+    for n in (events, 0):
+        argv = [sys.executable, "-m", "bench.ceiling", f"{sink.url}/ceiling/", str(n), "100"]
+        counts[n] = await _count(argv, ctx.work_dir / f"callgrind-ceiling-{n}.out")
+    return (counts[events] - counts[0]) // events
+
+
+async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:
+    # The throughput default (50,000) would take an hour under callgrind.
+    events = 2_000 if opts.events == Options().events else opts.events
+    worker = await _worker_instructions(ctx, sink, events)
+    ceiling = await _ceiling_instructions(ctx, sink, events)
+    print(f"  worker {worker:,} instructions/delivery; ceiling {ceiling:,}/request", flush=True)
+    rows = [
+        Row("instructions", f"worker, SQLite, {events:,} deliveries", summarize([worker]),
+            "instr/delivery", 0, f"the ceiling's count is {ceiling / worker:.2f}x this"),
+        Row("instructions", f"ceiling loop, {events:,} requests", summarize([ceiling]),
+            "instr/request", 0),
+    ]  # fmt: skip
+    return rows, {"events": events, "worker": worker, "ceiling": ceiling}
