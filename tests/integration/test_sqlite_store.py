@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,26 @@ async def test_a_waiting_worker_notices_a_commit_made_by_another_process(db_path
     finally:
         await worker_side.close()
         await api_side.close()
+
+
+async def test_closing_waits_for_a_checkpoint_still_running_in_its_thread(db_path: Path) -> None:
+    # Cancelling the checkpoint task does not stop its thread: closing the connection under a
+    # running checkpoint crashed the process (a segfault in sqlite3, seen under valgrind).
+    started, release = threading.Event(), threading.Event()
+
+    class Slow(Checkpointer):
+        def checkpoint(self) -> tuple[int, int, int]:
+            started.set()
+            release.wait(10)
+            return super().checkpoint()
+
+    checkpoints = Slow(str(db_path), interval=0.01)
+    checkpoints.start()
+    checkpoints.wrote()
+    assert await asyncio.to_thread(started.wait, 10)
+    closing = asyncio.create_task(checkpoints.close())
+    await asyncio.sleep(0.2)
+    assert not closing.done()
+    release.set()
+    await asyncio.wait_for(closing, 10)
+    assert checkpoints._conn is None
