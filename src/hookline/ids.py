@@ -18,13 +18,23 @@ _last_rand = 0
 
 # Two characters per look-up: a loop per character was a visible share of each delivery.
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
-_SHIFTS = tuple(range(120, -10, -10))
+_HIGH_SHIFTS = tuple(range(100, -10, -10))  # the first 22 characters, of ``value >> 20``
+# The first 22 characters of the last id, by ``value >> 20``: ids made in the same millisecond
+# differ by one in their random part, so consecutive ids share them (until a carry passes bit
+# 20, about once per million). One tuple, replaced whole: threads never see a torn pair.
+_high: tuple[int, str] = (-1, "")
 
 
 def _ulid(ms: int, rand: int) -> str:
     """48 bits of milliseconds and 80 random bits as 26 Crockford base32 characters."""
+    global _high
     value = (ms << 80) | rand
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    high = value >> 20
+    key, text = _high
+    if key != high:
+        text = "".join([_PAIRS[(high >> shift) & 1023] for shift in _HIGH_SHIFTS])
+        _high = (high, text)
+    return text + _PAIRS[(value >> 10) & 1023] + _PAIRS[value & 1023]
 
 
 def _next_parts() -> tuple[int, int]:

@@ -19,6 +19,15 @@ def test_the_body_is_the_time_then_the_random_part_in_crockford_base32() -> None
         assert ids._ulid(ms, rand) == _reference(ms, 10) + _reference(rand, 16)
 
 
+def test_consecutive_values_are_encoded_right_across_carries() -> None:
+    # Consecutive ids share their first 22 characters, which are cached: check the values
+    # around a carry into them, and a change of millisecond.
+    ms = 1_800_000_000_000
+    for rand in [*range(2**20 - 1500, 2**20 + 1500), *range(2**40 - 3, 2**40 + 3)]:
+        assert ids._ulid(ms, rand) == _reference(ms, 10) + _reference(rand, 16)
+    assert ids._ulid(ms + 1, 5) == _reference(ms + 1, 10) + _reference(5, 16)
+
+
 def test_known_answer() -> None:
     # The ULID spec's example time 1469918176385 ms encodes as 01ARYZ6S41.
     assert ids._ulid(1469918176385, 0) == "01ARYZ6S41" + "0" * 16
