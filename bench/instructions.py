@@ -1,8 +1,9 @@
 """``python -m bench instructions``: CPU instructions per delivery of the worker, counted by
 valgrind's callgrind, for comparing code changes on a noisy machine.
 
-Wall-clock rates on a shared host drift by ±15 % within minutes; instruction counts do not
-depend on what else the machine is doing (repeat runs agree within ~1 %). One webhook, a backlog
+Wall-clock rates on a shared host drift by ±15 % within minutes; instruction counts hardly depend
+on what else the machine is doing (a worker's repeat within ~0.1 %; the ceiling loop's within
+~4 %, as its batching of responses varies with timing). One webhook, a backlog
 of ``--events`` pending deliveries bulk-loaded into a SQLite file, then a worker run in-process
 under callgrind until every attempt is stored; the same with an empty backlog gives the start-up
 cost, which is subtracted. The sink is the benchmark's nginx. The ceiling loop is counted the
