@@ -216,6 +216,9 @@ async def test_an_email_action_arrives_with_templated_subject_and_body(
         await asyncio.sleep(0.1)
     assert detail["status"] == "succeeded"
     assert detail["attempts"][0]["request"]["method"] == "SMTP"
+    # The attempt log shows the email as sent, not the event it was made from.
+    logged = detail["attempts"][0]["request"]["body"].replace("\r\n", "\n")
+    assert logged == "Task 42 is done: https://app.example.com/tasks/42\n"
 
 
 async def test_an_email_action_is_retried_when_the_server_refuses(

@@ -105,6 +105,12 @@ def test_a_reshaped_or_absent_body_is_logged_as_sent(config: dict[str, Any]) -> 
     assert attempt.request_body == sent
 
 
+def test_an_email_action_never_refers_to_the_event_body() -> None:
+    action = {"to": ["ops@example.com"], "subject": "s"}
+    cfg = WebhookConfig(name="mail", kind="email", email=action)  # type: ignore[arg-type]
+    assert not sends_event_body(Webhook("wh_2", "ws_1", cfg, (), NOW, NOW))
+
+
 def test_an_aggregation_window_is_logged_as_sent() -> None:
     hook = _webhook()
     claimed = _claimed(hook, batch=(_claimed(hook).event,))

@@ -25,10 +25,12 @@ _SENSITIVE = ("authorization", "cookie", "token", "secret", "password", "api-key
 
 
 def sends_event_body(webhook: Webhook) -> bool:
-    """Whether :func:`render_body` sends the event's body exactly as published."""
+    """Whether an attempt sends the event's body exactly as published (an HTTP webhook whose
+    :func:`render_body` passes it through; never an email action)."""
     config = webhook.config
     return (
-        config.method not in BODYLESS_METHODS
+        config.kind == "webhook"
+        and config.method not in BODYLESS_METHODS
         and config.body_template is None
         and config.content_type != _FORM
     )
