@@ -203,8 +203,8 @@ class Sender:
     async def send(self, request: OutgoingRequest) -> SendResult:
         """Send ``request`` once (redirects are not followed) and describe the outcome.
 
-        One coroutine from the call to the answer: every frame between the caller and aiohttp
-        is resumed again at each step of the exchange, and this runs once per delivery.
+        One coroutine from the call to the answer: it runs once per delivery, and a frame less
+        is a little less work at each step of the exchange.
         """
         session = self._session
         if session is None:
