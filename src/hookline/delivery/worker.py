@@ -9,8 +9,8 @@ next waiting delivery itself, so a busy worker creates no task per delivery.
 
 Isolation: each webhook has an adaptive cap (:mod:`hookline.delivery.caps`) on its requests in
 flight and on what it may hold waiting; a webhook at its cap is left out of the next claims, and
-webhooks that time out share a quarter of the worker, so slow or dead endpoints never hold the
-whole worker.
+webhooks that time out share a quarter of the worker (:mod:`hookline.delivery.admission`), so
+slow or dead endpoints never hold the whole worker.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable
 
+from hookline.delivery.admission import Admission
 from hookline.delivery.attempt import attempt_delivery
 from hookline.delivery.caps import Caps
 from hookline.delivery.email import smtp_config
@@ -76,7 +77,7 @@ class Worker:
         self._holding = Holding(
             stale_after=max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1)
         )
-        self._backlogged: set[str] = set()
+        self._admission = Admission(self._caps, self._holding)
         self._excluded: set[str] = set()
         self._limited = False
         self._runners: set[asyncio.Task[None]] = set()
@@ -130,7 +131,7 @@ class Worker:
             self._limited = True  # wake up when enough of what is held is done
             return []
         limit = min(self._capacity - self._holding.total, self._settings.claim_batch)
-        saturated = self._saturated()
+        saturated = self._admission.saturated()
         self._excluded = set(saturated)
         self._limited = bool(saturated) or limit < self._settings.claim_batch
         claimed = await self._store.claim(
@@ -142,53 +143,9 @@ class Worker:
         )
         return await self._within_cap(claimed)
 
-    def _hold_cap(self, webhook_id: str) -> int:
-        """How many deliveries of a webhook this worker may hold: its cap in flight and as many
-        waiting; a failing webhook holds no more than it may send."""
-        limit = self._caps.limit(webhook_id)
-        return limit if self._caps.is_failing(webhook_id) else 2 * limit
-
-    def _failing_held(self) -> int:
-        held = self._holding.held
-        return sum(held[w] for w in self._caps.failing)
-
-    def _saturated(self) -> list[str]:
-        """Webhooks to leave out of the next claim.
-
-        A webhook holding its cap is out. One that had a backlog given back stays out until
-        half of what it holds is done (hysteresis): re-claiming it for every freed slot would
-        lease and give back a whole batch per delivery. Failing webhooks are all out while
-        they hold their share of the worker.
-        """
-        held = self._holding.held
-        self._backlogged = {w for w in self._backlogged if held[w] > self._hold_cap(w) // 2}
-        full = {w for w, n in held.items() if n >= self._hold_cap(w)}
-        if self._failing_held() >= self._caps.failing_share:
-            full |= self._caps.failing
-        return sorted(full | self._backlogged)
-
     async def _within_cap(self, claimed: list[Claimed]) -> list[Claimed]:
-        """The claimed deliveries this worker keeps; the rest are given back at once.
-
-        One claim can return a whole backlog of one webhook, more than its cap: kept, they would
-        take the slots every other webhook is waiting for.
-        """
-        held = self._holding.held
-        room = {c.webhook.id: self._hold_cap(c.webhook.id) - held[c.webhook.id] for c in claimed}
-        failing_room = self._caps.failing_share - self._failing_held()
-        keep: list[Claimed] = []
-        excess: list[str] = []
-        for item in claimed:
-            webhook_id = item.webhook.id
-            room[webhook_id] -= 1
-            failing = self._caps.is_failing(webhook_id)
-            if failing:
-                failing_room -= 1
-            if room[webhook_id] >= 0 and (not failing or failing_room >= 0):
-                keep.append(item)
-            else:
-                excess.append(item.delivery.id)
-                self._backlogged.add(webhook_id)
+        """The claimed deliveries this worker keeps; the rest are given back at once."""
+        keep, excess = self._admission.split(claimed)
         if excess:
             self._limited = True
             await self._give_back(excess)

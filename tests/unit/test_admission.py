@@ -1,0 +1,49 @@
+"""Which webhooks a worker claims for, and what it keeps of a claim (pure logic)."""
+
+from __future__ import annotations
+
+from hookline.delivery.admission import Admission
+from hookline.delivery.caps import Caps
+from hookline.delivery.holding import Holding
+from hookline.models import Claimed, Delivery, DeliveryStatus, Event, Webhook, WebhookConfig
+
+T0 = 1_000.0
+
+
+def _claimed(webhook_id: str, n: int) -> Claimed:
+    event = Event(f"evt_{webhook_id}_{n}", "ws", "t", "{}", None, T0)
+    delivery = Delivery(
+        f"dlv_{webhook_id}_{n}", "ws", event.id, webhook_id, DeliveryStatus.PENDING, 0, 0, T0,
+        None, None, T0, T0,
+    )  # fmt: skip
+    hook = Webhook(
+        webhook_id, "ws", WebhookConfig(name=webhook_id, url="https://x.test/"), (), T0, T0
+    )
+    return Claimed(delivery, event, hook)
+
+
+def test_a_backlog_beyond_a_webhook_s_room_is_given_back_and_it_sits_out_until_half_done() -> None:
+    caps, holding = Caps(ceiling=8, worker_slots=100), Holding(stale_after=60)
+    admission = Admission(caps, holding)
+    assert admission.hold_cap("a") == 4  # slow start: a quarter of 8 in flight, as many waiting
+    keep, excess = admission.split([_claimed("a", n) for n in range(6)] + [_claimed("b", 0)])
+    assert [c.delivery.id for c in keep] == [f"dlv_a_{n}" for n in range(4)] + ["dlv_b_0"]
+    assert excess == ["dlv_a_4", "dlv_a_5"]
+    holding.add(keep, T0)
+    assert admission.saturated() == ["a"]  # holds its cap, and had a backlog given back
+    for still_out in (True, False):  # out while it holds more than half of its cap
+        holding.take(lambda w: 2 if w == "a" else 0, T0)
+        holding.finish("a")
+        assert admission.saturated() == (["a"] if still_out else [])
+
+
+def test_failing_webhooks_share_a_quarter_of_the_worker() -> None:
+    caps, holding = Caps(ceiling=20, worker_slots=4), Holding(stale_after=60)
+    admission = Admission(caps, holding)
+    for webhook_id in ("dead1", "dead2"):
+        caps.observe(webhook_id, "timeout")
+    keep, excess = admission.split([_claimed("dead1", 0), _claimed("dead2", 0), _claimed("ok", 0)])
+    assert [c.delivery.id for c in keep] == ["dlv_dead1_0", "dlv_ok_0"]  # their share: 4 // 4 = 1
+    assert excess == ["dlv_dead2_0"]
+    holding.add(keep, T0)
+    assert admission.saturated() == ["dead1", "dead2"]
