@@ -259,15 +259,21 @@ async def start_service(
     return service, stop, task
 
 
-@pytest.fixture
-async def service(database_url: str) -> AsyncIterator[Service]:
-    svc, stop, task = await start_service(database_url)
+async def started(database_url: str, **overrides: Any) -> AsyncIterator[Service]:
+    """A service for the length of an ``async for``, stopped and closed after it."""
+    svc, stop, task = await start_service(database_url, **overrides)
     try:
         yield svc
     finally:
         stop.set()
         await task
         await svc.http.close()
+
+
+@pytest.fixture
+async def service(database_url: str) -> AsyncIterator[Service]:
+    async for svc in started(database_url):
+        yield svc
 
 
 @pytest.fixture

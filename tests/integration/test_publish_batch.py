@@ -13,26 +13,16 @@ import pytest
 
 from hookline.settings import Settings
 from hookline.store import open_store
-from tests.conftest import Service, start_service
+from tests.conftest import Service, started
 
 ORDERS = {"name": "orders", "url": "https://example.com/orders", "events": ["order.*"]}
 EVERYTHING = {"name": "all", "url": "https://example.com/all", "events": ["*"]}
 
 
-async def started(database_url: str, **overrides: Any) -> AsyncIterator[Service]:
-    svc, stop, task = await start_service(database_url, worker=False, **overrides)
-    try:
-        yield svc
-    finally:
-        stop.set()
-        await task
-        await svc.http.close()
-
-
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Service]:
     """The API alone (no worker: deliveries stay as published)."""
-    async for svc in started(database_url):
+    async for svc in started(database_url, worker=False):
         yield svc
 
 
@@ -144,7 +134,9 @@ async def test_a_batch_needs_its_workspace_and_a_key(api: Service) -> None:
 
 
 async def test_body_limits_of_single_and_batch_publishes(database_url: str) -> None:
-    async for api in started(database_url, max_body_bytes=2000, max_batch_body_bytes=20_000):
+    async for api in started(
+        database_url, worker=False, max_body_bytes=2000, max_batch_body_bytes=20_000
+    ):
         ws, key = await api.workspace()
         single, batch = f"/v1/workspaces/{ws}/events", f"/v1/workspaces/{ws}/events/batch"
         event = {"type": "a.b", "payload": {"pad": "x" * 1500}}
@@ -205,7 +197,7 @@ async def test_a_key_revoked_by_another_process_stops_working_within_the_cache_t
     database_url: str,
 ) -> None:
     for ttl in (0.0, 1.0):
-        async for api in started(database_url, api_key_cache_seconds=ttl):
+        async for api in started(database_url, worker=False, api_key_cache_seconds=ttl):
             ws, key = await api.workspace(f"ttl-{ttl}")
             extra = await api.ok("POST", f"/v1/workspaces/{ws}/api-keys", json={"name": "x"})
             path = f"/v1/workspaces/{ws}/webhooks"

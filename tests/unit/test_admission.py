@@ -5,21 +5,8 @@ from __future__ import annotations
 from hookline.delivery.admission import Admission
 from hookline.delivery.caps import Caps
 from hookline.delivery.holding import Holding
-from hookline.models import Claimed, Delivery, DeliveryStatus, Event, Webhook, WebhookConfig
-
-T0 = 1_000.0
-
-
-def _claimed(webhook_id: str, n: int) -> Claimed:
-    event = Event(f"evt_{webhook_id}_{n}", "ws", "t", "{}", None, T0)
-    delivery = Delivery(
-        f"dlv_{webhook_id}_{n}", "ws", event.id, webhook_id, DeliveryStatus.PENDING, 0, 0, T0,
-        None, None, T0, T0,
-    )  # fmt: skip
-    hook = Webhook(
-        webhook_id, "ws", WebhookConfig(name=webhook_id, url="https://x.test/"), (), T0, T0
-    )
-    return Claimed(delivery, event, hook)
+from tests.unit.claims import T0
+from tests.unit.claims import claimed as _claimed
 
 
 def test_a_backlog_beyond_a_webhook_s_room_is_given_back_and_it_sits_out_until_half_done() -> None:

@@ -3,28 +3,9 @@
 from __future__ import annotations
 
 from hookline.delivery.holding import Holding
-from hookline.models import (
-    Claimed,
-    Delivery,
-    DeliveryStatus,
-    Event,
-    Webhook,
-    WebhookConfig,
-)
-
-T0 = 1_000.0
-
-
-def _claimed(webhook_id: str, n: int) -> Claimed:
-    event = Event(f"evt_{webhook_id}_{n}", "ws", "t", "{}", None, T0)
-    delivery = Delivery(
-        f"dlv_{webhook_id}_{n}", "ws", event.id, webhook_id, DeliveryStatus.PENDING, 0, 0, T0,
-        None, None, T0, T0,
-    )  # fmt: skip
-    hook = Webhook(
-        webhook_id, "ws", WebhookConfig(name=webhook_id, url="https://x.test/"), (), T0, T0
-    )
-    return Claimed(delivery, event, hook)
+from hookline.models import Claimed
+from tests.unit.claims import T0
+from tests.unit.claims import claimed as _claimed
 
 
 def _ids(taken: list[Claimed | None]) -> list[str | None]:

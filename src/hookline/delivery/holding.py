@@ -88,9 +88,10 @@ class Holding:
 
     def clear(self) -> list[str]:
         """Stop holding what has not started; returns those deliveries' ids (stale included)."""
-        unsent = [w.claimed.delivery.id for queue in self._waiting.values() for w in queue]
+        unsent = []
         for queue in self._waiting.values():
             for waiting in queue:
+                unsent.append(waiting.claimed.delivery.id)
                 self._let_go(waiting.claimed.webhook.id)
         self._waiting.clear()
         self._runnable.clear()
