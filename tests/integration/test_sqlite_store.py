@@ -10,14 +10,11 @@ from pathlib import Path
 import pytest
 
 from hookline.models import Workspace
-from hookline.publishing import new_event, plan
 from hookline.settings import Settings
 from hookline.store import open_store
 from hookline.store.checkpoints import Checkpointer
-from hookline.store.items import PublishItem
 from hookline.store.migrate import upgrade
 from hookline.store.sqlite import SqliteStore
-from hookline.store.sqlite_writer import OFF_LOOP_ROWS
 
 
 @pytest.fixture
@@ -175,62 +172,3 @@ async def test_closing_waits_for_a_checkpoint_still_running_in_its_thread(db_pat
     release.set()
     await asyncio.wait_for(closing, 10)
     assert checkpoints._conn is None
-
-
-def _events(n: int) -> list[PublishItem]:
-    return [plan(new_event("ws_1", "a.b", {"n": i}, None, 1.0), [], 1.0) for i in range(n)]
-
-
-def _trace_threads(store: SqliteStore, prefix: str) -> tuple[set[int], threading.Event]:
-    """The threads that ran statements starting with ``prefix`` on the write connection, and an
-    event set as soon as one ran."""
-    writer = store._writer
-    assert writer is not None
-    threads: set[int] = set()
-    seen = threading.Event()
-
-    def trace(sql: str) -> None:
-        if sql.startswith(prefix):
-            threads.add(threading.get_ident())
-            seen.set()
-
-    writer.conn.set_trace_callback(trace)
-    return threads, seen
-
-
-async def test_a_large_batch_is_written_on_the_writers_thread_and_a_small_one_inline(
-    db_path: Path,
-) -> None:
-    store = await _open(db_path)
-    try:
-        await store.create_workspace(Workspace("ws_1", "one", 1.0))
-        threads, _ = _trace_threads(store, "INSERT INTO events")
-        await store.publish_many(_events(OFF_LOOP_ROWS - 1))
-        assert threads == {threading.get_ident()}  # the loop's own thread
-        threads.clear()
-        await store.publish_many(_events(OFF_LOOP_ROWS))
-        assert threading.get_ident() not in threads and len(threads) == 1
-        page = await store.list_events("ws_1", limit=500)
-        assert len(page.items) == 2 * OFF_LOOP_ROWS - 1
-    finally:
-        await store.close()
-
-
-async def test_a_write_cancelled_while_its_batch_runs_on_the_writers_thread_stores_nothing(
-    db_path: Path,
-) -> None:
-    store = await _open(db_path)
-    try:
-        await store.create_workspace(Workspace("ws_1", "one", 1.0))
-        _, started = _trace_threads(store, "INSERT INTO events")
-        writing = asyncio.create_task(store.publish_many(_events(20_000)))
-        while not started.is_set():
-            await asyncio.sleep(0.001)
-        writing.cancel()  # while the writer's thread inserts the events
-        with pytest.raises(asyncio.CancelledError):
-            await writing
-        assert (await store.list_events("ws_1", limit=10)).items == []  # all or nothing
-        await store.publish_many(_events(OFF_LOOP_ROWS))  # and the writer is usable
-        assert len((await store.list_events("ws_1", limit=500)).items) == OFF_LOOP_ROWS
-    finally:
-        await store.close()

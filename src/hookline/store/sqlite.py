@@ -156,7 +156,7 @@ class SqliteStore(SqlStore):
                     if durable:
                         conn.execute("PRAGMA synchronous = FULL")
                     await self._begin(writer)
-                    yield Inline(conn, writer)
+                    yield Inline(conn)
                     if durable:  # the fsync, off the loop
                         await writer.run(commit_then_relax, conn)
                     else:  # no fsync (synchronous = NORMAL): microseconds

@@ -28,22 +28,12 @@ def sqlite_sql(sql: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", sql)
 
 
-# From this many rows on, ``executemany`` runs on the writer's thread. SQLite lets go of the GIL
-# while it steps a statement, so the B-tree work of a batch (a publish of many events, a recorder
-# batch of attempts) runs on the other core while the loop goes on with HTTP; for fewer rows the
-# hop between threads (tens of µs) would cost more than it frees.
-OFF_LOOP_ROWS = 32
-
-
 class Inline:
-    """The ``Tx`` protocol on the write connection: only ever used between ``BEGIN IMMEDIATE``
-    and ``COMMIT``, under the store's lock, where no statement waits. Statements run on the
-    loop's thread, but for a batch of ``OFF_LOOP_ROWS`` or more, run on the writer's thread
-    (still under the lock: the connection is never used by both at once)."""
+    """The ``Tx`` protocol on the write connection, run synchronously: only ever used between
+    ``BEGIN IMMEDIATE`` and ``COMMIT``, under the store's lock, where no statement waits."""
 
-    def __init__(self, conn: sqlite3.Connection, writer: Writer) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._writer = writer
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         found: Sequence[Row] = self._conn.execute(sqlite_sql(sql), args).fetchall()
@@ -57,11 +47,7 @@ class Inline:
         return self._conn.execute(sqlite_sql(sql), args).rowcount
 
     async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
-        rows = args if isinstance(args, list) else list(args)
-        if len(rows) >= OFF_LOOP_ROWS:
-            await self._writer.run(self._conn.executemany, sqlite_sql(sql), rows)
-        else:
-            self._conn.executemany(sqlite_sql(sql), rows)
+        self._conn.executemany(sqlite_sql(sql), args)
 
 
 T = TypeVar("T")
