@@ -32,7 +32,7 @@ def test_the_body_is_what_json_dumps_writes(payload: Any) -> None:
 
 def test_known_bodies() -> None:
     cases: list[Any] = [
-        {"a": 1, "b": [1.5, None, True, "é\u2028\"\\\n"], "": {}},
+        {"a": 1, "b": [1.5, None, True, 'é\u2028"\\\n'], "": {}},
         "top-level text",
         1e16,
         -0.0,
