@@ -51,6 +51,13 @@ NOTIFY_INTERVAL = 0.005
 _FAILURE_LOG_SECONDS = 60.0
 
 
+#: Every statement is planned for its own parameters. asyncpg prepares each statement once per
+#: connection, and PostgreSQL's plan cache then keeps a generic plan chosen while the tables were
+#: small or never analyzed (a fresh database, or autovacuum off): the claim's join read every
+#: event by sequential scan, hundreds of times a second, once the queue had grown.
+_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """The pool's reset: nothing to undo (asyncpg still rolls back an unfinished transaction)."""
 
@@ -163,6 +170,7 @@ class PostgresStore(SqlStore):
                 max_size=self._sizes[1],
                 timeout=10,
                 reset=_keep_session,
+                server_settings=_SERVER_SETTINGS,
             )
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
@@ -234,6 +242,11 @@ class PostgresStore(SqlStore):
 
     def _not_in(self, n: int) -> str:
         return f"<> ALL(${n}::text[])"
+
+    def _room_of(self, n: int, column: str) -> str:
+        return (
+            f"(SELECT h.value::int FROM jsonb_each_text(${n}::jsonb) AS h WHERE h.key = {column})"
+        )
 
     def _list(self, values: Sequence[str]) -> Any:
         return list(values)
