@@ -149,8 +149,18 @@ async def claim(
     lease: float = 60.0,
     exclude: Sequence[str] = (),
     worker: str = "w1",
+    rooms: dict[str, int] | None = None,
+    default_room: int | None = None,
 ) -> list[Claimed]:
-    return await store.claim(worker, limit=limit, lease_seconds=lease, exclude=exclude, now=now)
+    return await store.claim(
+        worker,
+        limit=limit,
+        lease_seconds=lease,
+        exclude=exclude,
+        now=now,
+        rooms=rooms,
+        default_room=default_room,
+    )
 
 
 def outcome(
@@ -579,6 +589,33 @@ async def test_claim_skips_excluded_webhooks(store: Store, ws: str) -> None:
     claimed = await claim(store, T0, exclude=[busy.id])
     assert [c.webhook.id for c in claimed] == [free.id, free.id]
     assert [c.webhook.id for c in await claim(store, T0)] == [busy.id, busy.id]
+
+
+async def test_claim_leases_at_most_each_webhooks_room(store: Store, ws: str) -> None:
+    hot, cold, new = [await webhook(store, ws, n) for n in ("hot", "cold", "new")]
+    published = [await publish(store, ws, [hot, cold, new], at=T0 + i) for i in range(5)]
+    claimed = await claim(store, T0 + 10, rooms={hot.id: 3, cold.id: 0}, default_room=2)
+    by_hook: dict[str, list[str]] = {}
+    for c in claimed:
+        by_hook.setdefault(c.webhook.id, []).append(c.delivery.id)
+    oldest = [[p.deliveries[k].id for p in published] for k in range(3)]
+    assert by_hook == {hot.id: oldest[0][:3], new.id: oldest[2][:2]}  # each webhook's oldest
+    # What was over a webhook's room was not leased: the next claim takes it.
+    again = await claim(store, T0 + 10, limit=100)
+    assert sorted(ids([c.delivery for c in again])) == sorted(
+        oldest[0][3:] + oldest[1] + oldest[2][2:]
+    )
+
+
+async def test_claim_ranks_rooms_within_the_oldest_limit(store: Store, ws: str) -> None:
+    a, b = await webhook(store, ws, "a"), await webhook(store, ws, "b")
+    first = [await publish(store, ws, [a], at=T0 + i) for i in range(4)]
+    later = await publish(store, ws, [b], at=T0 + 5)
+    # The 4 oldest are all a's: room 2 leases two of them, and b (not among them) waits.
+    claimed = await claim(store, T0 + 10, limit=4, default_room=2)
+    assert ids([c.delivery for c in claimed]) == [p.deliveries[0].id for p in first[:2]]
+    rest = await claim(store, T0 + 10, limit=10)
+    assert later.deliveries[0].id in ids([c.delivery for c in rest])
 
 
 async def test_fifo_webhook_yields_only_its_oldest_pending_delivery(store: Store, ws: str) -> None:

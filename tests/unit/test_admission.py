@@ -34,3 +34,39 @@ def test_failing_webhooks_share_a_quarter_of_the_worker() -> None:
     assert excess == ["dlv_dead2_0"]
     holding.add(keep, T0)
     assert admission.saturated() == ["dead1", "dead2"]
+
+
+def test_rooms_tell_the_claim_how_many_more_of_each_webhook_to_lease() -> None:
+    caps, holding = Caps(ceiling=8, worker_slots=100), Holding(stale_after=60)
+    admission = Admission(caps, holding)
+    assert admission.rooms(excluded=()) == ({}, 4)  # unseen webhooks: the slow-start hold cap
+    holding.add([_claimed("a", 0)], T0)
+    for _ in range(4):
+        caps.observe("b", None)  # b answered: its limit grew from 2 to 6, hold cap 12
+    holding.add([_claimed("b", n) for n in range(5)], T0)
+    assert admission.rooms(excluded=()) == ({"a": 3, "b": 7}, 4)
+    assert admission.rooms(excluded=["b"]) == ({"a": 3}, 4)
+
+
+def test_a_webhook_whose_room_a_claim_filled_sits_out_until_half_done() -> None:
+    caps, holding = Caps(ceiling=8, worker_slots=100), Holding(stale_after=60)
+    admission = Admission(caps, holding)
+    keep, excess = admission.split([_claimed("a", n) for n in range(4)])  # exactly its room
+    assert (len(keep), excess) == (4, [])
+    holding.add(keep, T0)
+    holding.take(lambda w: 2, T0)
+    holding.finish("a")
+    assert admission.saturated() == ["a"]  # 3 of 4 held: not re-claimed for one free slot
+    holding.take(lambda w: 2, T0)
+    holding.finish("a")
+    assert admission.saturated() == []
+
+
+def test_failing_webhooks_rooms_are_bounded_by_their_shared_quarter() -> None:
+    caps, holding = Caps(ceiling=20, worker_slots=8), Holding(stale_after=60)
+    admission = Admission(caps, holding)
+    for webhook_id in ("dead1", "dead2"):
+        caps.observe(webhook_id, "timeout")  # limit 5 // 2 = 2: may hold 2 each
+    holding.add([_claimed("dead1", 0)], T0)
+    rooms, _ = admission.rooms(excluded=())
+    assert rooms == {"dead1": 1, "dead2": 1}  # the share is 8 // 4 = 2, one already held

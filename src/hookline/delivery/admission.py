@@ -2,11 +2,14 @@
 
 Each webhook may have up to its cap (:mod:`hookline.delivery.caps`) in flight and as many again
 waiting; a failing webhook holds no more than it may send, and failing webhooks together hold at
-most their share of the worker. A webhook at its limit is left out of the next claim; what a
-claim returns beyond a webhook's room is given back.
+most their share of the worker. A webhook at its limit is left out of the next claim, and a
+claim leases no more of each webhook than its room (see :meth:`Admission.rooms`); whatever still
+comes back beyond it is given back.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from hookline.delivery.caps import Caps
 from hookline.delivery.holding import Holding
@@ -40,6 +43,25 @@ class Admission:
             full |= self._caps.failing
         return sorted(full | self._backlogged)
 
+    def rooms(self, excluded: Collection[str]) -> tuple[dict[str, int], int]:
+        """How many more deliveries the next claim may lease per webhook: for each held or
+        failing webhook not in ``excluded``, and (the second value) for any other.
+
+        The claim leases no more than that, so a webhook's backlog is not leased only to be
+        given back; :meth:`split` still checks what comes back.
+        """
+        held = self._holding.held
+        rooms = {
+            w: max(0, self.hold_cap(w) - held[w])
+            for w in {*(w for w, n in held.items() if n), *self._caps.failing}
+            if w not in excluded
+        }
+        failing_room = max(0, self._caps.failing_share - self._failing_held())
+        for w in self._caps.failing:
+            if w in rooms:
+                rooms[w] = min(rooms[w], failing_room)
+        return rooms, 2 * self._caps.start
+
     def split(self, claimed: list[Claimed]) -> tuple[list[Claimed], list[str]]:
         """The claimed deliveries to keep, and the ids of those to give back at once.
 
@@ -61,6 +83,8 @@ class Admission:
                 keep.append(item)
             else:
                 excess.append(item.delivery.id)
+            if room[webhook_id] <= 0:
+                # Full, and more may be waiting: out until half is done, like a give-back.
                 self._backlogged.add(webhook_id)
         return keep, excess
 

@@ -28,6 +28,11 @@ class Caps:
         self._limits: dict[str, int] = {}
         self._failing: set[str] = set()
 
+    @property
+    def start(self) -> int:
+        """The limit of a webhook this worker has not seen yet."""
+        return self._start
+
     def limit(self, webhook_id: str) -> int:
         return self._limits.get(webhook_id, self._start)
 

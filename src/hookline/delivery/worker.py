@@ -134,12 +134,15 @@ class Worker:
         saturated = self._admission.saturated()
         self._excluded = set(saturated)
         self._limited = bool(saturated) or limit < self._settings.claim_batch
+        rooms, default_room = self._admission.rooms(self._excluded)
         claimed = await self._store.claim(
             self.worker_id,
             limit=limit,
             lease_seconds=self._settings.lease_seconds,
             exclude=saturated,
             now=time.time(),
+            rooms=rooms,
+            default_room=default_room,
         )
         return await self._within_cap(claimed)
 

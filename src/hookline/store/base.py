@@ -7,7 +7,7 @@ change several rows do so in one transaction; nothing here commits half of a pub
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from hookline.models import (
@@ -258,11 +258,17 @@ class Store(BinStore, EntityStore, ABC):
         lease_seconds: float,
         exclude: Sequence[str],
         now: float,
+        rooms: Mapping[str, int] | None = None,
+        default_room: int | None = None,
     ) -> list[Claimed]:
         """Lease up to ``limit`` due deliveries, oldest first.
 
         Skips webhooks in ``exclude`` (saturated in this worker) and, for FIFO webhooks, every
         delivery but the oldest pending one. A lease that expires makes the row claimable again.
+
+        Per-webhook room: of the ``limit`` oldest due deliveries, at most ``rooms[webhook_id]``
+        (``default_room`` for webhooks not in ``rooms``; no limit when None) of each webhook are
+        leased, its oldest. The rest are left as they were, unleased.
         """
 
     @abstractmethod

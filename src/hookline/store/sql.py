@@ -6,7 +6,7 @@ to ``?n``. Dialects supply transactions, list parameters, the claim query and no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import orjson
@@ -549,22 +549,35 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         lease_seconds: float,
         exclude: Sequence[str],
         now: float,
+        rooms: Mapping[str, int] | None = None,
+        default_room: int | None = None,
     ) -> list[Claimed]:
+        # The first ``limit`` due rows are the candidates (locked, skipping rows other workers
+        # are claiming); of each webhook's candidates only the oldest ``room`` are leased. The
+        # others stay unleased: no write, no give-back, and they are free again at commit.
         sql = (
-            "UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4 WHERE id IN ("
-            " SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
+            "WITH c AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
+            " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
             f" AND d.lease_until < $1 AND d.webhook_id {self._not_in(5)}"
             " AND (d.ordered = 0 OR NOT EXISTS (SELECT 1 FROM deliveries p"
             "  WHERE p.webhook_id = d.webhook_id AND p.status = 'pending' AND p.id < d.id))"
-            f" ORDER BY d.next_attempt_at LIMIT $2{self._LOCK_CLAUSE}) RETURNING id"
+            f" ORDER BY d.next_attempt_at LIMIT $2{self._LOCK_CLAUSE}),"
+            " r AS (SELECT c.id, c.webhook_id, ROW_NUMBER() OVER"
+            "  (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at, c.id) AS n FROM c)"
+            " UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4 WHERE id IN"
+            f" (SELECT r.id FROM r WHERE r.n <= COALESCE({self._room_of(6, 'r.webhook_id')}, $7))"
+            " RETURNING id"
         )
+        room_params = (dumps(dict(rooms or {})), limit if default_room is None else default_room)
         async with self._tx(durable=False) as tx:
             # A disabled webhook's deliveries wait for it to be enabled again. Excluding them by
             # id, not by joining webhooks, keeps the plan on the due index whatever the planner
             # believes about the webhooks table (a join read every delivery when unanalyzed).
             disabled = await tx.fetch("SELECT id FROM webhooks WHERE enabled = 0")
             skip = [*exclude, *(r["id"] for r in disabled)]
-            claimed = await tx.fetch(sql, now, limit, lease_seconds, worker_id, self._list(skip))
+            claimed = await tx.fetch(
+                sql, now, limit, lease_seconds, worker_id, self._list(skip), *room_params
+            )
             if not claimed:
                 return []
             found = await self._claimed_rows(tx, [r["id"] for r in claimed])

@@ -198,6 +198,9 @@ class SqliteStore(SqlStore):
     def _list(self, values: Sequence[str]) -> Any:
         return orjson.dumps(list(values)).decode()
 
+    def _room_of(self, n: int, column: str) -> str:
+        return f"(SELECT h.value FROM json_each(${n}) AS h WHERE h.key = {column})"
+
     def _is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 

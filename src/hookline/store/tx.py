@@ -46,4 +46,9 @@ class SqlPrimitives(ABC):
     def _list(self, values: Sequence[str]) -> Any: ...
 
     @abstractmethod
+    def _room_of(self, n: int, column: str) -> str:
+        """SQL for the integer stored under key ``column`` in the JSON object parameter ``$n``
+        (NULL when absent)."""
+
+    @abstractmethod
     def _is_unique_violation(self, exc: BaseException) -> bool: ...
