@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hookline.models import Delivery, Event
+from hookline.publishing import encode_payload
 from hookline.timefmt import iso
 
 BATCH_TYPE = "hookline.batch"
@@ -48,7 +49,7 @@ def window_event(delivery: Delivery, events: Sequence[Event]) -> Event:
         id=delivery.id,
         workspace_id=delivery.workspace_id,
         type=BATCH_TYPE,
-        body=json.dumps(document),
+        body=encode_payload(document),
         idempotency_key=None,
         created_at=delivery.created_at,
     )
