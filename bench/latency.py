@@ -24,25 +24,46 @@ TARGET_MS, TARGET_RATE, TARGET_BACKEND = 50.0, 500, "sqlite"
 NAMES = {"sqlite": "SQLite", "pg1": "PostgreSQL, 1 worker", "pg2": "PostgreSQL, 2 workers"}
 
 
+#: Seconds after the last publish within which an event counts as on time.
+WINDOW_SECONDS = 30.0
+#: After the window, keep waiting for stragglers while they still arrive (at least one per this
+#: many seconds), so that "late" (delivered from a backlog) and "lost" (never) are told apart,
+#: and the next run does not start behind this one's backlog.
+STALL_SECONDS = 20.0
+
+
 async def one_rate(sink: Sink, ws: Any, rate: int, seconds: float) -> dict[str, Any]:
     mark = sink.poll()
     published = await publish_at_rate(ws, rate, seconds, payload=padded())
     wanted = set(published.sent)
-    deadline = time.monotonic() + 30
+    window_ends = time.monotonic() + WINDOW_SECONDS
     arrived: dict[str, float] = {}
-    while time.monotonic() < deadline:
+    on_time = 0
+    progress_at = time.monotonic()
+    while len(arrived) < len(wanted):
         sink.poll()
-        arrived = sink.received(wanted, mark)
-        if len(arrived) >= len(wanted):
+        found = sink.received(wanted, mark)
+        now = time.monotonic()
+        if len(found) > len(arrived):
+            progress_at = now
+        arrived = found
+        if now < window_ends:
+            on_time = len(arrived)
+        elif now - progress_at > STALL_SECONDS:
             break
         await asyncio.sleep(0.1)
+    if time.monotonic() < window_ends:
+        on_time = len(arrived)
     ms = sorted(1000 * (at - published.sent[e]) for e, at in arrived.items())
+    # An event never delivered counts as infinitely late in the percentiles.
+    ms += [math.inf] * (len(wanted) - len(arrived))
     return {
         "p50": percentile(ms, 50),
         "p95": percentile(ms, 95),
         "p99": percentile(ms, 99),
         "max": ms[-1] if ms else math.nan,
         "sent": len(wanted),
+        "late": len(arrived) - on_time,
         "missing": len(wanted) - len(arrived),
         "publish_errors": published.errors,
         "achieved_rate": published.rate,
@@ -85,10 +106,12 @@ def _rows(raw: dict[str, dict[str, list[dict[str, Any]]]], opts: Options) -> lis
             p50 = summarize([r["p50"] for r in runs]).median
             p95 = summarize([r["p95"] for r in runs]).median
             missing = sum(int(r["missing"]) for r in runs)
+            late = sum(int(r.get("late", 0)) for r in runs)
             errors = sum(int(r["publish_errors"]) for r in runs)
             accepted = summarize([r["achieved_rate"] for r in runs]).median
             note = f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms; API took {accepted:,.0f} ev/s"
-            note += f", {missing} lost" if missing else ""
+            note += f", {late} arrived over {WINDOW_SECONDS:g} s late" if late else ""
+            note += f", {missing} lost (never arrived)" if missing else ""
             note += f", {errors} publishes failed" if errors else ""
             case = f"{NAMES.get(backend, backend)}, {rate} ev/s for {opts.latency_seconds:g} s"
             target = backend == TARGET_BACKEND and int(rate) == TARGET_RATE
