@@ -244,9 +244,7 @@ class PostgresStore(SqlStore):
         return f"<> ALL(${n}::text[])"
 
     def _room_of(self, n: int, column: str) -> str:
-        return (
-            f"(SELECT h.value::int FROM jsonb_each_text(${n}::jsonb) AS h WHERE h.key = {column})"
-        )
+        return f"(${n}::jsonb ->> {column})::int"  # a binary search in the object
 
     def _list(self, values: Sequence[str]) -> Any:
         return list(values)

@@ -199,7 +199,8 @@ class SqliteStore(SqlStore):
         return orjson.dumps(list(values)).decode()
 
     def _room_of(self, n: int, column: str) -> str:
-        return f"(SELECT h.value FROM json_each(${n}) AS h WHERE h.key = {column})"
+        # json_extract parses the object once per statement (json_each would parse it per row).
+        return f"""json_extract(${n}, '$."' || {column} || '"')"""
 
     def _is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
