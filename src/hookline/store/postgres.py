@@ -51,11 +51,12 @@ NOTIFY_INTERVAL = 0.005
 _FAILURE_LOG_SECONDS = 60.0
 
 
-#: Every statement is planned for its own parameters. asyncpg prepares each statement once per
-#: connection, and PostgreSQL's plan cache then keeps a generic plan chosen while the tables were
-#: small or never analyzed (a fresh database, or autovacuum off): the claim's join read every
-#: event by sequential scan, hundreds of times a second, once the queue had grown.
-_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+#: For the claim: asyncpg prepares each statement once per connection, and PostgreSQL's plan
+#: cache then keeps a generic plan chosen while the tables were small or never analyzed (a fresh
+#: database, or autovacuum off): the claim's join read every event by sequential scan, hundreds
+#: of times a second, once the queue had grown. Not for every statement: planning each row of
+#: the batched inserts and updates again costs more than it could save.
+_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -170,7 +171,6 @@ class PostgresStore(SqlStore):
                 max_size=self._sizes[1],
                 timeout=10,
                 reset=_keep_session,
-                server_settings=_SERVER_SETTINGS,
             )
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
@@ -218,12 +218,17 @@ class PostgresStore(SqlStore):
             log.info("discarded a broken PostgreSQL connection: %s", exc)
 
     @asynccontextmanager
-    async def _tx(self, *, durable: bool = True) -> AsyncIterator[Tx]:
+    async def _tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
+        settings = []
+        if not durable:  # see SqlPrimitives._tx: no wait for the WAL flush
+            settings.append("SET LOCAL synchronous_commit = off")
+        if custom_plans:
+            settings.append(_CUSTOM_PLANS)
         async with self._acquire() as conn:
             try:
                 async with conn.transaction():
-                    if not durable:  # see SqlPrimitives._tx: no wait for the WAL flush
-                        await conn.execute("SET LOCAL synchronous_commit = off")
+                    if settings:
+                        await conn.execute("; ".join(settings))  # one round trip
                     yield conn
             except BaseException:
                 self._enqueued.discard(conn)

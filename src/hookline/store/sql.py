@@ -569,7 +569,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             " RETURNING id"
         )
         room_params = (dumps(dict(rooms or {})), limit if default_room is None else default_room)
-        async with self._tx(durable=False) as tx:
+        async with self._tx(durable=False, custom_plans=True) as tx:
             # A disabled webhook's deliveries wait for it to be enabled again. Excluding them by
             # id, not by joining webhooks, keeps the plan on the due index whatever the planner
             # believes about the webhooks table (a join read every delivery when unanalyzed).

@@ -146,7 +146,7 @@ class SqliteStore(SqlStore):
             raise StoreUnavailable(str(exc)) from exc
 
     @asynccontextmanager
-    async def _tx(self, *, durable: bool = True) -> AsyncIterator[Tx]:
+    async def _tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
         writer = self._writer
         assert writer is not None, "store is not open"
         conn = writer.conn

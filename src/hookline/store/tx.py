@@ -25,12 +25,18 @@ class SqlPrimitives(ABC):
     _LOCK_CLAUSE = ""
 
     @abstractmethod
-    def _tx(self, *, durable: bool = True) -> AbstractAsyncContextManager[Tx]:
+    def _tx(
+        self, *, durable: bool = True, custom_plans: bool = False
+    ) -> AbstractAsyncContextManager[Tx]:
         """A write transaction. ``durable=False`` is for the worker's own bookkeeping (claims,
         attempt results, releases): its commit need not reach the disk before it returns, so a
         power loss or database crash may forget the last moments of it. That costs a repeated
         delivery (delivery is at least once), never an accepted event; everything else is
-        durable on commit."""
+        durable on commit.
+
+        ``custom_plans``: plan each statement for its parameters where the database caches
+        plans (PostgreSQL), for queries whose best plan depends on them and on the tables'
+        current sizes."""
 
     @abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]: ...
