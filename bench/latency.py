@@ -52,8 +52,6 @@ async def one_rate(sink: Sink, ws: Any, rate: int, seconds: float) -> dict[str, 
         elif now - progress_at > STALL_SECONDS:
             break
         await asyncio.sleep(0.1)
-    if time.monotonic() < window_ends:
-        on_time = len(arrived)
     ms = sorted(1000 * (at - published.sent[e]) for e, at in arrived.items())
     # An event never delivered counts as infinitely late in the percentiles.
     ms += [math.inf] * (len(wanted) - len(arrived))
