@@ -3,6 +3,11 @@
 The webhooks are created through the API (8 requests at a time) and all point at the sink. Each
 size gets one unmeasured warm-up event first: the first publish after a configuration change
 rebuilds the routing snapshot, a cost paid once per change, not per event.
+
+For scale, the bare aiohttp loop of the ceiling sends the same number of requests at the same
+concurrency (nothing stored, one process), in the same run: an absolute time in seconds says as
+much about the host as about Hookline (this machine type's ceiling has ranged 4,300 to 11,000
+requests/s between days), the ratio to that loop much less.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from bench.report import Row
 from bench.sink import Sink
 from bench.stack import Context, Stack, start_stack, wait_attempts
 from bench.stats import fmt, summarize
-from bench.throughput import backend_name
+from bench.throughput import backend_name, ceiling_run
 
 TARGET_SECONDS, TARGET_SIZE = 3.0, 10_000
+CONCURRENCY = 200  # the worker's requests in flight (the stack's default)
 
 
 async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[str, float]:
@@ -47,17 +53,26 @@ async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[
 
 
 async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:
-    raw: dict[str, Any] = {}
+    raw: dict[str, Any] = {"bare": {}}
     rows: list[Row] = []
+    for size in sorted(opts.fanout_sizes):
+        runs = [
+            await ceiling_run(sink, opts, f"bare-{size}-{i}", count=size, concurrency=CONCURRENCY)
+            for i in range(opts.runs)
+        ]
+        raw["bare"][str(size)] = [r["seconds"] for r in runs]
+        print(f"  bare loop, {size} requests: {raw['bare'][str(size)]}", flush=True)
     for backend in opts.fanout_backends:
         raw[backend] = await one_backend(ctx, sink, opts, backend)
-        rows += _rows(raw[backend], backend_name(backend))
+        rows += _rows(raw[backend], backend_name(backend), raw["bare"])
     return rows, raw
 
 
 async def one_backend(ctx: Context, sink: Sink, opts: Options, backend: str) -> dict[str, Any]:
     env = {"HOOKLINE_LOG_LEVEL": "WARNING", **opts.extra}
-    stack = await start_stack(ctx, backend, label=f"fanout-{backend}", env=env)
+    stack = await start_stack(
+        ctx, backend, label=f"fanout-{backend}", concurrency=CONCURRENCY, env=env
+    )
     raw: dict[str, Any] = {}
     try:
         ws = await stack.api.workspace("fanout")
@@ -75,7 +90,7 @@ async def one_backend(ctx: Context, sink: Sink, opts: Options, backend: str) -> 
     return raw
 
 
-def _rows(raw: dict[str, Any], name: str) -> list[Row]:
+def _rows(raw: dict[str, Any], name: str, bare: dict[str, list[float]]) -> list[Row]:
     rows = []
     for size, runs in raw.items():
         last = summarize([r["last_arrival"] for r in runs])
@@ -83,6 +98,11 @@ def _rows(raw: dict[str, Any], name: str) -> list[Row]:
         recorded = summarize([r["recorded"] for r in runs]).median
         lost = sum(int(size) - r["arrived"] for r in runs)
         note = f"202 after {fmt(accepted, 2)} s; all recorded after {fmt(recorded, 2)} s"
+        if bare.get(size):
+            loop = summarize(bare[size]).median
+            note += (
+                f"; bare loop {fmt(loop, 2)} s for as many requests ({fmt(last.median / loop, 2)}x)"
+            )
         note += f"; {lost} missing" if lost else ""
         target = int(size) == TARGET_SIZE
         met = last.median <= TARGET_SECONDS and not lost if target else None

@@ -133,14 +133,27 @@ async def drain_run(
     return opts.events / (done - first)
 
 
-async def ceiling_run(sink: Sink, opts: Options, label: str) -> dict[str, float]:
-    argv = [sys.executable, "-m", "bench.ceiling", f"{sink.url}/{label}/"]
-    proc = await asyncio.create_subprocess_exec(
-        *argv, str(opts.events), str(opts.concurrency), stdout=asyncio.subprocess.PIPE
-    )
+async def ceiling_run(
+    sink: Sink,
+    opts: Options,
+    label: str,
+    *,
+    count: int | None = None,
+    concurrency: int | None = None,
+) -> dict[str, float]:
+    """The bare loop's run: ``count`` requests (default: the throughput events) at
+    ``concurrency`` (default: the throughput concurrency)."""
+    n = opts.events if count is None else count
+    argv = [sys.executable, "-m", "bench.ceiling", f"{sink.url}/{label}/", str(n)]
+    argv.append(str(opts.concurrency if concurrency is None else concurrency))
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     found = orjson.loads(out)
-    return {"rate": opts.events / found["seconds"], "cpu_us": 1e6 * found["cpu"] / opts.events}
+    return {
+        "rate": n / found["seconds"],
+        "cpu_us": 1e6 * found["cpu"] / n,
+        "seconds": found["seconds"],
+    }
 
 
 async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:

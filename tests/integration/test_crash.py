@@ -437,3 +437,33 @@ async def test_restarted_sqlite_service_delivers_every_accepted_event(
         f" recovery took {time.monotonic() - started:.1f}s"
     )
     assert missing == set()
+
+
+# -- 5. an API process killed while it accepts events --------------------------------------------
+
+
+async def test_sigkilled_api_loses_no_accepted_event(
+    database_url: str, receiver: Receiver, cluster: Cluster
+) -> None:
+    """A 202 is given only once the event and its deliveries are committed: an API process
+    killed mid-publish (``serve --no-worker``; workers in their own process) loses none of
+    the events it accepted, on either database."""
+    killed, api = await cluster.api(database_url)
+    ws, key = await subscribe(api, receiver)
+    await cluster.worker(database_url)
+    publishing = asyncio.create_task(publish(api, ws, key, 3000, parallel=20))
+    await receiver.wait_for(200, timeout=60)  # the worker is delivering while events arrive
+    killed.kill()
+    assert await killed.wait_exit() == -signal.SIGKILL
+    accepted = await publishing
+    assert 200 <= len(accepted) < 3000, "the kill must land mid-publish"
+
+    _, api = await cluster.api(database_url)
+    statuses = await settle(api, ws, key, timeout=60)
+    assert set(statuses) == {"succeeded"}
+    arrivals = header_counts(receiver, "X-Hookline-Event-Id")
+    assert {e["id"] for e in accepted} - set(arrivals) == set()
+    # Events committed whose 202 was lost with the process are stored and delivered too; each
+    # event arrives once (no worker died, so no lease ran out mid-request).
+    assert sum(statuses.values()) >= len(accepted)
+    assert max(arrivals.values()) == 1

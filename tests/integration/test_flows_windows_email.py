@@ -4,16 +4,14 @@ SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import asyncio
-import email
 import json
-from collections.abc import AsyncIterator, Iterator
-from email.message import Message
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import Receiver, Service, free_port, start_service
+from tests.conftest import Receiver, Service, start_service
+from tests.integration.smtp_helpers import Inbox, smtp_server, wait_mail
 
 
 async def _publish(service: Service, ws: str, key: str, type: str, payload: Any) -> dict[str, Any]:
@@ -141,55 +139,22 @@ async def test_a_flow_holds_at_most_50_webhooks(service: Service) -> None:
     assert "50" in body["error"]["message"]
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.fail_next = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.fail_next:
-            self.fail_next -= 1
-            return "451 try again later"
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox, port = _Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-async def mail_service(
-    database_url: str, smtp: tuple[_Inbox, int]
-) -> AsyncIterator[tuple[Service, _Inbox]]:
-    inbox, port = smtp
-    url = f"smtp://127.0.0.1:{port}?starttls=false&from=hookline@example.com"
-    service, stop, task = await start_service(database_url, smtp_url=url)
-    try:
-        yield service, inbox
-    finally:
-        stop.set()
-        await task
-        await service.http.close()
-
-
-async def _wait_mail(inbox: _Inbox, count: int) -> list[Message]:
-    for _ in range(100):
-        if len(inbox.messages) >= count:
-            return inbox.messages
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{len(inbox.messages)} messages arrived, expected {count}")
+async def mail_service(database_url: str) -> AsyncIterator[tuple[Service, Inbox]]:
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        url = f"smtp://127.0.0.1:{port}?starttls=false&from=hookline@example.com"
+        service, stop, task = await start_service(database_url, smtp_url=url)
+        try:
+            yield service, inbox
+        finally:
+            stop.set()
+            await task
+            await service.http.close()
 
 
 async def test_an_email_action_arrives_with_templated_subject_and_body(
-    mail_service: tuple[Service, _Inbox],
+    mail_service: tuple[Service, Inbox],
 ) -> None:
     service, inbox = mail_service
     ws, key = await service.workspace()
@@ -202,7 +167,7 @@ async def test_an_email_action_arrives_with_templated_subject_and_body(
     assert hook["url"] is None
     payload = {"task_id": 42, "links": {"task": "https://app.example.com/tasks/42"}}
     published = await _publish(service, ws, key, "task.completed", payload)
-    [message] = await _wait_mail(inbox, 1)
+    [message] = await wait_mail(inbox, 1)
     assert message["Subject"] == "Task 42 completed"
     assert message["To"] == "team@example.com"
     assert message["From"] == "hookline@example.com"
@@ -222,7 +187,7 @@ async def test_an_email_action_arrives_with_templated_subject_and_body(
 
 
 async def test_an_email_action_is_retried_when_the_server_refuses(
-    mail_service: tuple[Service, _Inbox],
+    mail_service: tuple[Service, Inbox],
 ) -> None:
     service, inbox = mail_service
     inbox.fail_next = 1
@@ -230,7 +195,7 @@ async def test_an_email_action_is_retried_when_the_server_refuses(
     action = {"to": ["ops@example.com"], "subject": "Job $jobId: $jobStatus"}
     await _hook(service, ws, key, kind="email", email=action, retry_schedule=[0, 0.3])
     await _publish(service, ws, key, "job.failed", {"jobId": 7, "jobStatus": "Failed"})
-    [message] = await _wait_mail(inbox, 1)
+    [message] = await wait_mail(inbox, 1)
     assert message["Subject"] == "Job 7: Failed"
 
 

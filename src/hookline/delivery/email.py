@@ -8,11 +8,13 @@ or attempt records.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from types import UnionType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -101,13 +103,29 @@ async def send_email(
 
 
 def _classify(exc: Exception) -> str:
+    """The attempt's ``error_class``, as for HTTP: ``timeout``, ``tls`` (a handshake or a
+    certificate that failed, also when aiosmtplib wraps it), ``connect``, ``smtp_auth``, or
+    ``smtp`` for any other refusal."""
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
         return "timeout"
+    if _caused_by(exc, ssl.SSLError | ssl.CertificateError):
+        return "tls"
     if isinstance(exc, aiosmtplib.SMTPConnectError | OSError):
         return "connect"
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return "smtp_auth"
     return "smtp"
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException] | UnionType) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is short; a cycle must not loop
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _failed(started: float, error_class: str, message: str) -> SendResult:
