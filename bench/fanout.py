@@ -5,9 +5,10 @@ size gets one unmeasured warm-up event first: the first publish after a configur
 rebuilds the routing snapshot, a cost paid once per change, not per event.
 
 For scale, the bare aiohttp loop of the ceiling sends the same number of requests at the same
-concurrency (nothing stored, one process), in the same run: an absolute time in seconds says as
-much about the host as about Hookline (this machine type's ceiling has ranged 4,300 to 11,000
-requests/s between days), the ratio to that loop much less.
+concurrency in the same run (nothing stored, one process; its 1 KB bodies are larger than the
+fan-out event's). An absolute time in seconds says as much about the host as about Hookline
+(this machine type's ceiling has ranged from 4,300 to 11,000 requests/s between days); the
+ratio to that loop much less.
 """
 
 from __future__ import annotations
