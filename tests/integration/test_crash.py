@@ -456,7 +456,8 @@ async def test_sigkilled_api_loses_no_accepted_event(
     killed.kill()
     assert await killed.wait_exit() == -signal.SIGKILL
     accepted = await publishing
-    assert 200 <= len(accepted) < 3000, "the kill must land mid-publish"
+    # 200 delivered means ~200 accepted, less the 202s still on their way (20 lanes).
+    assert 150 <= len(accepted) < 3000, "the kill must land mid-publish"
 
     _, api = await cluster.api(database_url)
     statuses = await settle(api, ws, key, timeout=60)
