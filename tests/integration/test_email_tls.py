@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +53,16 @@ async def send_one(api: Api, *, expect: str = "succeeded") -> dict[str, Any]:
     return await api.settled(published["deliveries"][0]["id"], expect)
 
 
-def starttls_server(inbox: Inbox, certs: Certificates) -> Any:
-    """STARTTLS required, and a login required once the session is encrypted."""
+def login_server(inbox: Inbox, **tls: Any) -> AbstractContextManager[int]:
+    """aiosmtpd with ``tls`` options, accepting mail only after a login as LOGIN/PASSWORD."""
     return smtp_server(
-        inbox,
-        tls_context=certs.server_context(),
-        require_starttls=True,
-        auth_required=True,
-        authenticator=authenticator(LOGIN, PASSWORD),
+        inbox, auth_required=True, authenticator=authenticator(LOGIN, PASSWORD), **tls
     )
+
+
+def starttls_server(inbox: Inbox, certs: Certificates) -> AbstractContextManager[int]:
+    """STARTTLS required, and a login required once the session is encrypted."""
+    return login_server(inbox, tls_context=certs.server_context(), require_starttls=True)
 
 
 async def test_starttls_with_a_login_verifies_the_server_and_keeps_the_password_secret(
@@ -126,13 +127,7 @@ async def test_a_wrong_password_is_an_smtp_auth_failure_that_does_not_record_it(
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 async def test_implicit_tls_smtps(db: str, certs: Certificates) -> None:
     inbox = Inbox()
-    with smtp_server(
-        inbox,
-        ssl_context=certs.server_context(),
-        auth_required=True,
-        auth_require_tls=False,
-        authenticator=authenticator(LOGIN, PASSWORD),
-    ) as port:
+    with login_server(inbox, ssl_context=certs.server_context(), auth_require_tls=False) as port:
         url = f"smtps://{LOGIN}:{PASSWORD}@127.0.0.1:{port}?verify_tls=false"
         async with mailing(db, url) as api:
             await send_one(api)
