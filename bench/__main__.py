@@ -76,6 +76,12 @@ def parse(argv: list[str] | None = None) -> tuple[list[str], Options, argparse.N
     p.add_argument("--growth-backends", type=_names, default=d.growth_backends)
     p.add_argument("--growth-window", type=float, default=d.growth_window)
     p.add_argument("--growth-ingest", type=int, default=d.growth_ingest)
+    p.add_argument(
+        "--instructions-webhooks",
+        type=int,
+        default=d.instructions_webhooks,
+        help="webhooks the instructions backlog is spread over (fan-out shape: as many as events)",
+    )
     p.add_argument("--sink", choices=["nginx", "aiohttp"], default=d.sink)
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
     p.add_argument("--plot", type=Path, default=Path("docs/benchmarks-latency.png"))

@@ -63,15 +63,18 @@ class Workspace:
 
     async def webhooks(
         self, numbers: range, url_for: Callable[[int], str], *, prefix: str = "wh", **config: Any
-    ) -> None:
-        """Create many webhooks, a few requests at a time (names ``<prefix>-<number>``)."""
+    ) -> list[str]:
+        """Create many webhooks, a few requests at a time (names ``<prefix>-<number>``); their
+        ids, in the order of ``numbers``."""
         queue = iter(numbers)
+        ids: dict[int, str] = {}
 
         async def creator() -> None:
             for i in queue:
-                await self.webhook(f"{prefix}-{i}", url_for(i), **config)
+                ids[i] = await self.webhook(f"{prefix}-{i}", url_for(i), **config)
 
         await asyncio.gather(*(creator() for _ in range(8)))
+        return [ids[i] for i in numbers]
 
     async def publish(self, type: str, payload: Any) -> str:
         path = f"/v1/workspaces/{self.id}/events"

@@ -32,7 +32,7 @@ def _rows(
     filler = "x" * pad
     for i in range(start, start + count):
         due = now - 3600 + 3600 * i / max(start + count, 1)
-        event_id, delivery_id = f"evt_BENCH{i:021d}", f"dlv_BENCH{i:021d}"
+        event_id, delivery_id = backlog_id("evt", i), backlog_id("dlv", i)
         body = f'{{"n": {i}, "pad": "{filler}"}}'
         events.append((event_id, workspace, "backlog.item", body, None, due))
         deliveries.append(
@@ -40,6 +40,11 @@ def _rows(
              due, 0.0, None, None, None, 0, due, due)
         )  # fmt: skip
     return events, deliveries
+
+
+def backlog_id(prefix: str, number: int) -> str:
+    """The id of the backlog's ``number``-th event or delivery: ids sort in due order."""
+    return f"{prefix}_BENCH{number:021d}"
 
 
 def _chunks(total: int) -> Iterator[tuple[int, int]]:

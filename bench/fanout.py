@@ -4,11 +4,12 @@ The webhooks are created through the API (8 requests at a time) and all point at
 size gets one unmeasured warm-up event first: the first publish after a configuration change
 rebuilds the routing snapshot, a cost paid once per change, not per event.
 
-For scale, the bare aiohttp loop of the ceiling sends the same number of requests at the same
-concurrency in the same run (nothing stored, one process; its 1 KB bodies are larger than the
-fan-out event's). An absolute time in seconds says as much about the host as about Hookline
-(this machine type's ceiling has ranged from 4,300 to 11,000 requests/s between days); the
-ratio to that loop much less.
+For scale, the bare aiohttp loop of the ceiling sends the same number of requests in the same run
+(nothing stored; its 1 KB bodies are larger than the fan-out event's), split over as many
+processes as the case has delivering processes, each at the worker's concurrency: one process
+for the embedded worker and for one worker process, two for two. An absolute time in seconds
+says as much about the host as about Hookline (this machine type's ceiling has ranged from 4,300
+to 11,000 requests/s between days); the ratio to that loop much less.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bench.api import Workspace
 from bench.options import Options
 from bench.report import Row
 from bench.sink import Sink
-from bench.stack import Context, Stack, start_stack, wait_attempts
+from bench.stack import Context, Stack, parse_backend, start_stack, wait_attempts
 from bench.stats import fmt, summarize
 from bench.throughput import backend_name, ceiling_run
 
@@ -53,19 +54,38 @@ async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[
     }
 
 
+def processes(backend: str) -> int:
+    """How many processes deliver: the embedded worker's one, or the worker processes."""
+    return max(1, parse_backend(backend)[1])
+
+
+async def bare_loop(sink: Sink, opts: Options, label: str, count: int, split: int) -> float:
+    """Seconds until the last of ``count`` requests is answered, sent by ``split`` bare-loop
+    processes at once (``count / split`` each, at the worker's concurrency)."""
+    runs = await asyncio.gather(
+        *(
+            ceiling_run(sink, opts, f"{label}-{p}", count=count // split, concurrency=CONCURRENCY)
+            for p in range(split)
+        )
+    )
+    return max(r["seconds"] for r in runs)
+
+
 async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:
     raw: dict[str, Any] = {"bare": {}}
     rows: list[Row] = []
-    for size in sorted(opts.fanout_sizes):
-        runs = [
-            await ceiling_run(sink, opts, f"bare-{size}-{i}", count=size, concurrency=CONCURRENCY)
-            for i in range(opts.runs)
-        ]
-        raw["bare"][str(size)] = [r["seconds"] for r in runs]
-        print(f"  bare loop, {size} requests: {raw['bare'][str(size)]}", flush=True)
+    for split in sorted({processes(b) for b in opts.fanout_backends}):
+        bare = raw["bare"][str(split)] = {}
+        for size in sorted(opts.fanout_sizes):
+            label = f"bare{split}-{size}"
+            bare[str(size)] = [
+                await bare_loop(sink, opts, f"{label}-{i}", size, split) for i in range(opts.runs)
+            ]
+            print(f"  bare loop, {size} requests in {split} process(es): {bare[str(size)]}")
     for backend in opts.fanout_backends:
         raw[backend] = await one_backend(ctx, sink, opts, backend)
-        rows += _rows(raw[backend], backend_name(backend), raw["bare"])
+        split = processes(backend)
+        rows += _rows(raw[backend], backend_name(backend), raw["bare"][str(split)], split)
     return rows, raw
 
 
@@ -91,7 +111,7 @@ async def one_backend(ctx: Context, sink: Sink, opts: Options, backend: str) -> 
     return raw
 
 
-def _rows(raw: dict[str, Any], name: str, bare: dict[str, list[float]]) -> list[Row]:
+def _rows(raw: dict[str, Any], name: str, bare: dict[str, list[float]], split: int) -> list[Row]:
     rows = []
     for size, runs in raw.items():
         last = summarize([r["last_arrival"] for r in runs])
@@ -101,9 +121,9 @@ def _rows(raw: dict[str, Any], name: str, bare: dict[str, list[float]]) -> list[
         note = f"202 after {fmt(accepted, 2)} s; all recorded after {fmt(recorded, 2)} s"
         if bare.get(size):
             loop = summarize(bare[size]).median
-            note += (
-                f"; bare loop {fmt(loop, 2)} s for as many requests ({fmt(last.median / loop, 2)}x)"
-            )
+            where = "" if split == 1 else f" in {split} processes"
+            ratio = fmt(last.median / loop, 2)
+            note += f"; bare loop{where} {fmt(loop, 2)} s for as many requests ({ratio}x)"
         note += f"; {lost} missing" if lost else ""
         target = int(size) == TARGET_SIZE
         met = last.median <= TARGET_SECONDS and not lost if target else None

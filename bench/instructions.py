@@ -3,11 +3,16 @@ valgrind's callgrind, for comparing code changes on a noisy machine.
 
 Wall-clock rates on a shared host drift by ±15 % within minutes; instruction counts hardly depend
 on what else the machine is doing (a worker's repeat within ~0.1 %; the ceiling loop's within
-~4 %, as its batching of responses varies with timing). One webhook, a backlog
-of ``--events`` pending deliveries bulk-loaded into a SQLite file, then a worker run in-process
-under callgrind until every attempt is stored; the same with an empty backlog gives the start-up
-cost, which is subtracted. The sink is the benchmark's nginx. The ceiling loop is counted the
-same way (its own start-up subtracted), so the two are comparable. Not part of ``all``.
+~4 %, as its batching of responses varies with timing).
+
+A backlog of twice ``--events`` pending deliveries is bulk-loaded into a SQLite file, then a worker
+runs in-process under callgrind until every attempt is stored; the same with only the backlog's
+first half gives the start-up cost and each webhook's first contact (decoding its configuration,
+parsing its URL: cached afterwards), which are subtracted. The backlog goes to one webhook, or
+round robin over ``--instructions-webhooks N``: with N equal to ``--events`` each webhook has one
+delivery in each half, the fan-out's shape. The sink is the benchmark's nginx. The ceiling loop is
+counted the same way (its own start-up subtracted), so the two are comparable. Not part of
+``all``.
 
 Runs ~50 times slower than natively: keep ``--events`` to a few thousand (default here: 2,000).
 """
@@ -21,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.bulk import load_backlog
+from bench.bulk import backlog_id, load_backlog
 from bench.options import Options
 from bench.procs import executable
 from bench.report import Row
@@ -70,29 +75,39 @@ async def _count(argv: list[str], out: Path) -> int:
     return int(found.group(1))
 
 
-async def _worker_instructions(ctx: Context, sink: Sink, events: int) -> int:
+async def _worker_instructions(ctx: Context, sink: Sink, events: int, webhooks: int) -> int:
+    """Instructions per delivery once the worker has seen each webhook: a backlog of twice
+    ``events`` drained, minus its first half drained alone. Caches filled on a webhook's first
+    delivery (its decoded configuration, its parsed URL) are then warm, as in a running worker."""
     stack = await start_stack(ctx, "sqlite0", label="instructions")
     try:
         ws = await stack.api.workspace("bench")
-        webhook = await ws.webhook("sink", f"{sink.url}/instructions/")
-        await load_backlog(stack.db, ws.id, [webhook], events, pad=1000)
+        ids = await ws.webhooks(range(webhooks), lambda i: f"{sink.url}/instructions/{i}")
+        await load_backlog(stack.db, ws.id, ids, 2 * events, pad=1000)
     finally:
         await stack.stop_processes()
     path = stack.db.path
+    full, half = Path(path + ".full"), Path(path + ".half")
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    base = Path(path + ".base")
-    base.write_bytes(Path(path).read_bytes())
+    full.write_bytes(Path(path).read_bytes())
+    with sqlite3.connect(path) as conn:  # the backlog's ids are numbered in due order
+        conn.execute("DELETE FROM deliveries WHERE id >= ?", (backlog_id("dlv", events),))
+        conn.execute("DELETE FROM events WHERE id >= ?", (backlog_id("evt", events),))
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    half.write_bytes(Path(path).read_bytes())
     counts = {}
-    for n in (events, 0):
-        Path(path).write_bytes(base.read_bytes())
+    for n, source in ((2 * events, full), (events, half)):
+        Path(path).write_bytes(source.read_bytes())
         for suffix in ("-wal", "-shm"):
             Path(path + suffix).unlink(missing_ok=True)
         argv = [sys.executable, "-c", _DRAIN, path, str(n)]
         counts[n] = await _count(argv, ctx.work_dir / f"callgrind-worker-{n}.out")
     await stack.db.drop()
-    base.unlink()
-    return (counts[events] - counts[0]) // events
+    full.unlink()
+    half.unlink()
+    return (counts[2 * events] - counts[events]) // events
 
 
 async def _ceiling_instructions(ctx: Context, sink: Sink, events: int) -> int:
@@ -106,13 +121,15 @@ async def _ceiling_instructions(ctx: Context, sink: Sink, events: int) -> int:
 async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[str, Any]]:
     # The throughput default (50,000) would take an hour under callgrind.
     events = 2_000 if opts.events == Options().events else opts.events
-    worker = await _worker_instructions(ctx, sink, events)
+    spread = max(1, opts.instructions_webhooks)
+    worker = await _worker_instructions(ctx, sink, events, spread)
     ceiling = await _ceiling_instructions(ctx, sink, events)
     print(f"  worker {worker:,} instructions/delivery; ceiling {ceiling:,}/request", flush=True)
     rows = [
-        Row("instructions", f"worker, SQLite, {events:,} deliveries", summarize([worker]),
+        Row("instructions", f"worker, SQLite, {events:,} deliveries to {spread:,} webhook(s)",
+            summarize([worker]),
             "instr/delivery", 0, f"the ceiling's count is {ceiling / worker:.2f}x this"),
         Row("instructions", f"ceiling loop, {events:,} requests", summarize([ceiling]),
             "instr/request", 0),
     ]  # fmt: skip
-    return rows, {"events": events, "worker": worker, "ceiling": ceiling}
+    return rows, {"events": events, "webhooks": spread, "worker": worker, "ceiling": ceiling}

@@ -21,7 +21,7 @@ class Options:
     latency_seconds: float = 10.0
     latency_backends: tuple[str, ...] = ("sqlite", "pg1")
     fanout_sizes: tuple[int, ...] = (1_000, 10_000)
-    fanout_backends: tuple[str, ...] = ("sqlite", "sqlite1")
+    fanout_backends: tuple[str, ...] = ("sqlite", "sqlite1", "sqlite2", "pg2")
     isolation_events: int = 100
     isolation_timeout: float = 5.0
     growth_sizes: tuple[int, ...] = (10_000, 1_000_000)
@@ -29,5 +29,8 @@ class Options:
     growth_ingest: int = 2_000
     growth_window: float = 20.0
     sink: str = "nginx"
+    # Webhooks the ``instructions`` backlog is spread over: 1 is one endpoint's backlog; as many
+    # as the deliveries is the fan-out's shape (each webhook holds one delivery).
+    instructions_webhooks: int = 1
     # HOOKLINE_* variables for every Hookline process (``--env``), e.g. HOOKLINE_CLAIM_BATCH.
     extra: dict[str, str] = field(default_factory=dict)

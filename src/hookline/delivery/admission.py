@@ -37,7 +37,7 @@ class Admission:
         they hold their share of the worker.
         """
         held = self._holding.held
-        self._backlogged = {w for w in self._backlogged if held[w] > self.hold_cap(w) // 2}
+        self._backlogged = {w for w in self._backlogged if held.get(w, 0) > self.hold_cap(w) // 2}
         full = {w for w, n in held.items() if n >= self.hold_cap(w)}
         if self._failing_held() >= self._caps.failing_share:
             full |= self._caps.failing
@@ -52,7 +52,7 @@ class Admission:
         """
         held = self._holding.held
         rooms = {
-            w: max(0, self.hold_cap(w) - held[w])
+            w: max(0, self.hold_cap(w) - held.get(w, 0))
             for w in {*(w for w, n in held.items() if n), *self._caps.failing}
             if w not in excluded
         }
@@ -69,7 +69,9 @@ class Admission:
         take the slots every other webhook is waiting for.
         """
         held = self._holding.held
-        room = {c.webhook.id: self.hold_cap(c.webhook.id) - held[c.webhook.id] for c in claimed}
+        room = {
+            c.webhook.id: self.hold_cap(c.webhook.id) - held.get(c.webhook.id, 0) for c in claimed
+        }
         failing_room = self._caps.failing_share - self._failing_held()
         keep: list[Claimed] = []
         excess: list[str] = []
@@ -90,4 +92,4 @@ class Admission:
 
     def _failing_held(self) -> int:
         held = self._holding.held
-        return sum(held[w] for w in self._caps.failing)
+        return sum(held.get(w, 0) for w in self._caps.failing)

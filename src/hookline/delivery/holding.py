@@ -8,7 +8,7 @@ worker send it too) is not started: it is set aside as stale, to be given back.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,8 +26,10 @@ class _Waiting:
 class Holding:
     def __init__(self, stale_after: float) -> None:
         self.stale_after = stale_after
-        self.in_flight: Counter[str] = Counter()
-        self.held: Counter[str] = Counter()  # in flight or waiting, per webhook
+        # Plain dicts, no zero entries: Counter's missing-key and delete hooks are Python code,
+        # run for every delivery when each webhook holds one (a fan-out).
+        self.in_flight: dict[str, int] = {}
+        self.held: dict[str, int] = {}  # in flight or waiting, per webhook
         self.total = 0  # everything held
         self.stale: list[str] = []  # delivery ids set aside, to be given back
         self._waiting: dict[str, deque[_Waiting]] = {}
@@ -39,7 +41,7 @@ class Holding:
         waiting, held = self._waiting, self.held
         for item in claimed:
             webhook_id = item.webhook.id
-            held[webhook_id] += 1
+            held[webhook_id] = held.get(webhook_id, 0) + 1
             self.total += 1
             queue = waiting.get(webhook_id)
             if queue is None:
@@ -58,7 +60,7 @@ class Holding:
             webhook_id = runnable.popleft()
             self._queued.discard(webhook_id)
             queue = self._waiting.get(webhook_id)
-            if not queue or in_flight[webhook_id] >= limit(webhook_id):
+            if not queue or in_flight.get(webhook_id, 0) >= limit(webhook_id):
                 continue
             waiting = queue.popleft()
             if queue:
@@ -69,15 +71,13 @@ class Holding:
                 self._let_go(webhook_id)
                 self.stale.append(waiting.claimed.delivery.id)
                 continue
-            in_flight[webhook_id] += 1
+            in_flight[webhook_id] = in_flight.get(webhook_id, 0) + 1
             return waiting.claimed
         return None
 
     def finish(self, webhook_id: str) -> None:
         """One request of ``webhook_id`` ended (sent, or given back)."""
-        self.in_flight[webhook_id] -= 1
-        if self.in_flight[webhook_id] <= 0:
-            del self.in_flight[webhook_id]
+        _decrement(self.in_flight, webhook_id)
         self._let_go(webhook_id)
         if webhook_id in self._waiting:
             self._mark_runnable(webhook_id)
@@ -104,7 +104,13 @@ class Holding:
             self._runnable.append(webhook_id)
 
     def _let_go(self, webhook_id: str) -> None:
-        self.held[webhook_id] -= 1
-        if self.held[webhook_id] <= 0:
-            del self.held[webhook_id]
+        _decrement(self.held, webhook_id)
         self.total -= 1
+
+
+def _decrement(counts: dict[str, int], key: str) -> None:
+    left = counts[key] - 1
+    if left > 0:
+        counts[key] = left
+    else:
+        del counts[key]

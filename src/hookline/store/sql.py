@@ -58,7 +58,7 @@ _FINISH_DELIVERY = (
     # A late result from an expired lease must not undo a success recorded since.
     " WHERE id = $1 AND status <> 'succeeded'"
 )
-_WEBHOOK_COLUMNS = "id, workspace_id, config, secrets, created_at, updated_at, disabled_reason"
+_WEBHOOK_COLUMNS = rows.WEBHOOK_COLUMNS
 
 
 class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
