@@ -6,18 +6,15 @@ to ``?n``. Dialects supply transactions, list parameters, the claim query and no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
 import orjson
 
 from hookline.errors import Conflict
-from hookline.ids import new_id
 from hookline.models import (
     ApiKey,
     Attempt,
-    AttemptOutcome,
-    Claimed,
     Delivery,
     DeliveryStatus,
     Event,
@@ -33,47 +30,24 @@ from hookline.store.base import (
     DeliveryQuery,
     PublishItem,
     PublishResult,
-    QueueStats,
     RoutingSnapshot,
     Store,
 )
 from hookline.store.bins import SqlBinOps
 from hookline.store.entities import SqlEntityOps
-from hookline.store.rows import Row, dumps
+from hookline.store.queue import SqlQueueOps
+from hookline.store.rows import dumps
 from hookline.store.tx import SqlPrimitives, Tx
 from hookline.store.windows import SqlWindowOps
 
-_INSERT_ATTEMPT = (
-    "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
-    " duration_ms, request_method, request_url, request_headers, request_body, response_status,"
-    " response_headers, response_body, error_class, error_message, request_body_is_event)"
-    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17"
-    # Not for a delivery deleted (with its webhook) while the attempt was in flight. ($18 is
-    # the delivery id again: PostgreSQL would deduce two types for $3.)
-    " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $18)"
-)
-_FINISH_DELIVERY = (
-    "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,"
-    " lease_until = 0, leased_by = NULL, last_status = $4, last_error = $5, updated_at = $6"
-    # A late result from an expired lease must not undo a success recorded since.
-    " WHERE id = $1 AND status <> 'succeeded'"
-)
 _WEBHOOK_COLUMNS = rows.WEBHOOK_COLUMNS
 
 
-class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
+class SqlStore(SqlBinOps, SqlEntityOps, SqlQueueOps, SqlWindowOps, SqlPrimitives, Store):
     def __init__(self, box: SecretBox) -> None:
         self._webhook = rows.WebhookDecoder(box)
 
     # -- dialect hooks (with the primitives of SqlPrimitives) -----------------------------------
-    async def _fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        async with self._read() as conn:
-            return await conn.fetch(sql, *args)
-
-    async def _fetchrow(self, sql: str, *args: Any) -> Row | None:
-        async with self._read() as conn:
-            return await conn.fetchrow(sql, *args)
-
     async def _write(self, sql: str, *args: Any, conflict: str | None = None) -> int:
         try:
             async with self._tx() as tx:
@@ -540,81 +514,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
         self.notify_local()
         return n
 
-    # -- the queue ----------------------------------------------------------------------------
-    async def claim(
-        self,
-        worker_id: str,
-        *,
-        limit: int,
-        lease_seconds: float,
-        exclude: Sequence[str],
-        now: float,
-        rooms: Mapping[str, int] | None = None,
-        default_room: int | None = None,
-    ) -> list[Claimed]:
-        # The first ``limit`` due rows are the candidates (locked, skipping rows other workers
-        # are claiming); of each webhook's candidates only the oldest ``room`` are leased. The
-        # others stay unleased: no write, no give-back, and they are free again at commit.
-        sql = (
-            "WITH c AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
-            f" AND d.lease_until < $1 AND d.webhook_id {self._not_in(5)}"
-            " AND (d.ordered = 0 OR NOT EXISTS (SELECT 1 FROM deliveries p"
-            "  WHERE p.webhook_id = d.webhook_id AND p.status = 'pending' AND p.id < d.id))"
-            f" ORDER BY d.next_attempt_at LIMIT $2{self._LOCK_CLAUSE}),"
-            " r AS (SELECT c.id, c.webhook_id, ROW_NUMBER() OVER"
-            "  (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at, c.id) AS n FROM c)"
-            " UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4 WHERE id IN"
-            f" (SELECT r.id FROM r WHERE r.n <= COALESCE({self._room_of(6, 'r.webhook_id')}, $7))"
-            " RETURNING id"
-        )
-        room_params = (dumps(dict(rooms or {})), limit if default_room is None else default_room)
-        async with self._tx(durable=False, custom_plans=True) as tx:
-            # A disabled webhook's deliveries wait for it to be enabled again. Excluding them by
-            # id, not by joining webhooks, keeps the plan on the due index whatever the planner
-            # believes about the webhooks table (a join read every delivery when unanalyzed).
-            disabled = await tx.fetch("SELECT id FROM webhooks WHERE enabled = 0")
-            skip = [*exclude, *(r["id"] for r in disabled)]
-            claimed = await tx.fetch(
-                sql, now, limit, lease_seconds, worker_id, self._list(skip), *room_params
-            )
-            if not claimed:
-                return []
-            found = await self._claimed_rows(tx, [r["id"] for r in claimed])
-            windows = [r[_C_ID] for r in found if r[_C_BATCH]]
-            batches = await self._window_events(tx, windows)
-            hooks = await self._claimed_webhooks(tx, sorted({r[_C_WEBHOOK] for r in found}))
-        return [
-            _claimed(r, hooks[r[_C_WEBHOOK]], batches.get(r[_C_ID], ()))
-            for r in found
-            if r[_C_WEBHOOK] in hooks
-        ]
-
-    async def _claimed_rows(self, tx: Tx, ids: Sequence[str]) -> list[Sequence[Any]]:
-        # Named columns in a fixed order, read by position: name look-ups in sqlite3.Row scan
-        # every column, and decoding claimed rows was a visible share of each delivery.
-        sql = f"{_CLAIMED_SELECT} WHERE d.id {self._in(1)} ORDER BY d.id"
-        # Both drivers' rows (sqlite3.Row, asyncpg.Record) also index by position.
-        return cast("list[Sequence[Any]]", list(await tx.fetch(sql, self._list(ids))))
-
-    async def _claimed_webhooks(self, tx: Tx, ids: Sequence[str]) -> dict[str, Webhook]:
-        """Each distinct webhook of a claim once (the decoder caches its stored version)."""
-        sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE id {self._in(1)}"
-        return {r["id"]: self._webhook(r) for r in await tx.fetch(sql, self._list(ids))}
-
-    async def record(self, outcomes: Sequence[AttemptOutcome], now: float) -> None:
-        if not outcomes:
-            return
-        async with self._tx(durable=False) as tx:
-            await tx.executemany(
-                _INSERT_ATTEMPT,
-                [(*rows.attempt_params(o.attempt), o.attempt.delivery_id) for o in outcomes],
-            )
-            await tx.executemany(_FINISH_DELIVERY, [_finish_params(o, now) for o in outcomes])
-            for o in outcomes:
-                if o.disable_webhook:
-                    await self._disable_in_tx(tx, o.attempt.webhook_id, o.disable_webhook, now)
-
+    # -- the queue's hooks (see queue.py) and webhook health ---------------------------------
     async def _disable_in_tx(self, tx: Tx, webhook_id: str, reason: str, now: float) -> None:
         row = await tx.fetchrow(
             "SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id
@@ -629,54 +529,6 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             webhook_id, dumps(config), reason, now,
         )  # fmt: skip
         await self._bump_version(tx, row["workspace_id"])
-
-    async def release(self, delivery_ids: Sequence[str], *, not_before: float) -> None:
-        if not delivery_ids:
-            return
-        async with self._tx(durable=False) as tx:
-            await tx.execute(
-                "UPDATE deliveries SET lease_until = 0, leased_by = NULL, next_attempt_at = $2"
-                f" WHERE id {self._in(1)} AND status = 'pending'",
-                self._list(delivery_ids),
-                not_before,
-            )
-
-    async def next_due_at(self) -> float | None:
-        sql = "SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
-        row = await self._fetchrow(sql)
-        return None if row is None or row["t"] is None else float(row["t"])
-
-    async def purge(self, before: float, *, batch: int = 1000) -> int:
-        # Id ranges ride the primary keys (ids sort by time), one short transaction per batch.
-        removed = 0
-        async with self._tx() as tx:
-            found = await tx.fetch(
-                "SELECT id FROM deliveries WHERE id < $1 AND status <> 'pending' LIMIT $2",
-                _id_before("dlv", before),
-                batch,
-            )
-            ids = self._list([r["id"] for r in found])
-            if found:
-                await tx.execute(f"DELETE FROM attempts WHERE delivery_id {self._in(1)}", ids)
-                await tx.execute(
-                    f"DELETE FROM delivery_events WHERE delivery_id {self._in(1)}", ids
-                )
-                await tx.execute(f"DELETE FROM deliveries WHERE id {self._in(1)}", ids)
-                removed += len(found)
-        async with self._tx() as tx:
-            stale = await tx.fetch(
-                "SELECT id FROM events e WHERE id < $1"
-                " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)"
-                " AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_id = e.id)"
-                " LIMIT $2",
-                _id_before("evt", before),
-                batch,
-            )
-            if stale:
-                events = self._list([r["id"] for r in stale])
-                await tx.execute(f"DELETE FROM events WHERE id {self._in(1)}", events)
-                removed += len(stale)
-        return removed
 
     async def failing_since(self, webhook_id: str) -> float | None:
         row = await self._fetchrow(
@@ -700,50 +552,6 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlWindowOps, SqlPrimitives, Store):
             " AND (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)))"
         )
         return [self._webhook(r) for r in await self._fetch(sql)]
-
-    async def queue_stats(self, now: float) -> QueueStats:
-        sql = (
-            "SELECT COUNT(*) AS n, MIN(next_attempt_at) AS t FROM deliveries"
-            " WHERE status = 'pending'"
-        )
-        row = await self._fetchrow(sql)
-        if row is None:
-            return QueueStats(0, None)
-        return QueueStats(int(row["n"]), None if row["t"] is None else float(row["t"]))
-
-
-def _id_before(prefix: str, ts: float) -> str:
-    """The smallest id of that prefix made at ``ts``: ids sort by creation time (ULIDs)."""
-    return new_id(prefix, at=ts, floor=True)
-
-
-_CLAIMED_SELECT = (
-    "SELECT d.id, d.workspace_id, d.event_id, d.webhook_id, d.status, d.attempts, d.retry_base,"
-    " d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.batch_size,"
-    " e.type, e.body, e.idempotency_key, e.created_at"
-    " FROM deliveries d JOIN events e ON e.id = d.event_id"
-)
-_C_ID, _C_WEBHOOK, _C_BATCH = 0, 3, 12
-
-
-def _claimed(r: Sequence[Any], webhook: Webhook, batch: Sequence[Event]) -> Claimed:
-    """A claimed delivery from a row of ``_CLAIMED_SELECT`` (by position)."""
-    delivery = Delivery(
-        id=r[0], workspace_id=r[1], event_id=r[2], webhook_id=r[3],
-        status=DeliveryStatus(r[4]), attempts=r[5], retry_base=r[6], next_attempt_at=r[7],
-        last_status=r[8], last_error=r[9], created_at=r[10], updated_at=r[11],
-    )  # fmt: skip
-    event = Event(
-        id=r[2], workspace_id=r[1], type=r[13], body=r[14], idempotency_key=r[15],
-        created_at=r[16],
-    )  # fmt: skip
-    return Claimed(delivery, event, webhook, batch=tuple(batch))
-
-
-def _finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:
-    a = o.attempt
-    error = a.error_message if a.error_class else None
-    return (a.delivery_id, o.status.value, o.next_attempt_at, a.response_status, error, now)
 
 
 def _contains(text: str) -> str:

@@ -41,6 +41,14 @@ class SqlPrimitives(ABC):
     @abstractmethod
     def _read(self) -> AbstractAsyncContextManager[Tx]: ...
 
+    async def _fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        async with self._read() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self._read() as conn:
+            return await conn.fetchrow(sql, *args)
+
     @abstractmethod
     def _in(self, n: int) -> str:
         """SQL testing a column against list parameter ``$n``, e.g. ``= ANY($n)``."""
