@@ -574,6 +574,17 @@ async def test_claim_takes_due_deliveries_oldest_first(store: Store, ws: str) ->
     assert ids([c.delivery for c in await claim(store, T0 + 100)]) == ids(late.deliveries)
 
 
+async def test_claim_of_a_fan_out_shares_one_event_in_delivery_order(store: Store, ws: str) -> None:
+    hooks = [await webhook(store, ws, f"h{i}") for i in range(5)]
+    published = await publish(store, ws, hooks)
+    claimed = await claim(store, T0)
+    assert [c.delivery.id for c in claimed] == sorted(ids(published.deliveries))
+    assert {c.webhook.id for c in claimed} == {h.id for h in hooks}
+    assert all(c.event == published.event for c in claimed)
+    # The event is read once per claim: a fan-out to thousands holds one copy of its body.
+    assert len({id(c.event) for c in claimed}) == 1
+
+
 async def test_lease_hides_a_claimed_delivery_until_it_expires(store: Store, ws: str) -> None:
     published = await publish(store, ws, [await webhook(store, ws)])
     [claimed] = await claim(store, T0, lease=30, worker="w1")
