@@ -53,7 +53,7 @@ class Admission:
         held = self._holding.held
         rooms = {
             w: max(0, self.hold_cap(w) - held.get(w, 0))
-            for w in {*(w for w, n in held.items() if n), *self._caps.failing}
+            for w in {*held, *self._caps.failing}  # held has no zero counts
             if w not in excluded
         }
         failing_room = max(0, self._caps.failing_share - self._failing_held())
