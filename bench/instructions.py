@@ -2,8 +2,9 @@
 valgrind's callgrind, for comparing code changes on a noisy machine.
 
 Wall-clock rates on a shared host drift by ±15 % within minutes; instruction counts hardly depend
-on what else the machine is doing (a worker's repeat within ~0.1 %; the ceiling loop's within
-~4 %, as its batching of responses varies with timing).
+on what else the machine is doing, but claims, writes and the reading of responses batch
+differently with timing: repeats of one version of the worker have differed by up to 1.3 %, the
+ceiling loop's by ~4 %.
 
 A backlog of twice ``--events`` pending deliveries is bulk-loaded into a SQLite file, then a worker
 runs in-process under callgrind until every attempt is stored; the same with only the backlog's
