@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -58,3 +59,18 @@ async def test_upgrade_builds_the_schema_and_downgrade_removes_it(database_url: 
     assert await inspect_db(database_url, tables) <= {"alembic_version"}
     await asyncio.to_thread(upgrade, database_url)
     await check_at_head(database_url)
+
+
+def deliveries_options(conn: Connection) -> list[str] | None:
+    found = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'deliveries'"))
+    return found.scalar_one()
+
+
+@pytest.mark.postgres
+async def test_deliveries_pages_keep_room_for_claims_on_postgresql(pg_url: str) -> None:
+    # A claim's lease update stays on its page (no index entries) only where the page has room.
+    assert await inspect_db(pg_url, deliveries_options) == ["fillfactor=50"]
+    await asyncio.to_thread(downgrade, pg_url, "0005")
+    assert await inspect_db(pg_url, deliveries_options) is None
+    await asyncio.to_thread(upgrade, pg_url)
+    assert await inspect_db(pg_url, deliveries_options) == ["fillfactor=50"]

@@ -707,6 +707,31 @@ async def test_a_late_record_from_an_expired_lease_does_not_undo_a_result(
     assert await claim(store, T0 + 40) == []
 
 
+async def test_one_batch_with_two_results_for_a_delivery_applies_both_in_order(
+    store: Store, ws: str
+) -> None:
+    # PostgreSQL writes a batch as set-based statements, which would apply only one of two
+    # results for one delivery: both must count, in the batch's order.
+    hook = await webhook(store, ws)
+    published = await publish(store, ws, [hook, hook])
+    [slow, other] = await claim(store, T0, lease=30, worker="slow")
+    [fast, _] = await claim(store, T0 + 31, worker="fast")  # both leases ran out
+    assert fast.delivery.id == slow.delivery.id
+    batch = [
+        outcome(slow, PENDING, at=T0 + 32, retry_at=T0 + 40),
+        outcome(other, PENDING, at=T0 + 32, retry_at=T0 + 50, http_status=500),
+        outcome(fast, SUCCEEDED, at=T0 + 33),
+    ]
+    await store.record(batch, T0 + 33)
+    found = await store.get_delivery(ws, published.deliveries[0].id)
+    assert found is not None and (found.status, found.attempts) == (SUCCEEDED, 2)
+    assert len(await store.list_attempts(ws, found.id)) == 2
+    retried = await store.get_delivery(ws, other.delivery.id)
+    assert retried is not None
+    assert (retried.status, retried.attempts, retried.next_attempt_at) == (PENDING, 1, T0 + 50)
+    assert await claim(store, T0 + 40) == []
+
+
 async def test_release_gives_a_delivery_back_unattempted(store: Store, ws: str) -> None:
     hook = await webhook(store, ws)
     await publish(store, ws, [hook, hook])

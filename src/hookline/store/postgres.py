@@ -27,7 +27,9 @@ from typing import Any
 import asyncpg
 
 from hookline.errors import StoreUnavailable
+from hookline.models import AttemptOutcome
 from hookline.secretbox import SecretBox
+from hookline.store import pg_results
 from hookline.store.sql import SqlStore
 from hookline.store.tx import Tx
 
@@ -236,6 +238,12 @@ class PostgresStore(SqlStore):
             if conn in self._enqueued:  # committed
                 self._enqueued.discard(conn)
                 self.notifier.mark()
+
+    async def _store_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> None:
+        if pg_results.one_per_delivery(outcomes):
+            await pg_results.store_results(tx, outcomes, now)
+        else:
+            await super()._store_results(tx, outcomes, now)
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Tx]:

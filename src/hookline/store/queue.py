@@ -21,7 +21,7 @@ from hookline.store.rows import dumps
 from hookline.store.tx import Tx
 from hookline.store.windows import SqlWindowOps
 
-__all__ = ["SqlQueueOps"]
+__all__ = ["SqlQueueOps", "finish_params"]
 
 _INSERT_ATTEMPT = (
     "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
@@ -116,14 +116,18 @@ class SqlQueueOps(SqlWindowOps):
         if not outcomes:
             return
         async with self._tx(durable=False) as tx:
-            await tx.executemany(
-                _INSERT_ATTEMPT,
-                [(*rows.attempt_params(o.attempt), o.attempt.delivery_id) for o in outcomes],
-            )
-            await tx.executemany(_FINISH_DELIVERY, [_finish_params(o, now) for o in outcomes])
+            await self._store_results(tx, outcomes, now)
             for o in outcomes:
                 if o.disable_webhook:
                     await self._disable_in_tx(tx, o.attempt.webhook_id, o.disable_webhook, now)
+
+    async def _store_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> None:
+        """Inside ``record``'s transaction: insert the attempts and finish their deliveries."""
+        await tx.executemany(
+            _INSERT_ATTEMPT,
+            [(*rows.attempt_params(o.attempt), o.attempt.delivery_id) for o in outcomes],
+        )
+        await tx.executemany(_FINISH_DELIVERY, [finish_params(o, now) for o in outcomes])
 
     async def release(self, delivery_ids: Sequence[str], *, not_before: float) -> None:
         if not delivery_ids:
@@ -212,7 +216,9 @@ def _claimed(r: Sequence[Any], event: Event, webhook: Webhook, batch: Sequence[E
     return Claimed(delivery, event, webhook, batch=tuple(batch))
 
 
-def _finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:
+def finish_params(o: AttemptOutcome, now: float) -> tuple[Any, ...]:
+    """A finished attempt's delivery update: id, status, next attempt, last status and error,
+    time."""
     a = o.attempt
     error = a.error_message if a.error_class else None
     return (a.delivery_id, o.status.value, o.next_attempt_at, a.response_status, error, now)

@@ -151,6 +151,8 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_event", "event_id"),
     sa.Index("ix_deliveries_webhook_created", "webhook_id", "created_at"),
     sa.Index("ix_deliveries_ws_created", "workspace_id", "created_at"),
+    # Room on each page for the claim's new row versions (see migration 0006).
+    postgresql_with={"fillfactor": 50},
 )
 
 attempts = sa.Table(
