@@ -29,7 +29,7 @@ import asyncpg
 from hookline.errors import StoreUnavailable
 from hookline.models import AttemptOutcome
 from hookline.secretbox import SecretBox
-from hookline.store import pg_results
+from hookline.store import pg_arrays
 from hookline.store.sql import SqlStore
 from hookline.store.tx import Tx
 
@@ -239,9 +239,22 @@ class PostgresStore(SqlStore):
                 self._enqueued.discard(conn)
                 self.notifier.mark()
 
+    async def _insert_many(
+        self,
+        tx: Tx,
+        table: str,
+        columns: tuple[str, ...],
+        values: Sequence[Sequence[Any]],
+        suffix: str = "",
+    ) -> None:
+        if values:  # one statement over arrays (see pg_arrays)
+            await tx.execute(
+                pg_arrays.insert_sql(table, columns, suffix), *pg_arrays.arrays(values)
+            )
+
     async def _store_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> None:
-        if pg_results.one_per_delivery(outcomes):
-            await pg_results.store_results(tx, outcomes, now)
+        if pg_arrays.one_per_delivery(outcomes):
+            await pg_arrays.store_results(tx, outcomes, now)
         else:
             await super()._store_results(tx, outcomes, now)
 

@@ -24,13 +24,11 @@ from hookline.store.windows import SqlWindowOps
 __all__ = ["SqlQueueOps", "finish_params"]
 
 _INSERT_ATTEMPT = (
-    "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
-    " duration_ms, request_method, request_url, request_headers, request_body, response_status,"
-    " response_headers, response_body, error_class, error_message, request_body_is_event)"
-    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17"
-    # Not for a delivery deleted (with its webhook) while the attempt was in flight. ($18 is
-    # the delivery id again: PostgreSQL would deduce two types for $3.)
-    " WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $18)"
+    f"INSERT INTO attempts ({', '.join(rows.ATTEMPT_COLUMNS)})"
+    f" SELECT {', '.join(f'${i}' for i in range(1, len(rows.ATTEMPT_COLUMNS) + 1))}"
+    # Not for a delivery deleted (with its webhook) while the attempt was in flight. (The last
+    # parameter is the delivery id again: PostgreSQL would deduce two types for one.)
+    f" WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ${len(rows.ATTEMPT_COLUMNS) + 1})"
 )
 _FINISH_DELIVERY = (
     "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,"
@@ -198,8 +196,11 @@ _CLAIMED_COLUMNS = (
     " last_status, last_error, created_at, updated_at, batch_size"
 )
 _C_ID, _C_EVENT, _C_WEBHOOK, _C_BATCH = 0, 2, 3, 12
-#: In the order of :class:`Event`'s fields.
-_EVENT_COLUMNS = "id, workspace_id, type, body, idempotency_key, created_at"
+_EVENT_COLUMNS = ", ".join(rows.EVENT_COLUMNS)
+
+
+#: ``DeliveryStatus(value)`` goes through the enum's Python-level ``__call__`` and ``__new__``.
+_STATUSES = {s.value: s for s in DeliveryStatus}
 
 
 def _row_id(row: Sequence[Any]) -> Any:
@@ -210,7 +211,7 @@ def _claimed(r: Sequence[Any], event: Event, webhook: Webhook, batch: Sequence[E
     """A claimed delivery from a row of ``_CLAIMED_COLUMNS`` (by position)."""
     delivery = Delivery(
         id=r[0], workspace_id=r[1], event_id=r[2], webhook_id=r[3],
-        status=DeliveryStatus(r[4]), attempts=r[5], retry_base=r[6], next_attempt_at=r[7],
+        status=_STATUSES[r[4]], attempts=r[5], retry_base=r[6], next_attempt_at=r[7],
         last_status=r[8], last_error=r[9], created_at=r[10], updated_at=r[11],
     )  # fmt: skip
     return Claimed(delivery, event, webhook, batch=tuple(batch))

@@ -176,6 +176,21 @@ def attempt(row: Row) -> Attempt:
     )
 
 
+#: The columns of :func:`attempt_params`, in its order.
+ATTEMPT_COLUMNS = (
+    "id", "workspace_id", "delivery_id", "webhook_id", "number", "started_at", "duration_ms",
+    "request_method", "request_url", "request_headers", "request_body", "response_status",
+    "response_headers", "response_body", "error_class", "error_message", "request_body_is_event",
+)  # fmt: skip
+#: The columns of :func:`delivery_params`, in its order.
+DELIVERY_COLUMNS = (
+    "id", "workspace_id", "event_id", "webhook_id", "status", "ordered", "attempts",
+    "retry_base", "next_attempt_at", "lease_until", "created_at", "updated_at",
+)  # fmt: skip
+#: An event's columns, in the order of :class:`Event`'s fields.
+EVENT_COLUMNS = ("id", "workspace_id", "type", "body", "idempotency_key", "created_at")
+
+
 def attempt_params(a: Attempt) -> tuple[Any, ...]:
     return (
         a.id,

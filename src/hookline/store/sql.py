@@ -355,12 +355,13 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlQueueOps, SqlWindowOps, SqlPrimitives
     async def _insert_events(self, tx: Tx, events: Sequence[Event]) -> None:
         """One multi-row insert; an event whose idempotency key exists already is skipped."""
         try:
-            await tx.executemany(
-                "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6)"
-                " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING",
+            await self._insert_many(
+                tx,
+                "events",
+                rows.EVENT_COLUMNS,
                 [(e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at)
                  for e in events],
+                " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING",
             )  # fmt: skip
         except Exception as exc:
             # Only the primary key is left to violate: an id collision, not an idempotent

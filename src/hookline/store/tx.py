@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import cache
 from typing import Any, Protocol
 
 from hookline.store.rows import Row
@@ -49,6 +50,20 @@ class SqlPrimitives(ABC):
         async with self._read() as conn:
             return await conn.fetchrow(sql, *args)
 
+    async def _insert_many(
+        self,
+        tx: Tx,
+        table: str,
+        columns: tuple[str, ...],
+        values: Sequence[Sequence[Any]],
+        suffix: str = "",
+    ) -> None:
+        """Insert rows of ``columns``' values; ``suffix`` ends the statement (``ON CONFLICT …``).
+        One execution per row here (SQLite runs them all in one call); a dialect whose server
+        pays for each execution overrides it."""
+        if values:
+            await tx.executemany(_insert_sql(table, columns, suffix), values)
+
     @abstractmethod
     def _in(self, n: int) -> str:
         """SQL testing a column against list parameter ``$n``, e.g. ``= ANY($n)``."""
@@ -66,3 +81,9 @@ class SqlPrimitives(ABC):
 
     @abstractmethod
     def _is_unique_violation(self, exc: BaseException) -> bool: ...
+
+
+@cache
+def _insert_sql(table: str, columns: tuple[str, ...], suffix: str) -> str:
+    marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){suffix}"

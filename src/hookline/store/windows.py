@@ -34,11 +34,6 @@ _INSERT_WINDOW = (
 )
 _LINK_EVENT = "INSERT INTO delivery_events (delivery_id, position, event_id) VALUES ($1, $2, $3)"
 _NO_LIMIT = 2**31 - 1
-_INSERT_DELIVERY = (
-    "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
-    " retry_base, next_attempt_at, lease_until, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-)
 
 
 class SqlWindowOps(SqlPrimitives):
@@ -70,8 +65,7 @@ class SqlWindowOps(SqlPrimitives):
             for it in items
             for d in it.deliveries
         ]
-        if params:
-            await tx.executemany(_INSERT_DELIVERY, params)
+        await self._insert_many(tx, "deliveries", rows.DELIVERY_COLUMNS, params)
         windowed = sorted({spec.webhook_id for item in items for spec in item.windows})
         if windowed and self._ROW_LOCK:
             # Serialises concurrent publishes to one webhook so that they share one window (a
