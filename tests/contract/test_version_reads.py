@@ -26,6 +26,9 @@ class Counted:
     async def __call__(self, workspace_id: str) -> int | None:
         self.reads += 1
         version = await self.store.config_version(workspace_id)
+        # A read takes at least a turn of the loop: SQLite's is made on the loop's thread and
+        # returns at once, which would leave concurrent callers nothing to share.
+        await asyncio.sleep(0)
         if not self.hold.is_set():
             self.holding.set()
             await self.hold.wait()

@@ -80,6 +80,62 @@ async def test_oversized_bodies_get_413_declared_or_streamed(service: Service) -
     await service.ok("POST", path, token=key, json={"type": "a.b", "payload": {}})
 
 
+_ONE = b'{"type": "a.b", "payload": {"n": 1}}'
+_BATCH = b'{"events": [{"type": "a.b", "payload": {"n": 1}}]}'
+
+
+@pytest.mark.parametrize(("route", "body"), [("", _ONE), ("/batch", _BATCH)], ids=["one", "batch"])
+@pytest.mark.parametrize(
+    ("content_type", "data", "expected"),
+    [
+        pytest.param("application/json; charset=utf-8", None, (202, None), id="charset"),
+        pytest.param("APPLICATION/JSON", None, (202, None), id="upper-case"),
+        pytest.param("application/cloudevents+json", None, (202, None), id="plus-json"),
+        pytest.param("text/plain", None, (415, "unsupported_media_type"), id="text"),
+        pytest.param("", None, (415, "unsupported_media_type"), id="no-type"),
+        pytest.param("application/json", b"", (422, "validation_failed"), id="empty"),
+        pytest.param("application/json", b"[]", (422, "validation_failed"), id="array"),
+        pytest.param("application/json", b"{}", (422, "validation_failed"), id="no-fields"),
+    ],
+)
+async def test_publish_bodies_by_content_type(
+    service: Service,
+    route: str,
+    body: bytes,
+    content_type: str,
+    data: bytes | None,
+    expected: tuple[int, str | None],
+) -> None:
+    ws, key = await service.workspace()
+    headers = {"Authorization": f"Bearer {key}"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    url = f"{service.url}/v1/workspaces/{ws}/events{route}"
+    skip = () if content_type else ("Content-Type",)
+    async with service.http.post(
+        url, data=body if data is None else data, headers=headers, skip_auto_headers=skip
+    ) as r:
+        answer = await r.json(content_type=None)
+    code = answer["error"]["code"] if r.status >= 400 else None
+    assert (r.status, code) == expected, answer
+
+
+@pytest.mark.parametrize(("route", "body"), [("", _ONE), ("/batch", _BATCH)], ids=["one", "batch"])
+async def test_publish_checks_the_token_and_the_workspace(
+    service: Service, route: str, body: bytes
+) -> None:
+    ws, key = await service.workspace()
+    other, _ = await service.workspace()
+    path = f"/v1/workspaces/{ws}/events{route}"
+    assert (await _raw(service, path, "hlk_nope", body))[0] == 401
+    status, answer = await _raw(service, f"/v1/workspaces/{other}/events{route}", key, body)
+    assert (status, answer["error"]["code"]) == (404, "not_found")
+    status, answer = await _raw(service, path, key, b"{nope")
+    assert (status, answer["error"]["code"]) == (400, "invalid_json")
+    status, answer = await _raw(service, path, key, body[:-1])
+    assert (status, answer["error"]["code"]) == (400, "invalid_json")
+
+
 def _event(payload: bytes, type_: bytes = b'"a.b"') -> bytes:
     return b'{"type": ' + type_ + b', "payload": ' + payload + b"}"
 

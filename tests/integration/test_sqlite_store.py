@@ -132,6 +132,55 @@ async def test_a_cancelled_write_never_leaves_a_transaction_open(db_path: Path) 
         await store.close()
 
 
+async def _bump(store: SqliteStore, workspace_id: str) -> None:
+    async with store._tx() as tx:  # what every webhook or flow change does
+        await store._bump_version(tx, workspace_id)
+
+
+async def test_the_config_version_is_read_on_the_loop_and_sees_every_commit(
+    db_path: Path,
+) -> None:
+    """Read on the loop's thread (no hop per publish), yet never stale: each read follows the
+    commits before it, of this process and of another."""
+    store, other = await _open(db_path), await _open(db_path)
+    try:
+        assert await store.config_version("ws_1") is None
+        await other.create_workspace(Workspace("ws_1", "one", 1.0))
+        first = await store.config_version("ws_1")
+        assert first is not None
+        await _bump(other, "ws_1")
+        assert await store.config_version("ws_1") == first + 1
+        await _bump(store, "ws_1")
+        assert await store.config_version("ws_1") == first + 2
+    finally:
+        await store.close()
+        await other.close()
+
+
+class _Busy:
+    """Stands for the loop's connection while the file is busy (a WAL recovery, say): what
+    SQLite answers then cannot be brought about from beside a store that has the file open."""
+
+    def execute(self, sql: str, *args: object) -> None:
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        raise error
+
+
+async def test_a_config_version_read_on_a_busy_file_waits_on_the_readers_thread(
+    db_path: Path,
+) -> None:
+    store = await _open(db_path)
+    try:
+        await store.create_workspace(Workspace("ws_1", "one", 1.0))
+        version = await store.config_version("ws_1")
+        loop_reader, store._watch = store._watch, _Busy()  # type: ignore[assignment]
+        assert await store.config_version("ws_1") == version
+        store._watch = loop_reader
+    finally:
+        await store.close()
+
+
 async def test_a_waiting_worker_notices_a_commit_made_by_another_process(db_path: Path) -> None:
     """Two stores on one file stand for a worker process and an API process: the worker's wait
     ends soon after the other commits, long before its poll interval."""

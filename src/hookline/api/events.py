@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from hookline import publishing
 from hookline.api.auth import WorkspaceId
+from hookline.api.lean_route import LeanRoute
 from hookline.api.schemas import (
     EventBatchIn,
     EventIn,
@@ -23,9 +24,13 @@ from hookline.errors import NotFound
 from hookline.store import PublishResult
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/events", tags=["events"])
+# The publish routes: their requests skip FastAPI's generic parameter resolution (LeanRoute).
+publishing_router = APIRouter(
+    prefix="/v1/workspaces/{ws}/events", tags=["events"], route_class=LeanRoute
+)
 
 
-@router.post(
+@publishing_router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=PublishOut,
@@ -56,7 +61,7 @@ async def publish_event(ws: WorkspaceId, body: EventIn, request: Request) -> Res
     return _json(_published(result), code)
 
 
-@router.post(
+@publishing_router.post(
     "/batch",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=PublishBatchOut,
