@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from prometheus_client import generate_latest
 
 from hookline.metrics import Metrics
@@ -51,3 +53,26 @@ def test_attempts_are_counted_by_outcome_and_error_class() -> None:
     assert 'hookline_attempts_total{error_class="timeout",outcome="retry"} 2.0' in text
     assert 'hookline_attempts_total{error_class="",outcome="succeeded"} 1.0' in text
     assert "hookline_attempt_duration_seconds_count 3.0" in text
+
+
+def _timed(ms: float) -> AttemptOutcome:
+    outcome = _outcome("wh_a", DeliveryStatus.SUCCEEDED)
+    attempt = outcome.attempt
+    return AttemptOutcome(replace(attempt, duration_ms=ms), outcome.status, 0.0)
+
+
+def test_durations_fall_in_cumulative_buckets_bounds_included() -> None:
+    metrics = Metrics()
+    for ms in (5.0, 5.001, 30_000.0, 30_001.0):
+        metrics.observe(_timed(ms))
+    text = _text(metrics)
+    assert 'hookline_attempt_duration_seconds_bucket{le="0.005"} 1.0' in text
+    assert 'hookline_attempt_duration_seconds_bucket{le="0.01"} 2.0' in text
+    assert 'hookline_attempt_duration_seconds_bucket{le="10.0"} 2.0' in text
+    assert 'hookline_attempt_duration_seconds_bucket{le="30.0"} 3.0' in text
+    assert 'hookline_attempt_duration_seconds_bucket{le="+Inf"} 4.0' in text
+    assert "hookline_attempt_duration_seconds_count 4.0" in text
+    (line,) = [
+        x for x in text.splitlines() if x.startswith("hookline_attempt_duration_seconds_sum")
+    ]
+    assert abs(float(line.split()[1]) - 60.011001) < 1e-9
