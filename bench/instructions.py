@@ -22,18 +22,26 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from bench.api import Api, padded
 from bench.bulk import backlog_id, load_backlog
+from bench.db import sqlite_db
 from bench.options import Options
-from bench.procs import executable
+from bench.procs import executable, free_port, hookline_argv, wait_port
 from bench.report import Row
 from bench.sink import Sink
-from bench.stack import Context, start_stack
+from bench.stack import LOOPBACK, Context, start_stack
 from bench.stats import summarize
+
+#: Single publishes counted by the API's count: the first ``_API_WARM`` fill caches and are
+#: subtracted with the start-up.
+_API_WARM = 100
 
 _DRAIN = """
 import asyncio, sqlite3, sys, uvloop
@@ -111,6 +119,38 @@ async def _worker_instructions(ctx: Context, sink: Sink, events: int, webhooks: 
     return (counts[2 * events] - counts[events]) // events
 
 
+async def _api_instructions(ctx: Context, sink: Sink, events: int) -> int:
+    """Instructions per single-event publish (``POST …/events``, 1 KB payload, one webhook) of
+    ``hookline serve --no-worker`` on SQLite: the publishes are made one at a time, so each is
+    its own request and its own transaction (group commit has nothing to group)."""
+    valgrind = executable("valgrind")
+    if valgrind is None:
+        raise RuntimeError("valgrind is not installed: apt-get install valgrind")
+    counts = {}
+    for n in (_API_WARM, _API_WARM + events):
+        db, port, admin = sqlite_db(ctx.work_dir, "api-count"), free_port(), secrets.token_hex(16)
+        out = ctx.work_dir / f"callgrind-api-{n}.out"
+        serve = hookline_argv("serve", "--port", str(port), "--database-url", db.url)
+        serve += ["--no-worker", "--admin-token", admin, "--allowed-networks", LOOPBACK]
+        argv = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *serve]
+        proc = ctx.procs.start(f"api-count-{n}", argv, {"HOOKLINE_LOG_LEVEL": "WARNING"})
+        try:
+            await wait_port(port, proc, timeout=300)
+            ws = await Api(ctx.session, f"http://127.0.0.1:{port}", admin).workspace("count")
+            await ws.webhook("sink", f"{sink.url}/api-count/")
+            payload = padded()
+            for seq in range(n):
+                await ws.publish("bench.event", payload(seq, time.time()))
+        finally:
+            await asyncio.to_thread(proc.stop, 300)
+        found = re.search(r"Collected : (\d+)", proc.tail(50))
+        if found is None:
+            raise RuntimeError(f"callgrind failed: {proc.tail()}")
+        counts[n] = int(found.group(1))
+        await db.drop()
+    return (counts[_API_WARM + events] - counts[_API_WARM]) // events
+
+
 async def _ceiling_instructions(ctx: Context, sink: Sink, events: int) -> int:
     counts = {}
     for n in (events, 0):
@@ -125,12 +165,17 @@ async def run(ctx: Context, sink: Sink, opts: Options) -> tuple[list[Row], dict[
     spread = max(1, opts.instructions_webhooks)
     worker = await _worker_instructions(ctx, sink, events, spread)
     ceiling = await _ceiling_instructions(ctx, sink, events)
+    api = await _api_instructions(ctx, sink, min(events, 400))
     print(f"  worker {worker:,} instructions/delivery; ceiling {ceiling:,}/request", flush=True)
+    print(f"  API {api:,} instructions/publish (single events, one at a time)", flush=True)
     rows = [
         Row("instructions", f"worker, SQLite, {events:,} deliveries to {spread:,} webhook(s)",
             summarize([worker]),
             "instr/delivery", 0, f"the ceiling's count is {ceiling / worker:.2f}x this"),
         Row("instructions", f"ceiling loop, {events:,} requests", summarize([ceiling]),
             "instr/request", 0),
+        Row("instructions", f"API, SQLite, {min(events, 400):,} single publishes",
+            summarize([api]), "instr/publish", 0, "one request and one transaction each"),
     ]  # fmt: skip
-    return rows, {"events": events, "webhooks": spread, "worker": worker, "ceiling": ceiling}
+    found = {"worker": worker, "ceiling": ceiling, "api_publish": api}
+    return rows, {"events": events, "webhooks": spread, **found}

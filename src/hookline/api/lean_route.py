@@ -42,6 +42,8 @@ class LeanRoute(APIRoute):
         model = get_type_hints(endpoint)["body"]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"{endpoint.__name__}: LeanRoute needs a model as body")
+        if self.dependencies:  # they would be skipped: refuse rather than ignore them
+            raise TypeError(f"{endpoint.__name__}: LeanRoute takes no extra dependencies")
 
         async def handler(request: Request) -> Response:
             raw = await _json_body(request)
