@@ -175,8 +175,10 @@ async def test_a_config_version_read_on_a_busy_file_waits_on_the_readers_thread(
         await store.create_workspace(Workspace("ws_1", "one", 1.0))
         version = await store.config_version("ws_1")
         loop_reader, store._watch = store._watch, _Busy()  # type: ignore[assignment]
-        assert await store.config_version("ws_1") == version
-        store._watch = loop_reader
+        try:
+            assert await store.config_version("ws_1") == version
+        finally:
+            store._watch = loop_reader
     finally:
         await store.close()
 
