@@ -41,6 +41,8 @@ from hookline.store.tx import SqlPrimitives, Tx
 from hookline.store.windows import SqlWindowOps
 
 _WEBHOOK_COLUMNS = rows.WEBHOOK_COLUMNS
+#: A workspace's config version, bumped by every webhook or flow change (see routing).
+CONFIG_VERSION_SQL = "SELECT config_version FROM workspaces WHERE id = $1"
 
 
 class SqlStore(SqlBinOps, SqlEntityOps, SqlQueueOps, SqlWindowOps, SqlPrimitives, Store):
@@ -299,9 +301,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlQueueOps, SqlWindowOps, SqlPrimitives
     # -- events and deliveries ---------------------------------------------------------------
     async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:
         async with self._read() as conn:
-            row = await conn.fetchrow(
-                "SELECT config_version FROM workspaces WHERE id = $1", workspace_id
-            )
+            row = await conn.fetchrow(CONFIG_VERSION_SQL, workspace_id)
             if row is None:
                 return None
             sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND enabled = 1"
@@ -311,8 +311,7 @@ class SqlStore(SqlBinOps, SqlEntityOps, SqlQueueOps, SqlWindowOps, SqlPrimitives
             return RoutingSnapshot(int(row["config_version"]), hooks, flows)
 
     async def config_version(self, workspace_id: str) -> int | None:
-        sql = "SELECT config_version FROM workspaces WHERE id = $1"
-        row = await self._fetchrow(sql, workspace_id)
+        row = await self._fetchrow(CONFIG_VERSION_SQL, workspace_id)
         return None if row is None else int(row["config_version"])
 
     async def publish_many(self, items: Sequence[PublishItem]) -> list[PublishResult]:

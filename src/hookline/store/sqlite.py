@@ -26,7 +26,7 @@ from hookline.errors import StoreUnavailable
 from hookline.secretbox import SecretBox
 from hookline.store.checkpoints import Checkpointer
 from hookline.store.rows import Row
-from hookline.store.sql import SqlStore
+from hookline.store.sql import CONFIG_VERSION_SQL, SqlStore
 from hookline.store.sqlite_writer import (
     BUSY_TIMEOUT_MS,
     RELAXED,
@@ -46,7 +46,6 @@ _PRAGMAS = (
     "PRAGMA foreign_keys = OFF",
 )
 _WATCH_INTERVAL = 0.01
-_CONFIG_VERSION = "SELECT config_version FROM workspaces WHERE id = ?"
 
 
 class _Conn:
@@ -147,7 +146,8 @@ class SqliteStore(SqlStore):
         to the reader's thread and back cost more than the read. Should the file be busy all
         the same (a WAL recovery), the read waits on the reader's thread instead."""
         try:
-            rows = self._watcher().execute(_CONFIG_VERSION, (workspace_id,)).fetchall()
+            sql = sqlite_sql(CONFIG_VERSION_SQL)
+            rows = self._watcher().execute(sql, (workspace_id,)).fetchall()
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise
