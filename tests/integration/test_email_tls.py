@@ -13,15 +13,9 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.integration.certs import Certificates, make_certificates
 from tests.integration.engine_helpers import Api, running_service, workspace
-from tests.integration.smtp_helpers import (
-    Certificates,
-    Inbox,
-    authenticator,
-    make_certificates,
-    smtp_server,
-    wait_mail,
-)
+from tests.integration.smtp_helpers import Inbox, authenticator, smtp_server, wait_mail
 
 LOGIN, PASSWORD = "hookline", "s3cret-Pa55word"
 ACTION = {"to": ["ops@example.com"], "subject": "Job $jobId: $jobStatus", "body": "$jobId\n"}

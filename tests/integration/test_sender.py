@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import socket
 import ssl
 import struct
@@ -16,13 +14,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
 from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver
+from tests.integration.certs import make_certificates
 
 LOOPBACK = AddressPolicy(["127.0.0.0/8", "::1/128"])
 HUGE_BYTES = 50 * 1024 * 1024
@@ -464,48 +459,16 @@ async def test_sequential_sends_reuse_one_connection(sender: Sender, receiver: R
     assert len({r.peer_port for r in receiver.received}) == 1
 
 
-def _self_signed(tmp_path: Path) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    san = x509.SubjectAlternativeName(
-        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(san, critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 @pytest.fixture
 async def tls_receiver(tmp_path: Path) -> AsyncIterator[Receiver]:
     recv = Receiver()
-    runner, recv.port = await _serve(_routes(recv), _self_signed(tmp_path))
+    runner, recv.port = await _serve(_routes(recv), make_certificates(tmp_path).server_context())
     recv.base = f"https://127.0.0.1:{recv.port}"
     yield recv
     await runner.cleanup()
 
 
-async def test_self_signed_certificate_fails_verification(
+async def test_untrusted_certificate_fails_verification(
     sender: Sender, tls_receiver: Receiver
 ) -> None:
     result: SendResult = await sender.send(_request(f"{tls_receiver.base}/ok"))
