@@ -12,6 +12,10 @@ signatures against a ``whpk_`` public key.
     event_id(headers)                           the id to de-duplicate on
     Deduplicator, MemoryDedupStore, DedupStore  remember event ids for a while
 
+The last three lines live in `hookline.rawhttp` (captured requests) and `hookline.dedup`
+(de-duplication), and the errors below in `hookline.verify_errors`: standard library only as
+well, and re-exported here.
+
 Everything wrong with a *request* raises a `VerificationError`, and nothing else:
 
     VerificationError             base class; ``status`` is the HTTP status to answer with
@@ -33,16 +37,24 @@ from __future__ import annotations
 import hmac
 import json
 import re
-import threading
 import time
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from hookline import _sigcore
+from hookline.dedup import EVENT_ID_HEADERS as EVENT_ID_HEADERS
+from hookline.dedup import Deduplicator, DedupStore, MemoryDedupStore, event_id
+from hookline.rawhttp import RawRequest, parse_raw_http_request
+from hookline.verify_errors import (
+    InvalidSignature,
+    MalformedRequest,
+    TimestampOutOfRange,
+    VerificationError,
+    parse_int,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -74,35 +86,6 @@ SCHEMES: Final[tuple[str, ...]] = (
     "timestamped",
     "stripe",
 )
-
-EVENT_ID_HEADERS: Final = ("webhook-id", "svix-id", "x-hookline-event-id")
-
-
-class VerificationError(Exception):
-    """A request that is not a well-formed, authentic, fresh webhook."""
-
-    status: ClassVar[int] = 400
-    code: ClassVar[str] = "verification_failed"
-
-
-class MalformedRequest(VerificationError):
-    """A signature header is missing or cannot be parsed, or the body is not the expected JSON."""
-
-    status = 400
-    code = "malformed_request"
-
-
-class InvalidSignature(VerificationError):
-    """No signature in the request matches any of the secrets."""
-
-    status = 401
-    code = "invalid_signature"
-
-
-class TimestampOutOfRange(InvalidSignature):
-    """The signed timestamp is too old (a replay?) or too far in the future."""
-
-    code = "timestamp_out_of_range"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,12 +154,6 @@ def parse_event(body: bytes | str, headers: Mapping[str, str]) -> Any:
         raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
 
 
-def event_id(headers: Mapping[str, str]) -> str | None:
-    """The event id to de-duplicate on: ``webhook-id``, ``svix-id`` or ``X-Hookline-Event-Id``."""
-    lowered = {name.lower(): value.strip() for name, value in headers.items()}
-    return next((lowered[name] for name in EVENT_ID_HEADERS if lowered.get(name)), None)
-
-
 def _form_payload(raw: bytes) -> str:
     fields = urllib.parse.parse_qs(raw.decode("utf-8"), keep_blank_values=True)
     if "payload" not in fields:
@@ -242,7 +219,7 @@ _Checker = Callable[[_Request, tuple[str, ...]], float | None]
 def _check_standard_family(request: _Request, secrets: tuple[str, ...], prefix: str) -> float:
     keys = [_standard_key(secret) for secret in secrets]
     msg_id = request.header(f"{prefix}-id")
-    timestamp = _parse_int(request.header(f"{prefix}-timestamp"), f"{prefix}-timestamp")
+    timestamp = parse_int(request.header(f"{prefix}-timestamp"), f"{prefix}-timestamp")
     signatures = _parse_standard_signatures(request.header(f"{prefix}-signature"), prefix)
     content = _sigcore.standard_content(msg_id, timestamp, request.body)
     if not any(_standard_match(key, content, signatures) for key in keys):
@@ -313,15 +290,7 @@ _CHECKERS: Final[dict[str, _Checker]] = {
 # ---------------------------------------------------------------------------------------------
 # header parsing and matching
 
-_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
 _HEX = re.compile(r"[0-9a-fA-F]+", re.ASCII)
-
-
-def _parse_int(text: str, what: str) -> int:
-    value = text.strip()
-    if not _DIGITS.fullmatch(value):
-        raise MalformedRequest(f"{what} must be a whole number, got {text[:40]!r}")
-    return int(value)
 
 
 def _parse_hex(text: str, length: int, header: str) -> bytes:
@@ -344,7 +313,7 @@ def _parse_t_and_hex(text: str, header: str, signature_key: str) -> tuple[int, l
     signatures = [_parse_hex(value, 64, header) for value in params.get(signature_key, [])]
     if not signatures:
         raise MalformedRequest(f"{header} carries no {signature_key}= signature")
-    return _parse_int(params["t"][0], f"{header} t="), signatures
+    return parse_int(params["t"][0], f"{header} t="), signatures
 
 
 def _parse_standard_signatures(text: str, prefix: str) -> list[tuple[str, bytes]]:
@@ -412,164 +381,3 @@ def _ed25519_valid(key: Ed25519PublicKey, signature: bytes, content: bytes) -> b
     except BadSignature:
         return False
     return True
-
-
-# ---------------------------------------------------------------------------------------------
-# captured requests
-
-
-class RawRequest(NamedTuple):
-    """A captured HTTP/1.1 request, split into its parts (body de-chunked if need be)."""
-
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes
-
-
-def parse_raw_http_request(raw: bytes) -> RawRequest:
-    """Split a raw HTTP/1.1 request (as captured by ``nc -l`` or a proxy) into its parts.
-
-    Repeated headers are joined with ``", "``. The body is cut to ``Content-Length`` or
-    de-chunked; a head ending in bare ``\n\n`` (a capture saved by an editor) is accepted.
-    Anything unparsable raises `MalformedRequest`.
-    """
-    head, body = _split_head(raw)
-    request_line, *header_lines = re.split(r"\r?\n", head.decode("latin-1"))
-    parts = request_line.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[0].isalpha():
-        raise MalformedRequest(f"not an HTTP/1.x request line: {request_line[:80]!r}")
-    headers = _parse_header_lines(header_lines)
-    return RawRequest(parts[0].upper(), parts[1], headers, _raw_body(body, headers))
-
-
-def _split_head(raw: bytes) -> tuple[bytes, bytes]:
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        head, found, body = raw.partition(separator)
-        if found:
-            return head, body
-    raise MalformedRequest("no blank line ends the request's headers")
-
-
-def _parse_header_lines(lines: list[str]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    names: dict[str, str] = {}  # lower-cased → first spelling seen
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            raise MalformedRequest(f"not a header line: {line[:80]!r}")
-        spelling = names.setdefault(name.lower(), name)
-        value = value.strip()
-        headers[spelling] = f"{headers[spelling]}, {value}" if spelling in headers else value
-    return headers
-
-
-def _raw_body(body: bytes, headers: dict[str, str]) -> bytes:
-    lowered = {name.lower(): value for name, value in headers.items()}
-    if "chunked" in lowered.get("transfer-encoding", "").lower():
-        return _dechunk(body)
-    if "content-length" not in lowered:
-        return body
-    length = _parse_int(lowered["content-length"], "Content-Length")
-    if len(body) < length:
-        raise MalformedRequest(f"the body is truncated: {len(body)} of {length} bytes")
-    return body[:length]
-
-
-def _dechunk(data: bytes) -> bytes:
-    out, position = bytearray(), 0
-    while True:
-        line_end = data.find(b"\r\n", position)
-        size_text = data[position:line_end].split(b";")[0].strip()
-        if line_end < 0 or not re.fullmatch(rb"[0-9A-Fa-f]{1,8}", size_text):
-            raise MalformedRequest("a chunk size line of the chunked body is malformed")
-        size, start = int(size_text, 16), line_end + 2
-        if size == 0:
-            return bytes(out)
-        if data[start + size : start + size + 2] != b"\r\n":
-            raise MalformedRequest("the chunked body is truncated")
-        out += data[start : start + size]
-        position = start + size + 2
-
-
-# ---------------------------------------------------------------------------------------------
-# de-duplication
-
-
-class DedupStore(Protocol):
-    """Remembers keys for a while; share one across processes (e.g. Redis ``SET NX EX``)."""
-
-    def add_if_absent(self, key: str, ttl: float) -> bool:
-        """Record ``key`` for ``ttl`` seconds; False if it was already recorded and unexpired."""
-
-    def discard(self, key: str) -> None:
-        """Forget ``key`` (so that a redelivery is processed again)."""
-
-
-class MemoryDedupStore:
-    """An in-process `DedupStore` with expiry and a bounded size (oldest entries go first).
-
-    Per-process only: with several workers, deliveries of one event may land on different
-    processes, so use a shared store there.
-    """
-
-    def __init__(
-        self, max_size: int = 100_000, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if max_size < 1:
-            raise ValueError("max_size must be at least 1")
-        self._max_size = max_size
-        self._clock = clock
-        self._expiry: OrderedDict[str, float] = OrderedDict()  # insertion order
-        self._lock = threading.Lock()  # Flask and other WSGI servers call from many threads
-
-    def add_if_absent(self, key: str, ttl: float) -> bool:
-        """Record ``key`` for ``ttl`` seconds; False if it was already recorded and unexpired."""
-        now = self._clock()
-        with self._lock:
-            self._drop_expired(now)
-            if self._expiry.get(key, now) > now:
-                return False
-            self._expiry.pop(key, None)
-            self._expiry[key] = now + ttl
-            while len(self._expiry) > self._max_size:
-                self._expiry.popitem(last=False)
-            return True
-
-    def discard(self, key: str) -> None:
-        """Forget ``key``."""
-        with self._lock:
-            self._expiry.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._expiry)
-
-    def _drop_expired(self, now: float) -> None:
-        # Only from the front: with mixed TTLs, expired entries further in are caught on lookup.
-        while self._expiry:
-            key, expiry = next(iter(self._expiry.items()))
-            if expiry > now:
-                return
-            del self._expiry[key]
-
-
-class Deduplicator:
-    """Spots redeliveries of an event by its id (see `event_id`).
-
-    Webhooks are delivered at least once: a receiver that answered too slowly gets the same
-    event again. ``seen(id)`` records the id and says whether it had been recorded before;
-    ``ttl`` should cover the sender's whole retry window. Call `forget` if processing failed
-    and the redelivery should be processed after all.
-    """
-
-    def __init__(self, store: DedupStore | None = None, *, ttl: float = 24 * 3600) -> None:
-        self.store: DedupStore = MemoryDedupStore() if store is None else store
-        self.ttl = ttl
-
-    def seen(self, event_id: str) -> bool:
-        """Record ``event_id``; True if it was already recorded (a duplicate delivery)."""
-        return not self.store.add_if_absent(event_id, self.ttl)
-
-    def forget(self, event_id: str) -> None:
-        """Forget ``event_id``, so that its next delivery counts as new."""
-        self.store.discard(event_id)
