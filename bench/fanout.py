@@ -9,7 +9,9 @@ For scale, the bare aiohttp loop of the ceiling sends the same number of request
 processes as the case has delivering processes, each at the worker's concurrency: one process
 for the embedded worker and for one worker process, two for two. An absolute time in seconds
 says as much about the host as about Hookline (this machine type's ceiling has ranged from 4,300
-to 11,000 requests/s between days); the ratio to that loop much less.
+to 11,000 requests/s between days); the ratio to that loop much less. Each run also reports the
+CPU time Hookline's processes spent per delivery (the publish included), which moves with the
+host's moment as much as the time does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from bench.api import Workspace
 from bench.options import Options
+from bench.procs import cpu_seconds
 from bench.report import Row
 from bench.sink import Sink
 from bench.stack import Context, Stack, parse_backend, start_stack, wait_attempts
@@ -33,6 +36,9 @@ CONCURRENCY = 200  # the worker's requests in flight (the stack's default)
 async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[str, float]:
     before = await stack.db.attempts()
     mark = sink.poll()
+    # Hookline's processes: the API's share (the publish) and the deliveries' CPU together.
+    pids = [stack.server.pid, *(w.pid for w in stack.workers)]
+    cpu = cpu_seconds(pids)
     started = time.time()
     event_id = await ws.publish("fanout.test", {"sent_at": started})
     accepted = time.time()
@@ -45,12 +51,14 @@ async def one_event(stack: Stack, sink: Sink, ws: Workspace, size: int) -> dict[
             break
         await asyncio.sleep(0.05)
     await wait_attempts(stack, before + size, timeout=60)
+    cpu = cpu_seconds(pids) - cpu
     recorded = float(await stack.db.scalar("SELECT MAX(updated_at) FROM deliveries"))
     return {
         "last_arrival": max(arrivals) - started if arrivals else float("nan"),
         "accepted": accepted - started,
         "recorded": recorded - started,
         "arrived": len(arrivals),
+        "cpu_us": 1e6 * cpu / size,
     }
 
 
@@ -119,6 +127,7 @@ def _rows(raw: dict[str, Any], name: str, bare: dict[str, list[float]], split: i
         recorded = summarize([r["recorded"] for r in runs]).median
         lost = sum(int(size) - r["arrived"] for r in runs)
         note = f"202 after {fmt(accepted, 2)} s; all recorded after {fmt(recorded, 2)} s"
+        note += f"; CPU {fmt(summarize([r['cpu_us'] for r in runs]).median)} µs/delivery"
         if bare.get(size):
             loop = summarize(bare[size]).median
             where = "" if split == 1 else f" in {split} processes"
