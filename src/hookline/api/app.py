@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from hookline import __version__, dashboard
 from hookline.api import (
     bins,
+    capture,
     catalog,
     deliveries,
     entities,
@@ -78,6 +79,7 @@ def create_app(state: AppState) -> FastAPI:
         catalog,
         webhooks,
         deliveries,
+        capture,
         bins,
         presets,
         entities,

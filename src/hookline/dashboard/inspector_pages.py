@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hookline import verify as receiver
 from hookline.api import bins as api
+from hookline.api.bin_schemas import BinIn, ReplayIn, VerifyIn
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, validation_errors
@@ -38,7 +39,7 @@ async def create(who: Who) -> Response:
     if form.get("response_status").strip():
         fields["response_status"] = form.get("response_status").strip()
     try:
-        created = await api.create_bin(who.ws, api.BinIn(**fields), who.state, who.request)
+        created = await api.create_bin(who.ws, BinIn(**fields), who.state, who.request)
     except ValidationError as exc:
         return await _list(who, validation_errors(exc), 422)
     except ApiError as exc:
@@ -84,7 +85,7 @@ async def poll(who: Who, bin_id: str, after: str = "") -> Response:
 async def verify(who: Who, bin_id: str, rid: str) -> Response:
     form = await read_form(who.request)
     try:
-        body = api.VerifyIn(scheme=form.get("scheme"), secret=form.get("secret").strip())
+        body = VerifyIn(scheme=form.get("scheme"), secret=form.get("secret").strip())
         out = await api.verify_request(who.ws, bin_id, rid, body, who.state, who.request)
     except ValidationError as exc:
         return who.page("_verify_result.html", errors=validation_errors(exc), out=None)
@@ -97,7 +98,7 @@ async def verify(who: Who, bin_id: str, rid: str) -> Response:
 async def replay(who: Who, bin_id: str, rid: str) -> Response:
     form = await read_form(who.request)
     try:
-        body = api.ReplayIn(url=form.get("url").strip())
+        body = ReplayIn(url=form.get("url").strip())
         out = await api.replay_request(who.ws, bin_id, rid, body, who.state)
     except ValidationError as exc:
         return who.page("_bin_replay_result.html", errors=validation_errors(exc), out=None)
