@@ -14,10 +14,6 @@ from hookline.models import check_header, check_url
 from hookline.store.bins import Bin, CapturedRequest, ReplayResult
 from hookline.timefmt import iso
 
-# ReplayIn and ReplayOut share their names with api/schemas.py's, so OpenAPI names their
-# schemas by module: they keep the one they were published under (hookline.api.bins).
-_PUBLISHED_MODULE = "hookline.api.bins"
-
 
 class BinFull(ApiError):
     status = 429
@@ -68,8 +64,9 @@ class VerifyIn(BaseModel):
         return self
 
 
-class ReplayIn(BaseModel):
-    __module__ = _PUBLISHED_MODULE
+class CapturedReplayIn(BaseModel):
+    """Where to send a captured request again (a webhook's replay is ``ReplayIn``)."""
+
     model_config = {"extra": "forbid"}
 
     url: str = Field(max_length=2048)
@@ -106,8 +103,9 @@ class BinOut(BaseModel):
         )
 
 
-class ReplayOut(BaseModel):
-    __module__ = _PUBLISHED_MODULE
+class CapturedReplayOut(BaseModel):
+    """What the target answered to a captured request sent again."""
+
     id: str
     url: str
     at: str | None
@@ -119,7 +117,7 @@ class ReplayOut(BaseModel):
     error_message: str | None
 
     @classmethod
-    def of(cls, result: ReplayResult) -> ReplayOut:
+    def of(cls, result: ReplayResult) -> CapturedReplayOut:
         return cls(**(asdict(result) | {"at": iso(result.at)}))
 
 
@@ -136,7 +134,7 @@ class RequestOut(BaseModel):
     size: int
     source: str
     received_at: str | None
-    replays: list[ReplayOut] = Field(description="The latest replays, oldest first.")
+    replays: list[CapturedReplayOut] = Field(description="The latest replays, oldest first.")
 
     @classmethod
     def of(cls, captured: CapturedRequest, base: str) -> RequestOut:
@@ -158,7 +156,7 @@ class RequestOut(BaseModel):
             size=len(r.body),
             source=r.source,
             received_at=iso(r.received_at),
-            replays=[ReplayOut.of(x) for x in captured.replays],
+            replays=[CapturedReplayOut.of(x) for x in captured.replays],
         )
 
 

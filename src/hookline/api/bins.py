@@ -14,8 +14,8 @@ from hookline.api.auth import WorkspaceId
 from hookline.api.bin_schemas import (
     BinIn,
     BinOut,
-    ReplayIn,
-    ReplayOut,
+    CapturedReplayIn,
+    CapturedReplayOut,
     RequestOut,
     VerifyIn,
     VerifyOut,
@@ -140,10 +140,10 @@ async def verify_request(
     return VerifyOut(valid=True)
 
 
-@router.post("/{bin_id}/requests/{rid}/replay", response_model=ReplayOut)
+@router.post("/{bin_id}/requests/{rid}/replay", response_model=CapturedReplayOut)
 async def replay_request(
-    ws: WorkspaceId, bin_id: str, rid: str, body: ReplayIn, state: State
-) -> ReplayOut:
+    ws: WorkspaceId, bin_id: str, rid: str, body: CapturedReplayIn, state: State
+) -> CapturedReplayOut:
     """Send the captured request again, to any URL: same method, headers and body."""
     found = await _load_request(state, ws, bin_id, rid)
     try:
@@ -164,4 +164,4 @@ async def replay_request(
         sent.duration_ms, sent.error_class, sent.error_message,
     )  # fmt: skip
     await state.store.record_replay(ws, bin_id, rid, result)
-    return ReplayOut.of(result)
+    return CapturedReplayOut.of(result)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from hookline import verify as receiver
 from hookline.api import bins as api
-from hookline.api.bin_schemas import BinIn, ReplayIn, VerifyIn
+from hookline.api.bin_schemas import BinIn, CapturedReplayIn, VerifyIn
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, validation_errors
@@ -98,7 +98,7 @@ async def verify(who: Who, bin_id: str, rid: str) -> Response:
 async def replay(who: Who, bin_id: str, rid: str) -> Response:
     form = await read_form(who.request)
     try:
-        body = ReplayIn(url=form.get("url").strip())
+        body = CapturedReplayIn(url=form.get("url").strip())
         out = await api.replay_request(who.ws, bin_id, rid, body, who.state)
     except ValidationError as exc:
         return who.page("_bin_replay_result.html", errors=validation_errors(exc), out=None)
