@@ -1,0 +1,73 @@
+"""Helpers every ``hookline`` command shares: the event loop, settings, errors, common options."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from hookline.errors import HooklineError
+from hookline.settings import DEFAULT_DATABASE_URL, Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        import uvloop
+
+        return uvloop.run(coro)
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every supported OS
+        return asyncio.run(coro)
+
+
+def database_option(func: F) -> F:
+    return click.option(
+        "--database-url",
+        envvar="HOOKLINE_DATABASE_URL",
+        show_envvar=True,
+        default=DEFAULT_DATABASE_URL,
+        show_default=True,
+        help="sqlite:///PATH or postgresql://user@host/db",
+    )(func)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env().with_overrides(**overrides)
+    except HooklineError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _worker_options(func: F) -> F:
+    func = click.option(
+        "--concurrency",
+        type=click.IntRange(1, 10_000),
+        envvar="HOOKLINE_WORKER_CONCURRENCY",
+        show_envvar=True,
+        default=200,
+        show_default=True,
+        help="Requests in flight at once per worker.",
+    )(func)
+    return click.option(
+        "--allowed-networks",
+        envvar="HOOKLINE_ALLOWED_NETWORKS",
+        show_envvar=True,
+        default="",
+        help="Comma-separated CIDRs deliveries may reach although private/loopback "
+        "(e.g. 10.0.0.0/8,127.0.0.1/32). Everything non-public is refused otherwise.",
+    )(func)
+
+
+def _guard(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except HooklineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,152 @@
+"""The ``main`` group and the server-side commands: serve, worker, migrate, workspace,
+generate-key. The receiver's tools and the ``flow`` group are registered at the end."""
+
+from __future__ import annotations
+
+import click
+
+from hookline import __version__
+from hookline.cli._common import _guard, _run, _worker_options, database_option, settings_from
+from hookline.cli._flows import flow
+from hookline.cli._receiver import listen_command, verify_command
+from hookline.settings import parse_networks
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hookline")
+@click.option(
+    "--log-level",
+    envvar="HOOKLINE_LOG_LEVEL",
+    show_envvar=True,
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def main(log_level: str) -> None:
+    """Hookline: self-hosted webhooks, signed, retried, inspectable."""
+    from hookline.logs import configure
+
+    configure(log_level.upper())
+
+
+@main.command()
+@click.option(
+    "--host", envvar="HOOKLINE_HOST", show_envvar=True, default="127.0.0.1", show_default=True
+)
+@click.option(
+    "--port", envvar="HOOKLINE_PORT", show_envvar=True, default=8000, show_default=True, type=int
+)
+@database_option
+@_worker_options
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    envvar="HOOKLINE_NO_WORKER",
+    show_envvar=True,
+    help="Run the API alone (workers run as `hookline worker`).",
+)
+@click.option(
+    "--admin-token",
+    envvar="HOOKLINE_ADMIN_TOKEN",
+    show_envvar=True,
+    default=None,
+    help="Admin bearer token. Unset: one is generated at first start and printed once.",
+)
+def serve(
+    host: str,
+    port: int,
+    database_url: str,
+    concurrency: int,
+    allowed_networks: str,
+    no_worker: bool,
+    admin_token: str | None,
+) -> None:
+    """Run the API and (unless --no-worker) an embedded delivery worker."""
+    from hookline.service import Roles, run
+
+    settings = settings_from(
+        database_url=database_url,
+        worker_concurrency=concurrency,
+        allowed_networks=parse_networks(allowed_networks) or None,
+        admin_token=admin_token,
+    )
+    _guard(lambda: _run(run(settings, Roles(api=True, worker=not no_worker, host=host, port=port))))
+
+
+@main.command()
+@database_option
+@_worker_options
+@click.option(
+    "--metrics-port",
+    envvar="HOOKLINE_METRICS_PORT",
+    show_envvar=True,
+    type=int,
+    default=None,
+    help="Serve this worker's Prometheus metrics on this port.",
+)
+def worker(
+    database_url: str, concurrency: int, allowed_networks: str, metrics_port: int | None
+) -> None:
+    """Run a delivery worker only (start as many as you like, on as many machines)."""
+    from hookline.service import Roles, run
+
+    settings = settings_from(
+        database_url=database_url,
+        worker_concurrency=concurrency,
+        allowed_networks=parse_networks(allowed_networks) or None,
+    )
+    roles = Roles(api=False, worker=True, metrics_port=metrics_port)
+    _guard(lambda: _run(run(settings, roles)))
+
+
+@main.command()
+@database_option
+def migrate(database_url: str) -> None:
+    """Apply pending schema migrations."""
+    from hookline.store.migrate import upgrade
+
+    settings = settings_from(database_url=database_url)
+    _guard(lambda: upgrade(settings.database_url))
+    click.echo("database schema is current")
+
+
+@main.group()
+def workspace() -> None:
+    """Manage workspaces (tenants)."""
+
+
+@workspace.command("create")
+@click.argument("name")
+@database_option
+def workspace_create(name: str, database_url: str) -> None:
+    """Create a workspace; prints its id and a new API key (shown once)."""
+    from hookline.service import prepare_database
+    from hookline.store import open_store
+    from hookline.tenancy import create_workspace
+
+    settings = settings_from(database_url=database_url)
+
+    async def go() -> None:
+        await prepare_database(settings)
+        store = await open_store(settings)
+        try:
+            ws, token = await create_workspace(store, name)
+        finally:
+            await store.close()
+        click.echo(f"workspace_id: {ws.id}")
+        click.echo(f"api_key: {token}")
+
+    _guard(lambda: _run(go()))
+
+
+@main.command("generate-key")
+def generate_key() -> None:
+    """Print a new key for HOOKLINE_SECRET_KEY (encrypts webhook secrets at rest)."""
+    from hookline.secretbox import SecretBox
+
+    click.echo(SecretBox.generate_key())
+
+
+main.add_command(verify_command)
+main.add_command(listen_command)
+main.add_command(flow)
