@@ -166,19 +166,7 @@ class SqlWebhookOps(SqlPrimitives):
         self, webhook_id: str, enabled: bool, reason: str | None, now: float
     ) -> None:
         async with self._tx() as tx:
-            row = await tx.fetchrow(
-                "SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id
-            )
-            if row is None:
-                return
-            config = rows.loads_or_none(row["config"])
-            config["enabled"] = enabled
-            await tx.execute(
-                "UPDATE webhooks SET enabled = $2, config = $3, disabled_reason = $4,"
-                " updated_at = $5 WHERE id = $1",
-                webhook_id, int(enabled), dumps(config), reason, now,
-            )  # fmt: skip
-            await self._bump_version(tx, row["workspace_id"])
+            await self._set_enabled_in_tx(tx, webhook_id, enabled, reason, now)
 
     # -- routing ------------------------------------------------------------------------------
     async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:
@@ -198,17 +186,24 @@ class SqlWebhookOps(SqlPrimitives):
 
     # -- the queue's hooks (see queue.py) and webhook health ---------------------------------
     async def _disable_in_tx(self, tx: Tx, webhook_id: str, reason: str, now: float) -> None:
+        await self._set_enabled_in_tx(tx, webhook_id, False, reason, now)
+
+    async def _set_enabled_in_tx(
+        self, tx: Tx, webhook_id: str, enabled: bool, reason: str | None, now: float
+    ) -> None:
+        """The column the claims read and the stored config's flag, changed together; routing
+        sees the change at once (the workspace's config version moves)."""
         row = await tx.fetchrow(
             "SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id
         )
         if row is None:
             return
         config = rows.loads_or_none(row["config"])
-        config["enabled"] = False
+        config["enabled"] = enabled
         await tx.execute(
-            "UPDATE webhooks SET enabled = 0, config = $2, disabled_reason = $3, updated_at = $4"
-            " WHERE id = $1",
-            webhook_id, dumps(config), reason, now,
+            "UPDATE webhooks SET enabled = $2, config = $3, disabled_reason = $4,"
+            " updated_at = $5 WHERE id = $1",
+            webhook_id, int(enabled), dumps(config), reason, now,
         )  # fmt: skip
         await self._bump_version(tx, row["workspace_id"])
 
