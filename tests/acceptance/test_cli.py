@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from hookline import __version__
 from hookline.verify import verify
 from tests.conftest import Receiver, free_port
 
@@ -91,6 +92,15 @@ async def test_cli_serve_workspace_webhook_publish(
     [request] = await receiver.wait_for(1, timeout=20)
     assert request.body == b'{"task_id": 7}'
     verify("standard", request.body, request.headers, secret)
+
+
+@pytest.mark.parametrize("module", ["hookline", "hookline.cli"])
+def test_python_dash_m_runs_the_cli(module: str) -> None:
+    found = subprocess.run(
+        [sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert found.returncode == 0, found.stderr
+    assert __version__ in found.stdout
 
 
 def test_every_flag_names_its_environment_variable() -> None:
