@@ -19,11 +19,11 @@ from hookline.store.history import SqlHistoryOps
 from hookline.store.publishing import SqlPublishOps
 from hookline.store.queue import SqlQueueOps
 from hookline.store.tx import SqlPrimitives
-from hookline.store.webhooks import CONFIG_VERSION_SQL, SqlWebhookOps
+from hookline.store.webhooks import SqlWebhookOps
 from hookline.store.windows import SqlWindowOps
 from hookline.store.workspaces import SqlWorkspaceOps
 
-__all__ = ["CONFIG_VERSION_SQL", "SqlStore"]
+__all__ = ["SqlStore"]
 
 
 # SqlWebhookOps precedes SqlQueueOps: its _disable_in_tx implements the queue's abstract hook.

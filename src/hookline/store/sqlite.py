@@ -26,7 +26,7 @@ from hookline.errors import StoreUnavailable
 from hookline.secretbox import SecretBox
 from hookline.store.checkpoints import Checkpointer
 from hookline.store.rows import Row
-from hookline.store.sql import CONFIG_VERSION_SQL, SqlStore
+from hookline.store.sql import SqlStore
 from hookline.store.sqlite_writer import (
     BUSY_TIMEOUT_MS,
     RELAXED,
@@ -38,6 +38,7 @@ from hookline.store.sqlite_writer import (
     sqlite_sql,
 )
 from hookline.store.tx import Tx
+from hookline.store.webhooks import CONFIG_VERSION_SQL
 
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
