@@ -44,6 +44,22 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     smtp_url: str | None = field(default=None, repr=False)
     public_url: str | None = None
+    # Where capture URLs (``/in/{bin_id}``) are shown as living: a separate origin keeps what a
+    # bin answers away from the dashboard's cookies and pages (as webhook.site does).
+    capture_base_url: str | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs; empty:
+    # none, so a client cannot pick the address the sign-in and auth limits count it under).
+    trusted_proxies: tuple[str, ...] = ()
+    # Failed bearer authentications one client address may make per minute before 429.
+    auth_failures_per_minute: int = 30
+    # /metrics: on its own port (not the API's) and/or behind a bearer token.
+    metrics_port: int | None = None
+    metrics_token: str | None = field(default=None, repr=False)
+    # The inspector's quotas: bins per workspace, bytes one bin keeps, bytes all of a
+    # workspace's bins keep.
+    max_bins_per_workspace: int = 20
+    max_bin_bytes: int = 10 * 1024 * 1024
+    max_workspace_bin_bytes: int = 100 * 1024 * 1024
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -55,6 +71,15 @@ class Settings:
                 raise ConfigError(f"HOOKLINE_ALLOWED_NETWORKS: {cidr!r} is not a CIDR") from exc
         _positive(self, "max_body_bytes", "worker_concurrency", "per_webhook_concurrency")
         _positive(self, "max_batch_body_bytes")
+        for cidr in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"HOOKLINE_TRUSTED_PROXIES: {cidr!r} is not an IP or CIDR"
+                ) from exc
+        _positive(self, "auth_failures_per_minute", "max_bins_per_workspace")
+        _positive(self, "max_bin_bytes", "max_workspace_bin_bytes")
         if self.api_key_cache_seconds < 0:
             raise ConfigError("api_key_cache_seconds must not be negative")
         _positive(self, "claim_batch", "poll_interval", "lease_seconds", "response_excerpt_bytes")
