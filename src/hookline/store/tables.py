@@ -29,6 +29,15 @@ meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
+# Dashboard sessions signed out before they expired (kept until they would have expired).
+revoked_sessions = sa.Table(
+    "revoked_sessions",
+    metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("expires_at", _TIME, nullable=False),
+    sa.Index("ix_revoked_sessions_expires", "expires_at"),
+)
+
 workspaces = sa.Table(
     "workspaces",
     metadata,
