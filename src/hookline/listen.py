@@ -133,17 +133,37 @@ class Listener:
         bin_id: str,
         after: str | None,
     ) -> str | None:
-        url = f"{self._bins}/{bin_id}/requests?limit={_POLL_LIMIT}"
         try:
-            page = await self._call(api, "GET", url + (f"&after={after}" if after else ""))
+            if after is None:
+                waiting = await self._everything(api, bin_id)
+            else:
+                url = f"{self._bins}/{bin_id}/requests?limit={_POLL_LIMIT}&after={after}"
+                waiting = (await self._call(api, "GET", url))["data"]
         except (aiohttp.ClientError, TimeoutError) as exc:
             # Hookline restarting or unreachable for a moment: keep polling.
             print(f"hookline listen: cannot reach the API: {exc}", file=sys.stderr)
             return after
-        for captured in page["data"]:
+        for captured in waiting:
             await self._forward(local, captured)
             after = str(captured["id"])
         return after
+
+    async def _everything(self, api: aiohttp.ClientSession, bin_id: str) -> list[Any]:
+        """Every request of a bin that had none when we started, oldest first.
+
+        Without an ``after`` id the API lists newest first, so the pages are walked back with
+        their cursor and turned round; from then on ``after`` polling returns oldest first.
+        (A bin holds a bounded number of requests, so this walk is bounded too.)
+        """
+        found: list[Any] = []
+        url = f"{self._bins}/{bin_id}/requests?limit={_POLL_LIMIT}"
+        cursor = None
+        while True:
+            page = await self._call(api, "GET", url + (f"&cursor={cursor}" if cursor else ""))
+            found.extend(page["data"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return found[::-1]
 
     async def _forward(self, local: aiohttp.ClientSession, captured: dict[str, Any]) -> None:
         url = forward_url(self._config.forward, captured["subpath"], captured["query"])

@@ -95,3 +95,26 @@ async def test_listen_reports_a_bad_token_and_exits(service: Service) -> None:
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 2
     assert b"401" in err
+
+
+async def test_listen_forwards_several_waiting_captures_once_each_oldest_first(
+    service: Service, receiver: Receiver
+) -> None:
+    """The first poll that finds anything finds several requests: each is forwarded exactly
+    once, in the order they were captured (the listing without ``after`` is newest first)."""
+    ws, key = await service.workspace()
+    bins = f"/v1/workspaces/{ws}/bins"
+    created = await service.ok("POST", bins, token=key, json={"name": "empty"})
+    options = ["--api-url", service.url, "--token", key, "--workspace", ws, "--interval", "2"]
+    async with listening(*options, "--bin", created["id"], "--forward", receiver.url) as proc:
+        assert created["capture_url"] in await line(proc)
+        # The listener's first poll found the bin empty; these wait for its next one.
+        for n in range(1, 5):
+            async with service.http.post(f"{created['capture_url']}/{n}", data=b"%d" % n) as r:
+                assert r.status == 200
+        paths = [LINE.match(await line(proc)).group(2) for _ in range(4)]  # type: ignore[union-attr]
+        assert paths == ["/1", "/2", "/3", "/4"]
+        await asyncio.sleep(4.5)  # two more polls: nothing may be forwarded again
+        assert [r.body for r in receiver.requests] == [b"1", b"2", b"3", b"4"]
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
