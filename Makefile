@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TOKEN_FILE := .hookline/admin-token
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# `make run PORT=8001`, or HOOKLINE_HOST / HOOKLINE_PORT as `hookline serve` reads them.
+HOST ?= $(or $(HOOKLINE_HOST),127.0.0.1)
+PORT ?= $(or $(HOOKLINE_PORT),8000)
 
 .PHONY: run test lint typecheck unit clean chromium screenshots
 

@@ -3,6 +3,7 @@
     HooklineError                 base of everything Hookline raises on purpose
     ├── ConfigError               settings that do not validate at start-up
     ├── TemplateError             a body template that does not parse or render
+    │   └── TemplateTooLarge      its rendering would exceed the body size limit
     ├── FilterError               a payload filter that does not parse
     ├── SigningError              an unknown scheme, a bad combination or an unusable secret
     ├── StoreError                the database failed or is unreachable
@@ -33,6 +34,23 @@ class TemplateError(HooklineError):
     """A body template that does not parse or cannot be rendered."""
 
 
+class TemplateTooLarge(TemplateError):
+    """A template whose rendering would be larger than allowed; raised before it is built.
+
+    ``code`` names it wherever it is reported: an attempt's ``error_class``, an API error.
+    """
+
+    code = "template_too_large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the template would render at least {size} bytes, more than the {limit} allowed"
+            " (HOOKLINE_MAX_BODY_BYTES)"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class FilterError(HooklineError):
     """A payload filter that does not parse."""
 
@@ -61,6 +79,10 @@ class ApiError(HooklineError):
         self.field = field
         if code is not None:
             self.code = code
+
+    def headers(self) -> dict[str, str]:
+        """Response headers that go with the error (a 429's ``Retry-After``)."""
+        return {}
 
     def to_dict(self) -> dict[str, object]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}

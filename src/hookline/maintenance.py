@@ -5,8 +5,13 @@
   short transactions so delivery never waits on it.
 * A webhook whose deliveries have failed without a single success for
   ``HOOKLINE_AUTO_DISABLE_AFTER_SECONDS`` (default 5 days; 0 never) is disabled, and a
-  ``hookline.webhook.disabled`` event announces it. Its pending deliveries wait; re-enabling it
-  resumes them.
+  ``hookline.webhook.disabled`` event announces it. Its pending deliveries, and those of the
+  events published while it is disabled, are held; re-enabling it sends them.
+* Held deliveries older than the retention period expire: they are marked ``failed`` ("expired
+  while the webhook was disabled"; the next pass's retention deletes them, as any finished
+  delivery that old) and one ``hookline.webhook.deliveries_expired`` event per webhook and pass
+  says how many, so a webhook disabled for good does not keep its events for ever. Expiry
+  comes after retention in a pass: until the next pass, the expired deliveries can be seen.
 
 Several workers may run this at once: every step is idempotent.
 """
@@ -17,10 +22,11 @@ import asyncio
 import logging
 import time
 
-from hookline.delivery.notices import Notices
+from hookline.delivery.notices import PREFIX, Notices
 from hookline.errors import StoreError
 from hookline.settings import Settings
 from hookline.store import Store
+from hookline.store.held import EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,10 @@ class Maintenance:
     async def run_once(self, now: float) -> tuple[int, int]:
         """One pass; returns (rows purged, webhooks disabled)."""
         await self._store.purge_expired_bins(now)
-        return await self._purge(now), await self._disable_failing(now)
+        await self._store.purge_revoked_sessions(now)
+        purged = await self._purge(now)
+        await self._expire_held(now)
+        return purged, await self._disable_failing(now)
 
     async def _purge(self, now: float) -> int:
         if self._settings.retention_days <= 0:
@@ -59,6 +68,27 @@ class Maintenance:
             log.info(
                 "retention removed %d rows older than %s days", total, self._settings.retention_days
             )
+        return total
+
+    async def _expire_held(self, now: float) -> int:
+        """Expire the held deliveries older than the retention period; how many expired."""
+        if self._settings.retention_days <= 0:
+            return 0
+        before = now - self._settings.retention_days * 86400
+        total = 0
+        for webhook in await self._store.disabled_webhooks():
+            count, types = 0, set[str]()
+            while (expired := await self._store.expire_held(webhook.id, before, now)).deliveries:
+                count += expired.deliveries
+                types |= expired.event_types
+                await asyncio.sleep(0)  # let deliveries through between batches
+            if count and not all(t.startswith(PREFIX) for t in types):
+                # Only Hookline's own events expiring is not reported: reports cannot loop.
+                details = {"deliveries": count, "reason": EXPIRED}
+                await self._notices.publish(webhook, "webhook.deliveries_expired", details)
+            if count:
+                log.warning("webhook %s: %d held deliveries expired", webhook.id, count)
+            total += count
         return total
 
     async def _disable_failing(self, now: float) -> int:

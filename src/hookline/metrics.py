@@ -1,8 +1,9 @@
 """Prometheus metrics: deliveries by outcome, attempt latency, failure streaks, queue depth.
 
-Counters live in the process that sends (the embedded worker, or a ``hookline worker`` exposing
-``--metrics-port``); queue gauges are read from the database at scrape time, so any API process
-reports the shared queue.
+Counters live in the process that sends (the embedded worker, or a ``hookline worker`` with
+``HOOKLINE_METRICS_PORT``); queue gauges are read from the database at scrape time, so any
+process serving metrics reports the shared queue. Who may read them, on which port:
+``hookline.metrics_access``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ class AttemptStats(Collector):
 
     ``prometheus_client``'s own ``Counter`` and ``Histogram`` take a lock per increment (three
     per attempt): a visible share of a delivery's CPU in profiles. Only the worker's event loop
-    counts here; a scrape from the metrics server's thread reads copies, each taken whole under
-    the GIL, so it never sees a torn table (at worst a sum an attempt ahead of its buckets)."""
+    counts here, and scrapes are answered in that same loop (on the API's port or the metrics
+    port), so a scrape never sees a table half-updated."""
 
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str], int] = {}

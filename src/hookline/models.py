@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -26,6 +25,7 @@ from pydantic import (
 
 from hookline import filters, signing, templates
 from hookline.errors import FilterError, SigningError, TemplateError
+from hookline.nul import NoNulModel, is_stored
 from hookline.records import record
 from hookline.retry import DEFAULT_MAX_ATTEMPTS
 
@@ -40,6 +40,12 @@ EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*$")
 _FORBIDDEN_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer"}
 )
+# Headers Hookline writes on every request (signatures, X-Hookline-…): a custom value would be
+# replaced, so it is refused rather than silently dropped.
+_OWN_HEADERS = frozenset(name.lower() for name in signing.HEADER_NAMES)
+_OWN_PREFIX = "x-hookline-"
+# Control characters (all but HTAB) cannot travel in a header value: every send would fail.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _upper(value: Any) -> Any:
@@ -57,9 +63,12 @@ def _check_event_patterns(value: list[str]) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _check_filter(value: dict[str, Any] | None) -> dict[str, Any] | None:
+def _check_filter(value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+    # A stored filter was valid when written: only its syntax is checked again, so that a
+    # size limit added or lowered since does not stop it from loading.
+    check = filters.compile_filter if is_stored(info) else filters.validate_filter
     try:
-        filters.validate_filter(value)
+        check(value)
     except FilterError as exc:
         raise ValueError(str(exc)) from None
     return value
@@ -87,7 +96,7 @@ PlainTemplate = Annotated[str, AfterValidator(_check_plain_template)]
 EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(_check_address)]
 
 
-class EmailAction(BaseModel):
+class EmailAction(NoNulModel):
     """An email sent over SMTP instead of an HTTP request; subject and body are templates."""
 
     model_config = ConfigDict(extra="forbid")
@@ -98,7 +107,7 @@ class EmailAction(BaseModel):
     sender: EmailAddress | None = Field(default=None, description="From: (default: SMTP URL's)")
 
 
-class FlowConfig(BaseModel):
+class FlowConfig(NoNulModel):
     """A flow's trigger and aggregation window, shared by every action (webhook) in it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +124,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
-class WebhookConfig(BaseModel):
+class WebhookConfig(NoNulModel):
     """Everything a user configures on a webhook except its secret."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -130,6 +139,12 @@ class WebhookConfig(BaseModel):
         "application/json"
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    secret_headers: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Custom headers whose values are credentials, besides those named like one"
+        " (Authorization, Cookie, *-Token, *-Api-Key …): encrypted at rest and masked.",
+    )
     signature_schemes: list[str] = Field(default_factory=list)
     events: EventPatterns = Field(default_factory=lambda: ["*"])
     filter: PayloadFilter = None
@@ -153,10 +168,23 @@ class WebhookConfig(BaseModel):
 
     @field_validator("headers")
     @classmethod
-    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, header_value in value.items():
-            check_header(name, header_value)
+    def _check_headers(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # A stored configuration was valid when written; rules added since then must not
+        # stop it from loading (a change to it is checked in full).
+        if not is_stored(info):
+            for name, header_value in value.items():
+                check_header(name, header_value)
         return value
+
+    @field_validator("secret_headers")
+    @classmethod
+    def _check_secret_headers(cls, value: list[str]) -> list[str]:
+        unique: dict[str, str] = {}  # the first spelling of each name, in order
+        for name in value:
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            unique.setdefault(name.lower(), name)
+        return list(unique.values())
 
     @field_validator("retry_schedule")
     @classmethod
@@ -211,12 +239,17 @@ def check_url(value: str) -> str:
 
 
 def check_header(name: str, value: str) -> None:
+    """A custom header Hookline can send as given: a valid name that neither the HTTP layer
+    nor Hookline itself writes, and a value without control characters (HTAB is allowed)."""
     if not _HEADER_NAME.match(name):
         raise ValueError(f"{name!r} is not a valid header name")
-    if name.lower() in _FORBIDDEN_HEADERS:
+    lowered = name.lower()
+    if lowered in _FORBIDDEN_HEADERS or lowered in _OWN_HEADERS or lowered.startswith(_OWN_PREFIX):
         raise ValueError(f"header {name!r} is set by Hookline and cannot be configured")
-    if any(ch in value for ch in "\r\n\0") or len(value) > 8192:
-        raise ValueError(f"header {name!r} has a value with CR, LF or NUL, or is too long")
+    if _CONTROL.search(value):
+        raise ValueError(f"header {name!r} has a control character in its value")
+    if len(value) > 8192:
+        raise ValueError(f"header {name!r} has a value longer than 8192 characters")
 
 
 def event_matches(patterns: list[str], event_type: str) -> bool:

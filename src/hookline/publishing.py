@@ -109,7 +109,8 @@ async def publish(
     item = plan(new_event(workspace_id, type, payload, idempotency_key, now), targets, now)
     if group is not None:
         return await group.publish(item)
-    return await store.publish(item.event, item.deliveries, windows=item.windows, fifo=item.fifo)
+    (result,) = await store.publish_many([item])
+    return result
 
 
 async def publish_batch(
@@ -148,13 +149,14 @@ async def publish_batch(
 def plan(event: Event, targets: Sequence[Target], now: float) -> PublishItem:
     """What publishing ``event`` to ``targets`` stores: see ``fan_out``."""
     deliveries, windows = fan_out(event, targets, now)
-    return PublishItem(event, deliveries, windows, fifo_webhooks(targets))
+    return PublishItem(event, deliveries, windows, fifo_webhooks(targets), held_webhooks(targets))
 
 
 def fan_out(
     event: Event, targets: Sequence[Target], now: float
 ) -> tuple[list[Delivery], list[WindowSpec]]:
-    """A delivery now for each target without a window; the others collect the event."""
+    """A delivery now for each target without a window; the others collect the event. Disabled
+    targets are no exception: the store holds what they queue until they are enabled."""
     deliveries = [
         new_delivery(event, t.webhook.id, now) for t in targets if not t.aggregation_seconds
     ]
@@ -169,3 +171,8 @@ def fan_out(
 def fifo_webhooks(targets: Sequence[Target]) -> frozenset[str]:
     """The targets that deliver in FIFO order, as the routing snapshot saw them."""
     return frozenset(t.webhook.id for t in targets if t.fifo)
+
+
+def held_webhooks(targets: Sequence[Target]) -> frozenset[str]:
+    """The targets the routing snapshot saw disabled: what they queue is held."""
+    return frozenset(t.webhook.id for t in targets if not t.webhook.config.enabled)

@@ -27,8 +27,9 @@ DEFAULT_MAX_ATTEMPTS: Final = 8
 #: The longest ``Retry-After`` we honour, in seconds.
 MAX_RETRY_AFTER: Final[float] = 6 * 3600
 
-# Retrying cannot help these: the destination is forbidden or the request cannot be built.
-_PERMANENT_ERRORS: Final = frozenset({"blocked", "invalid_request"})
+# Retrying cannot help these: the destination is forbidden or the request cannot be built
+# (``template_too_large``: the same event renders the same oversized body every time).
+_PERMANENT_ERRORS: Final = frozenset({"blocked", "invalid_request", "template_too_large"})
 _HONOURS_RETRY_AFTER: Final = frozenset({429, 503})
 _DELTA_SECONDS: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _ONE_SECOND: Final = 1.0
@@ -119,7 +120,8 @@ def decide(
 
     * any 2xx: SUCCEEDED;
     * 410 Gone: DISABLE, the receiver asked us to stop;
-    * error class ``blocked`` (refused by SSRF protection) or ``invalid_request``: FAILED;
+    * error class ``blocked`` (refused by SSRF protection), ``invalid_request`` or
+      ``template_too_large`` (the body template would render more than the size limit): FAILED;
     * anything else (3xx, 4xx, 5xx, timeouts, dns/connect/tls/protocol errors): RETRY after
       :func:`retry_delay`, or FAILED once ``attempt >= max_attempts``. On 429 and 503 a
       ``retry_after`` (seconds, see :func:`parse_retry_after`) replaces the schedule's delay.

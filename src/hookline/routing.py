@@ -1,9 +1,12 @@
 """Which webhooks an event goes to: event-type patterns and payload filters, of the webhook and
 of its flow (the flow's trigger), and whether it is collected in an aggregation window.
 
-The enabled webhooks and flows of a workspace are cached together with the workspace's config
-version; every webhook or flow change bumps the version in the same transaction, so one cheap
-version read per publish keeps every API process exact without a cross-process cache protocol.
+Disabled webhooks are routed too: their deliveries are made and held until they are enabled
+again (see ``hookline.store.held``).
+
+The webhooks and flows of a workspace are cached together with the workspace's config version;
+every webhook or flow change bumps the version in the same transaction, so one cheap version
+read per publish keeps every API process exact without a cross-process cache protocol.
 Concurrent publishes share those reads (``VersionReads``), each still answered by a read that
 began after it asked.
 """
@@ -23,7 +26,8 @@ from hookline.store import Store
 @record
 class Target:
     """A subscribed webhook, its effective aggregation window (0 = deliver each event) and
-    whether it delivers in FIFO order (``ordering: "fifo"``), as of the routing snapshot."""
+    whether it delivers in FIFO order (``ordering: "fifo"``), as of the routing snapshot.
+    ``webhook.config.enabled`` false: its deliveries are held until it is enabled."""
 
     webhook: Webhook
     aggregation_seconds: int = 0
@@ -56,7 +60,8 @@ class Router:
         self._versions = VersionReads(store.config_version)
 
     async def route(self, workspace_id: str, event_type: str, payload: Any) -> list[Target] | None:
-        """The enabled webhooks subscribed to this event, or None if the workspace is unknown."""
+        """The webhooks subscribed to this event, disabled ones included; None if the workspace
+        is unknown."""
         routes = await self.routes(workspace_id)
         return None if routes is None else routes.match(event_type, payload)
 
@@ -147,7 +152,7 @@ class Routes:
         self._routes = routes
 
     def match(self, event_type: str, payload: Any) -> list[Target]:
-        """The enabled webhooks subscribed to this event."""
+        """The webhooks subscribed to this event, disabled ones included."""
         return [
             r.target
             for r in self._routes

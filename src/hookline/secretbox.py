@@ -1,8 +1,9 @@
-"""Encryption at rest for webhook secrets.
+"""Encryption at rest for webhook secrets: signing secrets and credential header values.
 
 With ``HOOKLINE_SECRET_KEY`` set (one or more comma-separated Fernet keys, newest first) secrets
 are stored encrypted; older keys still decrypt, so keys rotate by prepending a new one. Without a
-key secrets are stored as they are and a warning is logged at start-up.
+key secrets are stored as they are and a warning is logged at start-up. A value stored before the
+key was set still reads (it is not prefixed) and is encrypted the next time its webhook is saved.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from hookline.errors import ConfigError
 
-_PREFIX = "fernet:"
+SEALED_PREFIX = "fernet:"
 
 
 class SecretBox:
@@ -34,15 +35,15 @@ class SecretBox:
     def seal(self, plaintext: str) -> str:
         if self._fernet is None:
             return plaintext
-        return _PREFIX + self._fernet.encrypt(plaintext.encode()).decode()
+        return SEALED_PREFIX + self._fernet.encrypt(plaintext.encode()).decode()
 
     def open(self, stored: str) -> str:
-        if not stored.startswith(_PREFIX):
+        if not stored.startswith(SEALED_PREFIX):
             return stored
         if self._fernet is None:
             raise ConfigError("secrets are encrypted but HOOKLINE_SECRET_KEY is not set")
         try:
-            return self._fernet.decrypt(stored[len(_PREFIX) :].encode()).decode()
+            return self._fernet.decrypt(stored[len(SEALED_PREFIX) :].encode()).decode()
         except InvalidToken as exc:
             raise ConfigError("HOOKLINE_SECRET_KEY cannot decrypt the stored secrets") from exc
 

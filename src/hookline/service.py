@@ -12,17 +12,19 @@ import contextlib
 import gc
 import logging
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import start_http_server
-
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.errors import ConfigError
+from hookline.listeners import bind, bound_port
 from hookline.maintenance import Maintenance
 from hookline.metrics import Metrics
+from hookline.metrics_access import metrics_access
+from hookline.metrics_server import start_metrics_server
 from hookline.routing import Router
 from hookline.settings import Settings
 from hookline.ssrf import AddressPolicy
@@ -42,18 +44,17 @@ class Roles:
     worker: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
-    metrics_port: int | None = None
 
 
 class _ApiServer(Protocol):
-    """What is needed of the uvicorn server: run it, and ask it to stop."""
+    """What is needed of the uvicorn server: run it on a bound socket, and ask it to stop."""
 
     should_exit: bool
 
-    async def serve(self) -> None: ...
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None: ...
 
 
-def _server(config: uvicorn.Config) -> _ApiServer:
+def _server(config: uvicorn.Config, on_started: Callable[[], None]) -> _ApiServer:
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -62,7 +63,47 @@ def _server(config: uvicorn.Config) -> _ApiServer:
             # Signals are ours: the worker must drain before the process exits.
             yield
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # the socket accepts connections from here on
+                on_started()
+
     return Server(config)
+
+
+@dataclass
+class _Sockets:
+    """The process's listening sockets, all bound before any role starts (a taken port stops
+    the start-up with one clear error, before anything says it is running)."""
+
+    api: socket.socket | None = None
+    metrics: socket.socket | None = None
+
+    @classmethod
+    def bind(cls, settings: Settings, roles: Roles) -> _Sockets:
+        found = cls()
+        try:
+            if roles.api:
+                found.api = bind(roles.host, roles.port, setting="--port or HOOKLINE_PORT")
+            if settings.metrics_port is not None:
+                found.metrics = bind(
+                    settings.metrics_host,
+                    settings.metrics_port,
+                    setting="--metrics-port or HOOKLINE_METRICS_PORT",
+                )
+        except ConfigError:
+            found.close()
+            raise
+        return found
+
+    def close(self) -> None:
+        for sock in (self.api, self.metrics):
+            if sock is not None:
+                sock.close()
+
+
+def _url(host: str, sock: socket.socket) -> str:
+    return f"http://{f'[{host}]' if ':' in host else host}:{bound_port(sock)}"
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -126,8 +167,31 @@ async def _run_roles(
     stop: asyncio.Event,
     announce: Callable[[str], None],
 ) -> None:
-    tasks: list[asyncio.Task[None]] = []
+    sockets = _Sockets.bind(settings, roles)
     metrics = Metrics()
+    scrapes = None
+    try:
+        if sockets.metrics is not None:
+            access = metrics_access(settings, admin_token_hash=None)
+            scrapes = await start_metrics_server(sockets.metrics, metrics, store, access)
+        await _run_bound(settings, store, sender, stop, announce, metrics, sockets.api, roles)
+    finally:
+        if scrapes is not None:
+            await scrapes.cleanup()
+        sockets.close()
+
+
+async def _run_bound(
+    settings: Settings,
+    store: Store,
+    sender: Sender,
+    stop: asyncio.Event,
+    announce: Callable[[str], None],
+    metrics: Metrics,
+    api_socket: socket.socket | None,
+    roles: Roles,
+) -> None:
+    tasks: list[asyncio.Task[None]] = []
     worker = None
     if roles.worker:
         worker = Worker(store, settings, sender=sender, on_outcome=metrics.observe)
@@ -136,12 +200,10 @@ async def _run_roles(
         upkeep = Maintenance(store, settings).run(stop)
         tasks.append(asyncio.create_task(upkeep, name="hookline-maintenance"))
     server = None
-    if roles.api:
-        server = await _api_server(settings, roles, store, sender, metrics, announce)
-        tasks.append(asyncio.create_task(server.serve(), name="hookline-api"))
+    if api_socket is not None:
+        server = await _api_server(settings, roles, store, sender, metrics, announce, api_socket)
+        tasks.append(asyncio.create_task(server.serve([api_socket]), name="hookline-api"))
     if worker is not None and server is None:
-        if roles.metrics_port:
-            start_http_server(roles.metrics_port, registry=metrics.registry)
         announce(f"Hookline worker {worker.worker_id} started")
     _settle_heap()
     done = asyncio.create_task(stop.wait())
@@ -164,6 +226,7 @@ async def _api_server(
     sender: Sender,
     metrics: Metrics,
     announce: Callable[[str], None],
+    sock: socket.socket,
 ) -> _ApiServer:
     import uvicorn
 
@@ -180,13 +243,17 @@ async def _api_server(
         access_log=False,
         lifespan="off",
         loop="none",
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxy_networks,
     )
-    server = _server(config)
-    url = f"http://{roles.host}:{roles.port}"
-    announce(f"Hookline is running at {url}  (API docs: {url}/docs)")
-    if generated:
-        announce(f"Admin token (shown once, store it now): {generated}")
-    return server
+    url = _url(roles.host, sock)
+
+    def started() -> None:
+        announce(f"Hookline is running at {url}  (API docs: {url}/docs)")
+        if generated:
+            announce(f"Admin token (shown once, store it now): {generated}")
+
+    return _server(config, started)
 
 
 def _handle_signals(stop: asyncio.Event) -> None:

@@ -54,6 +54,8 @@ class Settings:
     auth_failures_per_minute: int = 30
     # /metrics: on its own port (not the API's) and/or behind a bearer token.
     metrics_port: int | None = None
+    # The address the metrics port listens on (loopback unless opened to a scraper).
+    metrics_host: str = "127.0.0.1"
     metrics_token: str | None = field(default=None, repr=False)
     # The inspector's quotas: bins per workspace, bytes one bin keeps, bytes all of a
     # workspace's bins keep.
@@ -85,6 +87,12 @@ class Settings:
         _positive(self, "claim_batch", "poll_interval", "lease_seconds", "response_excerpt_bytes")
         if self.lease_seconds < 35:
             raise ConfigError("lease_seconds must exceed the 30 s request timeout (>= 35)")
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        """``trusted_proxies`` as networks (``10.1.2.3/8`` is ``10.0.0.0/8``), the form
+        uvicorn's ``forwarded_allow_ips`` takes (it would treat a host-bits CIDR as a name)."""
+        return [str(ipaddress.ip_network(p, strict=False)) for p in self.trusted_proxies]
 
     @property
     def is_sqlite(self) -> bool:

@@ -35,6 +35,18 @@ _MAX_KEY_BYTES: Final = 64
 
 # header prefix of the Standard Webhooks family: webhook-id, svix-id, …
 _STANDARD_PREFIX: Final = {"standard": "webhook", "svix": "svix"}
+_STANDARD_SUFFIXES: Final = ("id", "timestamp", "signature")  # as _standard_headers writes
+_HUB_SHA1: Final = "X-Hub-Signature"
+_HUB_SHA256: Final = "X-Hub-Signature-256"
+_SHA256_HEX: Final = "X-Signature"
+_TIMESTAMPED: Final = "X-Webhook-Signature"
+
+#: Every header name :func:`sign_request` can write, whatever the scheme: a webhook's custom
+#: headers may not use them (they would be replaced by the signature on every request).
+HEADER_NAMES: Final[frozenset[str]] = frozenset(
+    {f"{prefix}-{suffix}" for prefix in _STANDARD_PREFIX.values() for suffix in _STANDARD_SUFFIXES}
+    | {_HUB_SHA1, _HUB_SHA256, _SHA256_HEX, _TIMESTAMPED}
+)
 
 
 def validate_schemes(schemes: Sequence[str]) -> tuple[str, ...]:
@@ -100,14 +112,14 @@ def sign_request(
         if scheme in _STANDARD_PREFIX:
             headers |= _standard_headers(_STANDARD_PREFIX[scheme], keys, msg_id, timestamp_ms, body)
         elif scheme == "github":
-            headers["X-Hub-Signature"] = "sha1=" + _sigcore.hmac_sha1_hex(current, body)
-            headers["X-Hub-Signature-256"] = "sha256=" + _sigcore.hmac_sha256_hex(current, body)
+            headers[_HUB_SHA1] = "sha1=" + _sigcore.hmac_sha1_hex(current, body)
+            headers[_HUB_SHA256] = "sha256=" + _sigcore.hmac_sha256_hex(current, body)
         elif scheme == "hub-sha1":
-            headers["X-Hub-Signature"] = _sigcore.hmac_sha1_hex(current, body)
+            headers[_HUB_SHA1] = _sigcore.hmac_sha1_hex(current, body)
         elif scheme == "sha256-hex":
-            headers["X-Signature"] = _sigcore.hmac_sha256_hex(current, body)
+            headers[_SHA256_HEX] = _sigcore.hmac_sha256_hex(current, body)
         else:
-            headers["X-Webhook-Signature"] = _timestamped(current, timestamp_ms, body, method, url)
+            headers[_TIMESTAMPED] = _timestamped(current, timestamp_ms, body, method, url)
     return headers
 
 

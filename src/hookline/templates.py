@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import string
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote_plus
 
-from hookline.errors import TemplateError
+from hookline.errors import TemplateError, TemplateTooLarge
 
 MAX_TEMPLATE_BYTES: Final = 64 * 1024
 
@@ -92,23 +92,53 @@ def placeholders(template: str) -> list[str]:
     return _BodyTemplate(template).get_identifiers()
 
 
-def render_body(template: str, context: Mapping[str, Any], content_type: str) -> str:
+def render_body(
+    template: str, context: Mapping[str, Any], content_type: str, *, max_bytes: int | None = None
+) -> str:
     """Render ``template`` with values from ``context``, escaped for ``content_type``.
 
-    Raises :class:`TemplateError` only for a template :func:`validate_template` rejects.
-    The result always encodes as UTF-8.
+    Raises :class:`TemplateError` only for a template :func:`validate_template` rejects, and
+    :class:`TemplateTooLarge` when the result would be more than ``max_bytes`` of UTF-8 (None:
+    no limit). That is known before the body is built: each distinct placeholder is rendered
+    once and its size counted once per use, so ``$payload`` written 4,000 times costs one
+    rendering of the payload, not 4,000 copies of it. The result always encodes as UTF-8.
     """
     validate_template(template, content_type)
     encode = _encoder(content_type)
-
-    def substitute(match: re.Match[str]) -> str:
-        path = match.group("named") or match.group("braced")
-        if path is None:  # "$$"; validation ruled out the invalid group
-            return "$"
+    pieces = _pieces(template)
+    size = sum(_utf8_size(text) for text, is_path in pieces if not is_path)
+    _check_size(size, max_bytes)
+    rendered: dict[str, str] = {}
+    for path, uses in Counter(text for text, is_path in pieces if is_path).items():
         value = _resolve(context, path)
-        return "" if value is _MISSING else encode(value)
+        text = "" if value is _MISSING else encode(value)
+        size += _utf8_size(text) * uses
+        _check_size(size, max_bytes)
+        rendered[path] = text
+    return "".join(rendered[text] if is_path else text for text, is_path in pieces)
 
-    return _PATTERN.sub(substitute, template)
+
+def _pieces(template: str) -> list[tuple[str, bool]]:
+    """``template`` as literal text ``(text, False)`` and placeholders ``(path, True)``, in
+    order; ``$$`` is the literal ``$``. The template is valid."""
+    pieces: list[tuple[str, bool]] = []
+    end = 0
+    for match in _PATTERN.finditer(template):
+        pieces.append((template[end : match.start()], False))
+        path = match.group("named") or match.group("braced")
+        pieces.append((path, True) if path is not None else ("$", False))
+        end = match.end()
+    pieces.append((template[end:], False))
+    return pieces
+
+
+def _check_size(size: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise TemplateTooLarge(size, max_bytes)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def _resolve(context: Mapping[str, Any], path: str) -> Any:

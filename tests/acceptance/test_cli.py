@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -171,3 +172,46 @@ def test_verify_checks_a_captured_request() -> None:
         capture_output=True,
     )
     assert bad.returncode == 1 and b"invalid" in bad.stderr
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        out = subprocess.run(
+            [*HOOKLINE, "serve", "--port", str(port)],
+            env=_env(tmp_path / "hookline.db"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode != 0
+    said = out.stdout + out.stderr
+    assert said.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use"
+        " (set --port or HOOKLINE_PORT)"
+    ], said
+    assert "is running at" not in said and "Traceback" not in said
+
+
+def test_serve_announces_its_bound_port_once_it_accepts_connections(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [*HOOKLINE, "serve", "--port", "0"],
+        env=_env(tmp_path / "hookline.db"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(r"is running at http://127\.0\.0\.1:(\d+)", line)
+        assert found, line
+        port = int(found.group(1))
+        assert port != 0
+        # No retry: the line is printed only once the port is listening.
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        proc.terminate()
+        proc.wait(15)

@@ -1,15 +1,23 @@
 """The dashboard's pure parts, no browser needed (they belong with tests/unit; they sit here
-because this suite owns the dashboard): the session cookie, CSRF, the sign-in limiter, the
-chart and percentiles, and the webhook form's mapping to the API body."""
+because this suite owns the dashboard): the session cookie and its name, CSRF, the chart and
+percentiles, and the webhook form's mapping to the API body. (The sign-in limiter is shared
+with the API: tests/unit/test_ratelimit.py.)"""
 
 from __future__ import annotations
 
 import orjson
 
+from hookline import secret_headers
 from hookline.dashboard.charts import chart, percentiles, summarize
 from hookline.dashboard.forms import Form
-from hookline.dashboard.ratelimit import LoginLimiter
-from hookline.dashboard.session import SessionCodec, anonymous, derive_key, signed_in
+from hookline.dashboard.session import (
+    SessionCodec,
+    anonymous,
+    cookie_name,
+    derive_key,
+    secure_context,
+    signed_in,
+)
 from hookline.dashboard.webhook_form import api_body, values_from_config, values_from_form
 from hookline.models import Delivery, DeliveryStatus, WebhookConfig
 
@@ -40,12 +48,14 @@ def test_csrf_token_is_per_session() -> None:
     assert not codec.csrf_ok(one, None)
 
 
-def test_limiter_counts_attempts_per_address_in_a_window() -> None:
-    limiter = LoginLimiter(max_attempts=3, window=60)
-    assert [limiter.attempt("a", t) for t in (0, 1, 2)] == [0, 0, 0]
-    assert limiter.attempt("a", 3) == 57
-    assert limiter.attempt("b", 3) == 0
-    assert limiter.attempt("a", 60.5) == 0  # the first attempt left the window
+def test_the_cookie_is_secure_where_browsers_keep_secure_cookies() -> None:
+    for host in ("localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"):
+        assert secure_context("http", host), host
+    for host in ("hookline.lan", "192.168.1.10", "localhost.example.com", "", None):
+        assert not secure_context("http", host), host
+    assert secure_context("https", "hookline.example.com")
+    assert cookie_name(True) == "__Host-hookline_session"
+    assert cookie_name(False) == "hookline_session"
 
 
 def _delivery(status: DeliveryStatus, created: float, attempts: int = 1) -> Delivery:
@@ -71,7 +81,7 @@ def test_webhook_form_maps_to_the_api_body_and_back() -> None:
     config = WebhookConfig(
         name="orders",
         url="https://example.com/hooks",
-        headers={"Authorization": "Bearer x"},
+        headers={"Authorization": "Bearer x", "X-Tenant": "acme"},
         events=["*", "task.*"],
         filter={"a": 1},
         retry_schedule=[0, 5.5],
@@ -94,6 +104,9 @@ def test_webhook_form_maps_to_the_api_body_and_back() -> None:
             form.add(name, str(value))
     body, errors = api_body(values_from_form(form))
     assert errors == {}
+    # The form never shows a credential: it comes back masked, and saving restores it.
+    assert body["headers"] == {"Authorization": secret_headers.MASK, "X-Tenant": "acme"}
+    body["headers"] = secret_headers.restore(body["headers"], config.headers)
     assert WebhookConfig.model_validate(body) == config
 
 

@@ -34,7 +34,10 @@ async def test_session_cookie_and_sign_out(dashboard: Dashboard) -> None:
     page = dashboard.page
     await dashboard.sign_in(dashboard.api_key)
     (cookie,) = await page.context.cookies()
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+    # http://127.0.0.1 is a secure context: the cookie is Secure and host-only.
+    assert cookie["name"] == "__Host-hookline_session" and cookie["secure"]
+    assert cookie["path"] == "/" and cookie["domain"] == "127.0.0.1"
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     assert dashboard.api_key not in cookie["value"]
     assert "hlk_" not in cookie["value"]
 

@@ -260,6 +260,19 @@ async def test_api_key_is_found_by_hash_until_revoked(store: Store, ws: str) -> 
     assert listed == {key.id: replace(key, revoked_at=T0 + 5), other.id: other}
 
 
+async def test_revoked_sessions_are_kept_until_they_expire(store: Store) -> None:
+    assert await store.session_revoked("sid-1") is False
+    await store.revoke_session("sid-1", T0 + 100)
+    await store.revoke_session("sid-1", T0 + 100)  # signing out twice is not an error
+    await store.revoke_session("sid-2", T0 + 200)
+    assert await store.session_revoked("sid-1") is True
+    assert await store.session_revoked("sid-3") is False
+    assert await store.purge_revoked_sessions(T0 + 99) == 0
+    assert await store.purge_revoked_sessions(T0 + 100) == 1
+    assert await store.session_revoked("sid-1") is False
+    assert await store.session_revoked("sid-2") is True
+
+
 # -- catalog ----------------------------------------------------------------------------------
 async def test_event_types(store: Store, ws: str) -> None:
     created = EventType(
@@ -377,7 +390,7 @@ async def test_enabling_webhooks_and_the_routing_snapshot(store: Store, ws: str)
     assert disabled is not None and disabled.config.enabled is False
     assert disabled.disabled_reason == "endpoint answered 410 Gone"
     assert disabled.updated_at == T0 + 1
-    assert await routed(store, ws) == (3, [on])
+    assert await routed(store, ws) == (3, [on, disabled])  # routed still: its deliveries wait
     await store.set_webhook_enabled(off.id, True, None, T0 + 2)
     enabled = await store.get_webhook(ws, off.id)
     assert enabled is not None and enabled.config.enabled and enabled.disabled_reason is None
@@ -689,7 +702,7 @@ async def test_record_stores_attempts_and_ends_leases(store: Store, ws: str) -> 
     disabled = await store.get_webhook(ws, gone.id)
     assert disabled is not None and not disabled.config.enabled
     assert disabled.disabled_reason == gone_410
-    assert await routed(store, ws) == (4, [ok, flaky])
+    assert await routed(store, ws) == (4, [ok, flaky, disabled])
     await store.record([], T0 + 3)
 
 

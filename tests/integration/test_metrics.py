@@ -1,11 +1,17 @@
-"""Prometheus metrics after real deliveries."""
+"""Prometheus metrics after real deliveries, and who may read them on which port."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import Receiver, Service
+import aiohttp
+
+from hookline.service import Roles, run
+from hookline.settings import Settings
+from tests.conftest import Receiver, Service, free_port, started
 
 
 def _value(text: str, name: str) -> float:
@@ -27,7 +33,8 @@ async def test_metrics_count_outcomes_latency_streaks_and_queue(
     await receiver.wait_for(3)
     text = ""
     for _ in range(50):
-        async with service.http.get(service.url + "/metrics") as r:
+        admin = {"Authorization": f"Bearer {service.admin_token}"}
+        async with service.http.get(service.url + "/metrics", headers=admin) as r:
             assert r.status == 200
             text = await r.text()
         done = 'hookline_attempts_total{error_class="",outcome="succeeded"} 2.0' in text
@@ -42,3 +49,81 @@ async def test_metrics_count_outcomes_latency_streaks_and_queue(
     # Its streak series exists only while it is failing (unit-tested in tests/unit/test_metrics).
     assert "# TYPE hookline_webhook_failure_streak gauge" in text
     assert created["id"]
+
+
+async def _get(url: str, token: str | None = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as r:
+        body = await r.json() if r.content_type == "application/json" else await r.text()
+        return r.status, body
+
+
+def _refused(answer: tuple[int, Any]) -> bool:
+    status, body = answer
+    return status == 401 and body["error"]["code"] == "unauthorized" and body["error"]["message"]
+
+
+def _served(answer: tuple[int, Any]) -> bool:
+    status, body = answer
+    return status == 200 and "# TYPE hookline_queue_depth gauge" in body
+
+
+async def test_metrics_on_the_api_port_answer_only_the_admin_token_by_default(
+    service: Service,
+) -> None:
+    url = service.url + "/metrics"
+    _, key = await service.workspace()
+    assert _refused(await _get(url))
+    assert _refused(await _get(url, key))  # a workspace's key: metrics list every workspace's
+    assert _refused(await _get(url, "not-the-admin-token"))
+    assert _served(await _get(url, service.admin_token))
+
+
+async def test_a_metrics_token_is_the_only_one_accepted_when_set(tmp_path: Path) -> None:
+    async for service in started(f"sqlite:///{tmp_path}/h.db", metrics_token="scrape-me"):
+        url = service.url + "/metrics"
+        assert _refused(await _get(url))
+        assert _refused(await _get(url, "scrape-me-not"))
+        assert _refused(await _get(url, service.admin_token))
+        assert _served(await _get(url, "scrape-me"))
+
+
+async def test_a_metrics_port_takes_metrics_off_the_api_port(tmp_path: Path) -> None:
+    port = free_port()
+    async for service in started(f"sqlite:///{tmp_path}/h.db", metrics_port=port):
+        status, body = await _get(service.url + "/metrics", service.admin_token)
+        assert status == 404 and body["error"]["code"] == "not_found"
+        # Without a metrics token, the metrics port is the operator's monitoring network's.
+        assert _served(await _get(f"http://127.0.0.1:{port}/metrics"))
+
+
+async def test_a_metrics_token_is_required_on_the_metrics_port_too(tmp_path: Path) -> None:
+    port = free_port()
+    db = f"sqlite:///{tmp_path}/h.db"
+    async for _ in started(db, metrics_port=port, metrics_token="scrape-me"):
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert _refused(await _get(url))
+        assert _refused(await _get(url, "test-admin-token"))
+        assert _served(await _get(url, "scrape-me"))
+
+
+async def test_a_worker_serves_metrics_on_its_port(tmp_path: Path) -> None:
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/h.db", metrics_port=port, metrics_token="scrape-me"
+    )
+    stop = asyncio.Event()
+    lines: list[str] = []
+    task = asyncio.create_task(run(settings, Roles(api=False), stop=stop, announce=lines.append))
+    try:
+        for _ in range(200):  # announced once its metrics port listens
+            if lines or task.done():
+                break
+            await asyncio.sleep(0.05)
+        assert lines and not task.done()
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert _refused(await _get(url, "wrong"))
+        assert _served(await _get(url, "scrape-me"))
+    finally:
+        stop.set()
+        await task

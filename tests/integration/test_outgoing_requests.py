@@ -30,8 +30,8 @@ def _by_path(received: list[Received]) -> dict[str, Received]:
 
 async def test_request_shaping(service: Service, receiver: Receiver) -> None:
     api = await workspace(service)
-    forged = {"Webhook-Signature": "v1,forged", "x-hookline-event-id": "forged"}
-    await api.hook(f"{receiver.url}/custom", headers={"X-Custom": "yes", **forged}, secret=WHSEC)
+    # Hookline's own headers cannot be configured (422, see test_header_secrets).
+    await api.hook(f"{receiver.url}/custom", headers={"X-Custom": "yes"}, secret=WHSEC)
     await api.hook(f"{receiver.url}/get", method="GET")
     await api.hook(f"{receiver.url}/delete", method="DELETE")
     await api.hook(f"{receiver.url}/form", content_type="application/x-www-form-urlencoded")
@@ -41,7 +41,6 @@ async def test_request_shaping(service: Service, receiver: Receiver) -> None:
 
     custom = got["custom"]
     assert custom.headers["X-Custom"] == "yes"
-    assert "v1,forged" not in custom.headers.values()
     verify("standard", custom.body, custom.headers, WHSEC)
     assert custom.body == json.dumps(PAYLOAD).encode()
     assert custom.headers["Content-Type"] == "application/json"

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import math
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import hookline
 from hookline.errors import FilterError
-from hookline.filters import MAX_DEPTH, Filter, compile_filter, validate_filter
+from hookline.filters import MAX_DEPTH, MAX_NODES, Filter, compile_filter, validate_filter
 
 
 def matches(spec: Any, payload: Any) -> bool:
@@ -330,3 +337,223 @@ any_json = st.recursive(
 @given(filters, any_json)
 def test_matching_never_raises(spec: dict[str, Any], payload: Any) -> None:
     assert matches(spec, payload) in (True, False)
+
+
+# equality: the same answers as pairwise comparison, in linear time
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality by comparing the two values: the definition matching must keep."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if _is_number(a) and _is_number(b):
+        return bool(a == b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    return (a is None and b is None) or (isinstance(a, str) and isinstance(b, str) and a == b)
+
+
+def _in_by_comparison(value: Any, operands: list[Any]) -> bool:
+    items = value if isinstance(value, list) else ()
+    return any(_same(value, op) or any(_same(item, op) for item in items) for op in operands)
+
+
+equality_scalars = (
+    st.none()
+    | st.booleans()
+    | st.sampled_from([0, 1, -1, 2, 0.0, -0.0, 1.0, 2.5, math.nan, math.inf, 2**64])
+    | st.floats()
+    | st.sampled_from(["", "1", "x", "true"])
+)
+equality_values = st.recursive(
+    equality_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.lists(equality_values, max_size=6), equality_values)
+def test_in_answers_as_comparing_every_pair_would(operands: list[Any], value: Any) -> None:
+    expected = _in_by_comparison(value, operands)
+    assert matches({"a": {"$in": operands}}, {"a": value}) is expected
+    assert matches({"a": {"$nin": operands}}, {"a": value}) is not expected
+    if operands:
+        first = _in_by_comparison(value, operands[:1])
+        assert matches({"a": operands[0]}, {"a": value}) is first
+        assert matches({"a": {"$eq": operands[0]}}, {"a": value}) is first
+
+
+@pytest.mark.parametrize(
+    ("operand", "value", "expected"),
+    [
+        (1, 1.0, True),
+        (-0.0, 0, True),
+        (2**64, float(2**64), True),
+        (True, 1, False),
+        (1, True, False),
+        (False, 0, False),
+        (None, None, True),
+        ([1, True], [1.0, True], True),
+        ([1, True], [True, 1], False),
+        ({"a": 1, "b": [0]}, {"b": [0.0], "a": 1.0}, True),
+        ({"a": 1}, {"a": 1, "b": 1}, False),
+        ([[1]], [[1]], True),
+        ([[1]], [[1, 1]], False),
+        (math.nan, math.nan, False),  # NaN equals nothing, itself included
+        ([math.nan], [math.nan], False),
+    ],
+)
+def test_json_equality_edge_cases(operand: Any, value: Any, expected: bool) -> None:
+    assert matches({"a": {"$in": [operand]}}, {"a": value}) is expected
+    assert matches({"a": {"$in": [operand]}}, {"a": [value]}) is expected  # a list holding it
+
+
+def test_values_nested_deeper_than_any_operand_match_none_and_never_raise() -> None:
+    deep: Any = 1
+    for _ in range(5000):
+        deep = [deep]
+    assert not matches({"a": [[1]]}, {"a": deep})
+    assert not matches({"a": {"$in": [[[1]], 1]}}, {"a": [deep, deep[0], [0]]})
+    assert matches({"a.0.0.0": [[1]]}, {"a": [[[[[1]]]]]})
+
+
+class _TooManySteps(Exception):
+    pass
+
+
+def _steps(run: Callable[[], object], limit: int) -> int:
+    """Lines of Hookline's code executed while ``run`` runs: a count of the work done that
+    does not depend on the machine. Past ``limit`` it stops ``run`` with an error, so that a
+    quadratic matcher fails fast instead of running for minutes."""
+    root = str(Path(hookline.__file__).parent)
+    count = 0
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+            if count > limit:
+                raise _TooManySteps(f"more than {limit} lines")
+        return local
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename.startswith(root) else None
+
+    sys.settrace(tracer)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_in_against_a_list_costs_their_sum_not_their_product() -> None:
+    # 6,000 operands against 6,000 items: 36 million comparisons pairwise.
+    selected = compile_filter({"a": {"$in": list(range(6000, 12000))}})
+    payload = {"a": list(range(6000))}
+    assert not selected.matches(payload)
+    assert _steps(lambda: selected.matches(payload), limit=6 * 12_000) > 0
+
+
+def test_size_limit_at_creation() -> None:
+    at_limit = {"a": {"$in": list(range(MAX_NODES - 5))}}  # object, key, object, key, list
+    validate_filter(at_limit)
+    over = {"a": {"$in": list(range(MAX_NODES - 4))}}
+    with pytest.raises(FilterError, match=f"filter has {MAX_NODES + 1} values, more than the"):
+        validate_filter(over)
+    assert compile_filter(over).matches({"a": 7})  # a stored filter still loads and matches
+
+
+def test_path_segments_count_towards_the_size_limit() -> None:
+    path = ".".join(["a"] * (MAX_NODES - 2))  # object, its key's segments, the value
+    validate_filter({path: 1})
+    with pytest.raises(FilterError, match="more than the"):
+        validate_filter({path + ".a": 1})
+
+
+_MIB = 1024 * 1024
+
+
+def _encoded(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def _widest(make: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+    """The largest filter ``make(n)`` builds within the size limit."""
+    n = 1
+    while True:
+        try:
+            validate_filter(make(2 * n))
+        except FilterError:
+            break
+        n *= 2
+    low, high = n, 2 * n  # make(low) is valid, make(high) is not
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            validate_filter(make(middle))
+            low = middle
+        except FilterError:
+            high = middle
+    return make(low)
+
+
+def _nested_list(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# The payloads a 1 MiB body can carry with the most values for a filter to look at, and the
+# filters the limits allow that make matching look at all of them, as often as they can.
+_WORST_CASES = {
+    # half a million numbers, against as many $in conditions as fit
+    "numbers": (
+        {"a": [0] * (_MIB // 2 - 4)},
+        _widest(lambda n: {"$or": [{"a": {"$in": [i + 1]}} for i in range(n)]}),
+    ),
+    # a quarter of a million one-item lists, each compared as a whole to a list operand
+    "lists": (
+        {"a": [[0] for _ in range(_MIB // 4 - 4)]},
+        _widest(lambda n: {"$or": [{"a": {"$in": [[i + 1]]}} for i in range(n)]}),
+    ),
+    # lists nested 120 deep against an operand nested as deep as the limit allows
+    "depth": (
+        {"a": [_nested_list(120) for _ in range(_MIB // 242 - 1)]},
+        {"a": {"$in": [_nested_list(MAX_DEPTH - 3)]}},
+    ),
+    # objects of the same keys as an object operand
+    "objects": (
+        {"a": [{"k": 0, "v": 0} for _ in range(_MIB // 14 - 1)]},
+        _widest(lambda n: {"$or": [{"a": {"$in": [{"k": 1, "v": i}]}} for i in range(n)]}),
+    ),
+    # the same nested list reached through as many paths as fit
+    "paths": (
+        {"a": _nested_list(120)},
+        _widest(lambda n: {"$or": [{"a" + ".0" * k: {"$in": [[[1]]]}} for k in range(1, n + 1)]}),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_WORST_CASES))
+def test_the_worst_case_the_limits_allow_is_linear_in_the_payload(case: str) -> None:
+    payload, spec = _WORST_CASES[case]
+    assert _encoded(payload) <= _MIB
+    validate_filter(spec)
+    selected = compile_filter(spec)
+    assert not selected.matches(payload)
+    values = _count_values(payload)
+    # At most a dozen lines or so per value of the payload and per value of the filter (its
+    # paths are walked): comparing pairwise would take a payload's worth per operand.
+    assert _steps(lambda: selected.matches(payload), limit=16 * values + 8 * MAX_NODES)
+
+
+def _count_values(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(map(_count_values, value.values()))
+    if isinstance(value, list):
+        return 1 + sum(map(_count_values, value))
+    return 1

@@ -59,7 +59,16 @@ def test_defaults_come_first_and_custom_headers_replace_them_whatever_their_case
 
 
 def test_custom_headers_never_override_hookline_s_own() -> None:
-    hook = _webhook(headers={"x-hookline-event-id": "forged", "Webhook-Signature": "forged"})
+    # Refused since, but a configuration stored by an earlier version may still hold them.
+    cfg = WebhookConfig.model_validate(
+        {
+            "name": "hook",
+            "url": "https://example.com/in",
+            "headers": {"x-hookline-event-id": "forged", "Webhook-Signature": "forged"},
+        },
+        context={"stored": True},
+    )
+    hook = Webhook("wh_1", "ws_1", cfg, (SecretEntry(generate_secret()),), NOW, NOW)
     request = build_request(hook, _claimed(hook).event, delivery_id="d", attempt=1, now=NOW)
     assert "forged" not in request.headers.values()
     assert request.headers["X-Hookline-Event-Id"] == "evt_1"
@@ -79,6 +88,14 @@ def test_the_attempt_log_redacts_custom_credentials() -> None:
     request, attempt = _logged(_claimed(hook))
     assert request.headers["Authorization"] == "Bearer s3cret"  # sent as configured
     assert attempt.request_headers["Authorization"] == "[redacted]"
+    assert attempt.request_headers["X-Team"] == "ops"
+
+
+def test_the_attempt_log_redacts_headers_marked_secret() -> None:
+    hook = _webhook(headers={"X-Tenant": "t-8d41", "X-Team": "ops"}, secret_headers=["x-tenant"])
+    request, attempt = _logged(_claimed(hook))
+    assert request.headers["X-Tenant"] == "t-8d41"  # sent as configured
+    assert attempt.request_headers["X-Tenant"] == "[redacted]"
     assert attempt.request_headers["X-Team"] == "ops"
 
 

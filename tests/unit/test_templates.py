@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections import ChainMap
 from types import MappingProxyType
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookline.errors import TemplateError
+from hookline.errors import TemplateError, TemplateTooLarge
 from hookline.templates import (
     MAX_TEMPLATE_BYTES,
     placeholders,
@@ -224,6 +225,55 @@ def test_missing_renders_empty_in_every_content_type() -> None:
         assert render_body("[$nope${no.pe}]", {}, content_type) == "[]"
 
 
+# the size limit
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_built() -> None:
+    payload = {"blob": "x" * 256 * 1024}
+    context: ChainMap[str, Any] = ChainMap(payload, {"payload": payload})
+    template = "$payload" * 4000  # would be a 1 GB body
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateTooLarge) as caught:
+            render_body(template, context, JSON, max_bytes=1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024  # one rendering of the payload, not 4,000 of them
+    one = len(json.dumps(payload, separators=(",", ":")))
+    assert (caught.value.size, caught.value.limit) == (4000 * one, 1024 * 1024)
+    assert caught.value.code == "template_too_large"
+    assert f"{4000 * one} bytes, more than the 1048576 allowed" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "size"),
+    [
+        ("$a$a$a", {"a": "xy"}, 6),
+        ("${a} and $$$b", {"a": 1, "b": None}, 7),  # "1 and $": null is "" outside JSON
+        ("é$a", {"a": "€"}, 5),  # UTF-8 bytes: 2 + 3
+        ("[$nope${no.pe}]", {}, 2),
+    ],
+)
+def test_the_limit_counts_utf8_bytes_of_the_whole_body(
+    template: str, context: dict[str, Any], size: int
+) -> None:
+    body = render_body(template, context, TEXT, max_bytes=size)
+    assert len(body.encode("utf-8")) == size
+    with pytest.raises(TemplateTooLarge, match=f"{size} bytes, more than the {size - 1} allowed"):
+        render_body(template, context, TEXT, max_bytes=size - 1)
+
+
+def test_the_limit_applies_to_the_escaped_value() -> None:
+    # A JSON string of control characters grows six-fold when escaped (\u0001).
+    context = {"v": "\x01" * 100}
+    assert len(render_body('"$v"', context, JSON, max_bytes=602)) == 602
+    with pytest.raises(TemplateTooLarge):
+        render_body('"$v"', context, JSON, max_bytes=601)
+    with pytest.raises(TemplateTooLarge):
+        render_body("$v", {"v": " " * 100}, FORM, max_bytes=99)  # "+" per space: 100 bytes
+
+
 # properties
 
 # Payload strings may hold lone surrogates (the JSON escape \ud800 decodes to one).
@@ -305,6 +355,18 @@ def test_arbitrary_text_either_fails_validation_or_renders(
         return
     render_body(template, context, content_type)
     assert all(name.split(".")[0] for name in placeholders(template))
+
+
+@given(templates, contexts, content_types)
+def test_a_limit_the_body_fits_changes_nothing(
+    template: str, context: dict[str, Any], content_type: str
+) -> None:
+    body = render_body(template, context, content_type)
+    size = len(body.encode("utf-8"))
+    assert render_body(template, context, content_type, max_bytes=size) == body
+    if size:
+        with pytest.raises(TemplateTooLarge):
+            render_body(template, context, content_type, max_bytes=size - 1)
 
 
 @given(templates)

@@ -13,6 +13,7 @@ from hookline.api import (
     capture,
     catalog,
     deliveries,
+    docs_page,
     entities,
     errors,
     events,
@@ -24,7 +25,8 @@ from hookline.api import (
     workspaces,
 )
 from hookline.api import metrics as metrics_api
-from hookline.api.limits import BATCH_PUBLISH, BodySizeLimit
+from hookline.api.capture_isolation import CaptureIsolation
+from hookline.api.limits import BATCH_PUBLISH, BodySizeLimit, NulRefusal
 from hookline.api.state import AppState
 
 DESCRIPTION = """Hookline delivers your application's events to every subscribed endpoint:
@@ -59,7 +61,7 @@ def create_app(state: AppState) -> FastAPI:
         title="Hookline",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # hookline.api.docs_page serves /docs from the package, under a CSP
         openapi_url="/openapi.json",
         redoc_url=None,
         # The documentation's order; the routers' order below is the order requests try them.
@@ -74,7 +76,6 @@ def create_app(state: AppState) -> FastAPI:
     for module in (
         events,
         health,
-        metrics_api,
         workspaces,
         catalog,
         webhooks,
@@ -87,11 +88,16 @@ def create_app(state: AppState) -> FastAPI:
         flows_io,
     ):
         app.include_router(module.router, responses=errors.RESPONSES)
+    if state.settings.metrics_port is None:  # else only the metrics port serves /metrics
+        app.include_router(metrics_api.router, responses=errors.RESPONSES)
+    app.include_router(docs_page.router)
     app.include_router(dashboard.router)
     settings = state.settings
+    app.add_middleware(NulRefusal)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger=[(BATCH_PUBLISH, settings.max_batch_body_bytes)],
     )
+    app.add_middleware(CaptureIsolation)  # the last added runs first: it sees every answer
     return app

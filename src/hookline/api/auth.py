@@ -1,9 +1,17 @@
 """Bearer-token authentication: the admin token, or a workspace API key that sees only its own
-workspace (another workspace's resources answer 404, so their existence does not leak)."""
+workspace (another workspace's resources answer 404, so their existence does not leak).
+
+Unknown tokens are counted per client address (``HOOKLINE_AUTH_FAILURES_PER_MINUTE`` in any
+sliding minute, per process): past that, the address is answered 429 without its token being
+looked at until the oldest failure is a minute old. Valid tokens are never counted; checking
+an address costs one dictionary lookup.
+"""
 
 from __future__ import annotations
 
 import hmac
+import math
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,6 +30,20 @@ class Unauthorized(ApiError):
 class Forbidden(ApiError):
     status = 403
     code = "forbidden"
+
+
+class TooManyFailures(ApiError):
+    status = 429
+    code = "too_many_failed_authentications"
+
+    def __init__(self, wait: float) -> None:
+        self.retry_after = max(1, math.ceil(wait))
+        super().__init__(
+            f"too many failed authentications from this address; retry in {self.retry_after} s"
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +68,10 @@ async def authenticate(request: Request) -> Principal:
 
 
 async def _authenticate(request: Request, state: AppState) -> Principal:
+    address = request.client.host if request.client else "unknown"
+    wait = state.auth_failures.wait(address, time.monotonic())
+    if wait:
+        raise TooManyFailures(wait)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -58,6 +84,7 @@ async def _authenticate(request: Request, state: AppState) -> Principal:
         generation = state.api_keys.generation()
         key = await state.store.find_api_key(token_hash)
         if key is None:
+            state.auth_failures.record(address, time.monotonic())
             raise Unauthorized("unknown or revoked token")
         state.api_keys.put(key, generation)
     return Principal(admin=False, workspace_id=key.workspace_id)

@@ -5,19 +5,45 @@ from __future__ import annotations
 
 import base64
 from dataclasses import asdict
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hookline import verify as receiver
+from hookline.api.capture_isolation import refused_header
 from hookline.errors import ApiError
 from hookline.models import check_header, check_url
+from hookline.nul import NoNulModel
 from hookline.store.bins import Bin, CapturedRequest, ReplayResult
 from hookline.timefmt import iso
 
 
 class BinFull(ApiError):
+    """The bin holds its ``max_requests`` and refuses more."""
+
     status = 429
     code = "bin_full"
+
+
+class BinQuotaExceeded(ApiError):
+    """The capture would take the bin past ``max_bin_bytes``."""
+
+    status = 429
+    code = "bin_quota_exceeded"
+
+
+class WorkspaceQuotaExceeded(ApiError):
+    """The capture would take the workspace's bins past ``max_workspace_bin_bytes``."""
+
+    status = 429
+    code = "workspace_quota_exceeded"
+
+
+class TooManyBins(ApiError):
+    """The workspace has ``max_bins_per_workspace`` bins already."""
+
+    status = 429
+    code = "too_many_bins"
 
 
 class MethodTooLong(ApiError):
@@ -25,8 +51,8 @@ class MethodTooLong(ApiError):
     code = "method_not_allowed"
 
 
-class BinIn(BaseModel):
-    model_config = {"extra": "forbid"}
+class BinIn(NoNulModel):
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="inspector", min_length=1, max_length=200)
     response_status: int = Field(default=200, ge=100, le=599)
@@ -34,6 +60,11 @@ class BinIn(BaseModel):
     response_headers: dict[str, str] = Field(default_factory=dict, max_length=50)
     response_body: str = Field(default="", max_length=65_536)
     max_requests: int = Field(default=500, ge=1, le=10_000)
+    when_full: Literal["refuse", "drop_oldest"] = Field(
+        default="refuse",
+        description="When a capture would exceed max_requests or the byte quotas: refuse it "
+        "(429), or delete the bin's oldest captures to make room.",
+    )
     ttl_seconds: float = Field(default=7 * 24 * 3600, gt=0, le=30 * 24 * 3600)
 
     @field_validator("response_headers")
@@ -41,11 +72,16 @@ class BinIn(BaseModel):
     def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, header_value in value.items():
             check_header(name, header_value)
+            if refused_header(name):
+                raise ValueError(
+                    f"header {name!r} cannot be set by a bin: capture answers may not set "
+                    "cookies or headers that apply to the whole origin"
+                )
         return value
 
 
-class VerifyIn(BaseModel):
-    model_config = {"extra": "forbid"}
+class VerifyIn(NoNulModel):
+    model_config = ConfigDict(extra="forbid")
 
     scheme: str = Field(description=f"One of {', '.join(receiver.SCHEMES)}.")
     secret: str | None = None
@@ -64,10 +100,10 @@ class VerifyIn(BaseModel):
         return self
 
 
-class CapturedReplayIn(BaseModel):
+class CapturedReplayIn(NoNulModel):
     """Where to send a captured request again (a webhook's replay is ``ReplayIn``)."""
 
-    model_config = {"extra": "forbid"}
+    model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=2048)
 
@@ -86,7 +122,9 @@ class BinOut(BaseModel):
     response_headers: dict[str, str]
     response_body: str
     max_requests: int
+    when_full: str
     request_count: int
+    byte_count: int = Field(description="Bytes the bin's captures take (bodies and headers).")
     expires_at: str | None
     created_at: str | None
 
@@ -98,6 +136,7 @@ class BinOut(BaseModel):
             capture_url=f"{base}/in/{found.id}",
             **asdict(found.config),
             request_count=found.request_count,
+            byte_count=found.byte_count,
             expires_at=iso(found.expires_at),
             created_at=iso(found.created_at),
         )

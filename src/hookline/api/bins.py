@@ -17,6 +17,7 @@ from hookline.api.bin_schemas import (
     CapturedReplayIn,
     CapturedReplayOut,
     RequestOut,
+    TooManyBins,
     VerifyIn,
     VerifyOut,
     captured_url,
@@ -35,7 +36,9 @@ _REPLAY_TIMEOUT = 30.0
 
 
 def _base_url(request: Request, state: AppState) -> str:
-    return (state.settings.public_url or str(request.base_url)).rstrip("/")
+    """Where capture URLs live: their own origin when the operator gave them one."""
+    settings = state.settings
+    return (settings.capture_base_url or settings.public_url or str(request.base_url)).rstrip("/")
 
 
 async def _load_bin(state: AppState, ws: str, bin_id: str) -> Bin:
@@ -60,7 +63,9 @@ async def create_bin(ws: WorkspaceId, body: BinIn, state: State, request: Reques
     await state.store.purge_expired_bins(now)
     config = BinConfig(**body.model_dump(exclude={"name", "ttl_seconds"}))
     created = Bin(new_id("bin"), ws, body.name, config, 0, now + body.ttl_seconds, now)
-    await state.store.create_bin(created)
+    most = state.settings.max_bins_per_workspace
+    if not await state.store.create_bin(created, max_bins=most):
+        raise TooManyBins(f"a workspace has at most {most} bins: delete one to make room")
     return BinOut.of(created, _base_url(request, state))
 
 

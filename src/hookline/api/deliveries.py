@@ -82,7 +82,12 @@ async def test_webhook(ws: WorkspaceId, webhook_id: str, body: TestIn, state: St
     delivery = replace(new_delivery(event, hook.id, now), status=DeliveryStatus.FAILED)
     await state.store.publish(event, [delivery])
     smtp = smtp_config(state.settings.smtp_url)
-    outcome, _ = await attempt_delivery(state.sender, Claimed(delivery, event, hook), smtp=smtp)
+    outcome, _ = await attempt_delivery(
+        state.sender,
+        Claimed(delivery, event, hook),
+        smtp=smtp,
+        max_body_bytes=state.settings.max_body_bytes,
+    )
     final = (
         DeliveryStatus.SUCCEEDED if outcome.attempt.error_class is None else DeliveryStatus.FAILED
     )

@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +36,7 @@ from hookline.entities import (
     upsert,
 )
 from hookline.errors import Conflict, NotFound, ValidationFailed
+from hookline.nul import NoNulModel
 from hookline.publishing import fan_out, fifo_webhooks, new_event
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/entities", tags=["entities"])
@@ -47,7 +48,8 @@ EntityKey = Annotated[str | None, Field(min_length=1, max_length=1024)]
 OrganizationId = Annotated[str | None, Field(min_length=1, max_length=200)]
 
 
-class EntityIn(BaseModel):
+class EntityIn(NoNulModel):
+    free_json: ClassVar[frozenset[str]] = frozenset({"properties"})
     model_config = ConfigDict(extra="forbid")
 
     properties: dict[str, Any]

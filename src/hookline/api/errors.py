@@ -59,6 +59,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _documented("The request body is too large (`payload_too_large`)"),
     415: _documented("The body is not JSON (`unsupported_media_type`)"),
     422: _documented("A field is invalid (`validation_failed`, `limit_exceeded`)"),
+    429: _documented(
+        "Too many failed authentications from this address (`too_many_failed_authentications`);"
+        " retry after the delay given",
+        headers={"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}},
+    ),
     503: _documented(
         "The database is unavailable (`unavailable`); retry after the delay given",
         headers={"Retry-After": {"description": "Seconds", "schema": {"type": "integer"}}},
@@ -90,7 +95,7 @@ def describe(error: Mapping[str, Any]) -> tuple[str | None, str]:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    return error_response(exc.status, exc.code, exc.message, exc.field, **exc.headers())
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,10 +1,12 @@
 """Flow export and import: a flow, its trigger and its webhooks as one portable JSON document.
 
 The document names no ids, so it imports into any workspace, on any Hookline. It carries the
-catalog definitions of the event types its webhooks and trigger name, and webhook secrets only
-when asked for. An import is validated whole before anything is written: a name that exists
-(the flow's or any webhook's) answers 409 with every conflict and changes nothing. Should a
-write still fail (a concurrent request took a name), what the import created is removed again.
+catalog definitions of the event types its webhooks and trigger name, and webhook secrets and
+credential header values only when asked for (otherwise those headers are masked, and an
+import leaves them out and lists them). An import is validated whole before anything is
+written: a name that exists (the flow's or any webhook's) answers 409 with every conflict and
+changes nothing. Should a write still fail (a concurrent request took a name), what the import
+created is removed again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hookline import signing
+from hookline import secret_headers, signing
 from hookline.api.auth import WorkspaceId
 from hookline.api.catalog import _check_schema
 from hookline.api.errors import describe
@@ -48,10 +50,19 @@ class FlowDocument(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class HeaderLeftOut(BaseModel):
+    webhook: str
+    header: str
+
+
 class ImportOut(BaseModel):
     flow: FlowOut
     webhooks: list[WebhookOut] = Field(description="A generated secret is shown here, once.")
     created_event_types: list[str]
+    headers_left_out: list[HeaderLeftOut] = Field(
+        description="Credential headers the document masks (exported without secrets): set"
+        " their values on the imported webhooks."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,7 @@ class _Planned:
     config: WebhookConfig
     secrets: tuple[SecretEntry, ...]
     generated: bool
+    left_out: tuple[str, ...] = ()
 
 
 @router.get("/{flow_id}/export")
@@ -119,6 +131,9 @@ async def import_flow(ws: WorkspaceId, body: FlowDocument, state: State) -> Any:
             for h, p in zip(hooks, planned, strict=True)
         ],
         created_event_types=[et.name for et in missing],
+        headers_left_out=[
+            HeaderLeftOut(webhook=p.config.name, header=h) for p in planned for h in p.left_out
+        ],
     )
 
 
@@ -143,6 +158,8 @@ def _exported(hook: Webhook, include_secrets: bool) -> dict[str, Any]:
     data = hook.config.model_dump(mode="json", exclude={"flow"})
     if include_secrets and hook.secrets:
         data["secret"] = hook.secrets[0].secret
+    if not include_secrets:
+        data["headers"] = secret_headers.mask(hook.config.headers, hook.config.secret_headers)
     return data
 
 
@@ -157,10 +174,15 @@ def _exported_type(et: EventType) -> dict[str, Any]:
 
 def _plan(index: int, raw: dict[str, Any]) -> _Planned:
     """A document's webhook validated as a new webhook would be; no secret for a signed
-    webhook (exported without secrets) means a newly generated one."""
+    webhook (exported without secrets) means a newly generated one, and masked header values
+    (exported without secrets too) are left out."""
     where = f"webhooks.{index}"
     secret = raw.get("secret")
     data = {k: v for k, v in raw.items() if k not in ("secret", "flow")}
+    left_out: tuple[str, ...] = ()
+    if isinstance(data.get("headers"), dict):
+        left_out = tuple(secret_headers.masked(data["headers"]))
+        data["headers"] = {k: v for k, v in data["headers"].items() if k not in left_out}
     try:
         config = WebhookConfig.model_validate(data)
     except ValidationError as exc:
@@ -173,14 +195,14 @@ def _plan(index: int, raw: dict[str, Any]) -> _Planned:
     if generated:
         secret = signing.generate_secret()
     if secret is None:
-        return _Planned(config, (), False)
+        return _Planned(config, (), False, left_out)
     schemes = config.signature_schemes or ["standard"]
     try:
         signing.validate_secret(secret, schemes)
     except SigningError as exc:
         raise ValidationFailed(f"{where}.secret: {exc}", field=f"{where}.secret") from None
     config = config.model_copy(update={"signature_schemes": schemes})
-    return _Planned(config, (SecretEntry(secret),), generated)
+    return _Planned(config, (SecretEntry(secret),), generated, left_out)
 
 
 def _check_plans(state: AppState, planned: list[_Planned]) -> None:

@@ -1,4 +1,5 @@
-"""Refuses request bodies over the configured size with 413, declared or streamed.
+"""Limits checked before any route runs: request bodies over the configured size (413,
+declared or streamed), and U+0000 in a path or query (422).
 
 One limit for every route (``max_body_bytes``) but the batch publish, whose body carries up to
 a thousand events (``max_batch_body_bytes``; each event is still held to ``max_body_bytes``).
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hookline import nul
 
 
 class BodyTooLarge(HTTPException):
@@ -78,15 +81,41 @@ class BodySizeLimit:
                 await self._refuse(send, max_bytes)
 
     async def _refuse(self, send: Send, max_bytes: int) -> None:
-        body = orjson.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"request bodies are limited to {max_bytes} bytes",
-                    "field": None,
-                }
-            }
-        )
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        message = f"request bodies are limited to {max_bytes} bytes"
+        await _refuse(send, 413, "payload_too_large", message)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    """An error answer in the API's shape, sent before any route runs."""
+    body = orjson.dumps({"error": {"code": code, "message": message, "field": None}})
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+#: A capture URL: only its bin id is looked up; the rest of its path and its query are stored
+#: exactly as sent (percent-encoded), so a ``%00`` there is data, not a problem.
+_CAPTURE = re.compile(r"/in/([^/]*)")
+
+
+class NulRefusal:
+    """Refuses U+0000 (``%00``) in a request's path or query with 422 (see ``hookline.nul``):
+    path parameters and query parameters become ids, names and search terms that PostgreSQL
+    cannot hold, and the answer must be the same on both databases."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._has_nul(scope):
+            await _refuse(send, 422, "validation_failed", f"path and query: {nul.MESSAGE}")
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _has_nul(scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        capture = _CAPTURE.match(path)
+        if capture is not None:
+            return "\x00" in capture.group(1)
+        return "\x00" in path or b"%00" in scope.get("query_string", b"")

@@ -31,6 +31,7 @@ from hookline.entities import (
 from hookline.errors import Conflict, ValidationFailed
 from hookline.ids import new_id
 from hookline.models import EventType
+from hookline.nul import NoNulModel
 from hookline.store import Store
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/event-types/presets", tags=["catalog"])
@@ -156,7 +157,7 @@ class PresetOut(BaseModel):
     existing: list[str]
 
 
-class EntityKindsIn(BaseModel):
+class EntityKindsIn(NoNulModel):
     model_config = ConfigDict(extra="forbid")
 
     kinds: list[str] = Field(min_length=1, max_length=100)

@@ -3,14 +3,16 @@
 The request comes from the same ``build_request`` the worker uses (body template, headers,
 signatures), for a webhook in an aggregation window as a window holding just this event. The
 answer also says whether the event would reach the webhook at all (enabled, subscribed,
-passing the webhook's and its flow's filters).
+passing the webhook's and its flow's filters). A body template that would render more than
+``HOOKLINE_MAX_BODY_BYTES`` is refused, as the worker refuses it, with a 422
+``template_too_large``, before the body is built.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,17 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from hookline.api.auth import WorkspaceId
 from hookline.api.state import AppState, State
 from hookline.api.webhooks import load_webhook
-from hookline.delivery.request import build_request
-from hookline.errors import ValidationFailed
+from hookline.delivery.request import build_request, redact_headers
+from hookline.errors import TemplateTooLarge, ValidationFailed
 from hookline.filters import compile_filter
 from hookline.models import EVENT_TYPE_NAME, Flow, Webhook, event_matches
+from hookline.nul import NoNulModel
 from hookline.publishing import new_delivery, new_event
 from hookline.windows import window_event
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/webhooks", tags=["webhooks"])
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(NoNulModel):
+    free_json: ClassVar[frozenset[str]] = frozenset({"payload"})
     model_config = ConfigDict(extra="forbid")
 
     type: str | None = Field(default=None, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
@@ -48,7 +52,8 @@ class PreviewOut(BaseModel):
 
 @router.post("/{webhook_id}/preview", response_model=PreviewOut)
 async def preview(ws: WorkspaceId, webhook_id: str, body: PreviewIn, state: State) -> PreviewOut:
-    """The request Hookline would send for this event (signatures included), without sending."""
+    """The request Hookline would send for this event (signatures included, credential
+    header values masked), without sending."""
     hook = await load_webhook(state, ws, webhook_id)
     if hook.config.url is None:
         raise ValidationFailed("this action sends email; a preview shows an HTTP request")
@@ -61,13 +66,25 @@ async def preview(ws: WorkspaceId, webhook_id: str, body: PreviewIn, state: Stat
     sent = event
     if seconds:
         sent = window_event(replace(delivery, next_attempt_at=now + seconds), [event])
-    request = build_request(hook, sent, delivery_id=delivery.id, attempt=1, now=now)
+    try:
+        request = build_request(
+            hook,
+            sent,
+            delivery_id=delivery.id,
+            attempt=1,
+            now=now,
+            max_body_bytes=state.settings.max_body_bytes,
+        )
+    except TemplateTooLarge as exc:
+        raise ValidationFailed(
+            f"body_template: {exc}", field="body_template", code=exc.code
+        ) from None
     reason = _not_sent(hook, flow, event_type, payload)
     return PreviewOut(
         type=event_type,
         method=request.method,
         url=request.url,
-        headers=dict(request.headers),
+        headers=redact_headers(request.headers, hook.config.secret_headers),
         body=None if request.body is None else request.body.decode("utf-8", "replace"),
         aggregated=bool(seconds),
         would_send=reason is None,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, ClassVar, cast
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
+from hookline import secret_headers
 from hookline.api.payloads import JsonObject, JsonValue
 from hookline.models import (
     EVENT_TYPE_NAME,
@@ -24,10 +25,11 @@ from hookline.models import (
     WebhookConfig,
     Workspace,
 )
+from hookline.nul import NoNulModel
 from hookline.timefmt import iso
 
 
-class _In(BaseModel):
+class _In(NoNulModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -74,6 +76,7 @@ class ApiKeyOut(BaseModel):
 
 
 class EventTypeIn(_In):
+    free_json: ClassVar[frozenset[str]] = frozenset({"schema_", "example"})
     name: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
     description: str = Field(default="", max_length=2000)
     schema_: JsonObject | None = Field(default=None, alias="schema")
@@ -81,6 +84,7 @@ class EventTypeIn(_In):
 
 
 class EventTypeUpdate(_In):
+    free_json: ClassVar[frozenset[str]] = frozenset({"schema_", "example"})
     description: str | None = Field(default=None, max_length=2000)
     schema_: JsonObject | None = Field(default=None, alias="schema")
     example: JsonValue = None
@@ -184,8 +188,13 @@ class WebhookOut(WebhookConfig):
 
     @classmethod
     def of(cls, hook: Webhook, *, include_secret: bool = False) -> WebhookOut:
+        """The webhook as shown: credential header values masked unless ``include_secret``."""
+        config = hook.config
+        headers = config.headers
+        if not include_secret:
+            headers = secret_headers.mask(headers, config.secret_headers)
         return cls.model_construct(
-            **dict(hook.config),
+            **(dict(config) | {"headers": headers}),
             id=hook.id,
             workspace_id=hook.workspace_id,
             has_secret=bool(hook.secrets),
@@ -206,6 +215,7 @@ class SecretOut(BaseModel):
 
 
 class EventIn(_In):
+    free_json: ClassVar[frozenset[str]] = frozenset({"payload"})
     type: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
     payload: JsonValue
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)

@@ -1,5 +1,5 @@
 """What request handlers share: the settings, the store, the router, the sender, the group
-commit of publishes and the cache of API keys."""
+commit of publishes, the cache of API keys and the count of failed authentications."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from hookline.keys import KeyCache
 from hookline.metrics import Metrics
+from hookline.ratelimit import SlidingWindow
 from hookline.routing import Router
 from hookline.settings import Settings
 from hookline.store import Store
@@ -29,11 +30,13 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     publisher: GroupCommit = field(init=False, repr=False)
     api_keys: KeyCache = field(init=False, repr=False)
+    auth_failures: SlidingWindow = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Made here, not by the caller: one per process and store, whoever builds the state.
         self.publisher = GroupCommit(self.store)
         self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
+        self.auth_failures = SlidingWindow(self.settings.auth_failures_per_minute, 60.0)
 
 
 def get_state(request: Request) -> AppState:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import ValidationError
 
-from hookline import signing
+from hookline import secret_headers, signing
 from hookline.api.auth import WorkspaceId
 from hookline.api.errors import describe
 from hookline.api.schemas import (
@@ -85,9 +85,20 @@ def _secret_and_schemes(
     return config.model_copy(update={"signature_schemes": schemes}), (SecretEntry(secret),)
 
 
+def restored_headers(sent: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """The headers of a create or an edit, each masked value replaced by the stored one."""
+    try:
+        return secret_headers.restore(sent, stored)
+    except ValueError as exc:
+        raise ValidationFailed(f"headers: {exc}", field="headers") from None
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookOut)
 async def create_webhook(ws: WorkspaceId, body: WebhookCreate, state: State) -> WebhookOut:
+    """A new webhook. Credential header values are masked in the answer (as in every answer
+    but ``GET …?include_secret=true``)."""
     data = body.model_dump(exclude={"secret"})
+    data["headers"] = restored_headers(body.headers, {})
     config, secrets = _secret_and_schemes(WebhookConfig.model_validate(data), body.secret)
     hook_id = new_id("wh")
     await _check_references(state, ws, config, hook_id)
@@ -117,6 +128,8 @@ async def list_webhooks(
 async def get_webhook(
     ws: WorkspaceId, webhook_id: str, state: State, include_secret: bool = False
 ) -> WebhookOut:
+    """The webhook; ``include_secret=true`` adds its signing secret and shows the values of its
+    credential headers, which are otherwise masked."""
     return WebhookOut.of(await load_webhook(state, ws, webhook_id), include_secret=include_secret)
 
 
@@ -124,8 +137,12 @@ async def get_webhook(
 async def update_webhook(
     ws: WorkspaceId, webhook_id: str, body: WebhookUpdate, state: State
 ) -> WebhookOut:
+    """Change some fields. A ``headers`` object replaces the headers whole; a header whose
+    value is the mask (as answers show credentials) keeps its stored value."""
     current = await load_webhook(state, ws, webhook_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    if changes.get("headers") is not None:
+        changes["headers"] = restored_headers(changes["headers"], current.config.headers)
     try:
         config = WebhookConfig.model_validate(current.config.model_dump() | changes)
     except ValidationError as exc:

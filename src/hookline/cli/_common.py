@@ -63,6 +63,27 @@ def _worker_options(func: F) -> F:
     )(func)
 
 
+def metrics_options(func: F) -> F:
+    func = click.option(
+        "--metrics-port",
+        envvar="HOOKLINE_METRICS_PORT",
+        show_envvar=True,
+        type=click.IntRange(0, 65535),
+        default=None,
+        help="Serve /metrics on this port, not the API's (HOOKLINE_METRICS_TOKEN, if set, is "
+        "required there too). Unset: `serve` answers /metrics on the API port to the metrics "
+        "token or, without one, the admin token; a worker serves no metrics.",
+    )(func)
+    return click.option(
+        "--metrics-host",
+        envvar="HOOKLINE_METRICS_HOST",
+        show_envvar=True,
+        default="127.0.0.1",
+        show_default=True,
+        help="The address --metrics-port listens on (0.0.0.0 for a scraper on another host).",
+    )(func)
+
+
 def _guard(action: Callable[[], object]) -> None:
     try:
         action()

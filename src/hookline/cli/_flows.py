@@ -52,7 +52,8 @@ def flow() -> None:
 @click.option(
     "--include-secrets",
     is_flag=True,
-    help="Include the webhooks' signing secrets (keep the file as safe as the secrets).",
+    help="Include the webhooks' signing secrets and credential header values, which are"
+    " otherwise masked (keep the file as safe as the secrets).",
 )
 @_api_options
 def flow_export(
@@ -93,6 +94,10 @@ def flow_import(file: IO[str], name: str | None, api_url: str, token: str, works
             click.echo(f"  new signing secret (shown once): {hook['secret']}")
     for created in result["created_event_types"]:
         click.echo(f"event type created: {created}")
+    for left in result.get("headers_left_out", []):
+        click.echo(
+            f"header left out (exported masked; set its value): {left['webhook']} {left['header']}"
+        )
 
 
 async def _call_api(

@@ -6,7 +6,14 @@ from __future__ import annotations
 import click
 
 from hookline import __version__
-from hookline.cli._common import _guard, _run, _worker_options, database_option, settings_from
+from hookline.cli._common import (
+    _guard,
+    _run,
+    _worker_options,
+    database_option,
+    metrics_options,
+    settings_from,
+)
 from hookline.cli._flows import flow
 from hookline.cli._receiver import listen_command, verify_command
 from hookline.settings import parse_networks
@@ -38,6 +45,7 @@ def main(log_level: str) -> None:
 )
 @database_option
 @_worker_options
+@metrics_options
 @click.option(
     "--no-worker",
     is_flag=True,
@@ -58,6 +66,8 @@ def serve(
     database_url: str,
     concurrency: int,
     allowed_networks: str,
+    metrics_port: int | None,
+    metrics_host: str,
     no_worker: bool,
     admin_token: str | None,
 ) -> None:
@@ -69,6 +79,8 @@ def serve(
         worker_concurrency=concurrency,
         allowed_networks=parse_networks(allowed_networks) or None,
         admin_token=admin_token,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
     )
     _guard(lambda: _run(run(settings, Roles(api=True, worker=not no_worker, host=host, port=port))))
 
@@ -76,27 +88,26 @@ def serve(
 @main.command()
 @database_option
 @_worker_options
-@click.option(
-    "--metrics-port",
-    envvar="HOOKLINE_METRICS_PORT",
-    show_envvar=True,
-    type=int,
-    default=None,
-    help="Serve this worker's Prometheus metrics on this port.",
-)
+@metrics_options
 def worker(
-    database_url: str, concurrency: int, allowed_networks: str, metrics_port: int | None
+    database_url: str,
+    concurrency: int,
+    allowed_networks: str,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
-    """Run a delivery worker only (start as many as you like, on as many machines)."""
+    """Run a delivery worker only (start as many as you like, on as many machines). Its
+    Prometheus metrics are served only with --metrics-port."""
     from hookline.service import Roles, run
 
     settings = settings_from(
         database_url=database_url,
         worker_concurrency=concurrency,
         allowed_networks=parse_networks(allowed_networks) or None,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
     )
-    roles = Roles(api=False, worker=True, metrics_port=metrics_port)
-    _guard(lambda: _run(run(settings, roles)))
+    _guard(lambda: _run(run(settings, Roles(api=False, worker=True))))
 
 
 @main.command()

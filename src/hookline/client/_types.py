@@ -33,6 +33,7 @@ class WebhookOptions(TypedDict, total=False):
     method: Literal["POST", "PUT", "PATCH", "GET", "DELETE"]
     content_type: Literal["application/json", "application/x-www-form-urlencoded"]
     headers: dict[str, str]
+    secret_headers: list[str]
     signature_schemes: list[str]
     events: list[str]
     filter: dict[str, Any] | None

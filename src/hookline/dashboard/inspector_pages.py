@@ -36,8 +36,9 @@ async def list_page(who: Who) -> Response:
 async def create(who: Who) -> Response:
     form = await read_form(who.request)
     fields: dict[str, Any] = {"name": form.get("name").strip() or "inspector"}
-    if form.get("response_status").strip():
-        fields["response_status"] = form.get("response_status").strip()
+    for name in ("response_status", "when_full"):
+        if form.get(name).strip():
+            fields[name] = form.get(name).strip()
     try:
         created = await api.create_bin(who.ws, BinIn(**fields), who.state, who.request)
     except ValidationError as exc:

@@ -2,8 +2,15 @@
 
 The cookie carries who signed in (the admin, or a workspace API key named by its SHA-256 hash,
 never the token itself), the chosen workspace, a random session id and when it was issued,
-signed with HMAC-SHA256. Only sign-outs are kept on the server (``web.Dashboard.sign_out``, per
-process), so every API process of a deployment accepts the sessions of the others.
+signed with HMAC-SHA256. Only sign-outs are kept on the server, in the database (the store's
+``revoke_session``), so every API process of a deployment accepts the sessions of the others and
+refuses a signed-out one.
+
+The cookie is ``__Host-hookline_session``: browsers accept that name only with ``Secure``,
+``Path=/`` and no ``Domain``, so neither a sibling host nor a plain-HTTP answer can set or
+overwrite it. Browsers keep ``Secure`` cookies only in a secure context: HTTPS, or a loopback
+host over plain HTTP (``localhost``, ``127.0.0.1``). On plain HTTP to any other host (a LAN name
+in development) the cookie is the plain ``hookline_session`` without ``Secure``.
 
 The signing key is derived from a random key kept in the database, the admin token's hash (a
 new admin token signs everybody out) and ``HOOKLINE_SECRET_KEY`` when it is set (then read
@@ -15,12 +22,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass, replace
 
 import orjson
 
-COOKIE = "hookline_session"
+COOKIE = "__Host-hookline_session"
+PLAIN_COOKIE = "hookline_session"
 MAX_AGE = 8 * 3600
 _VERSION = "v1"
 
@@ -52,6 +61,26 @@ def signed_in(
 ) -> Session:
     """A fresh session id at sign-in, so an id seen before sign-in is worth nothing after."""
     return Session(secrets.token_urlsafe(18), now, admin, key_hash, workspace_id)
+
+
+def secure_context(scheme: str, host: str | None) -> bool:
+    """Whether browsers keep a ``Secure`` cookie from this origin: HTTPS, or a loopback host
+    (which Chromium and Firefox treat as a secure context even over plain HTTP)."""
+    return scheme == "https" or is_loopback(host)
+
+
+def is_loopback(host: str | None) -> bool:
+    name = (host or "").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cookie_name(secure: bool) -> str:
+    return COOKIE if secure else PLAIN_COOKIE
 
 
 def derive_key(random_key: str, admin_token_hash: str, secret_key: str | None) -> bytes:

@@ -21,6 +21,7 @@ from hookline.dashboard.web import (
     PageRoute,
     SignInRequired,
     check_csrf,
+    clear_session,
     current_session,
     dashboard,
     redirect,
@@ -96,9 +97,11 @@ async def logout(request: Request, board: Board) -> Response:
     found = await current_session(request, board)
     if found is not None:
         await check_csrf(request, board, found)
-        board.sign_out(found, time.time())
+        if found.signed_in:  # refused from now on, by every process, until it would expire
+            expires_at = found.issued_at + board.codec.max_age
+            await get_state(request).store.revoke_session(found.sid, expires_at)
     response = redirect(request, "/login")
-    response.delete_cookie(sessions.COOKIE, path="/")
+    clear_session(request, response)
     return response
 
 

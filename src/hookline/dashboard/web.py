@@ -7,10 +7,11 @@ adds the security headers to every answer.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -19,13 +20,23 @@ from fastapi.routing import APIRoute
 
 from hookline.api.state import AppState, get_state
 from hookline.dashboard.forms import Form, read_form
-from hookline.dashboard.ratelimit import LoginLimiter
 from hookline.dashboard.render import Renderer
-from hookline.dashboard.session import COOKIE, Session, SessionCodec, anonymous, derive_key
+from hookline.dashboard.session import (
+    Session,
+    SessionCodec,
+    anonymous,
+    cookie_name,
+    derive_key,
+    secure_context,
+)
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.models import Workspace
+from hookline.ratelimit import SlidingWindow
 
+log = logging.getLogger(__name__)
 _KEY_META = "dashboard_session_key"
+SIGN_IN_ATTEMPTS = 10
+SIGN_IN_WINDOW_SECONDS = 300.0
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -55,15 +66,19 @@ class Dashboard:
     """Per-application state of the dashboard, made on the first request."""
 
     codec: SessionCodec
-    limiter: LoginLimiter
+    limiter: SlidingWindow
     renderer: Renderer
-    signed_out: dict[str, float] = field(default_factory=dict)
+    warned_insecure: bool = False
 
-    def sign_out(self, session: Session, now: float) -> None:
-        """Refuse this session's cookie from now on, in this process, until it would expire
-        anyway (so a copied cookie is useless after sign-out)."""
-        self.signed_out = {s: t for s, t in self.signed_out.items() if t > now}
-        self.signed_out[session.sid] = session.issued_at + self.codec.max_age
+    def warn_insecure_cookie(self, host: str | None) -> None:
+        """Say once per process that sessions travel in a cookie without ``Secure``."""
+        if not self.warned_insecure:
+            self.warned_insecure = True
+            log.warning(
+                "dashboard served over plain HTTP to %s: its session cookie cannot be Secure;"
+                " serve it over HTTPS (or on localhost) in production",
+                host,
+            )
 
 
 async def dashboard(request: Request) -> Dashboard:
@@ -74,7 +89,8 @@ async def dashboard(request: Request) -> Dashboard:
         if not await state.store.set_meta_if_absent(_KEY_META, random_key):
             random_key = await state.store.get_meta(_KEY_META) or random_key
         key = derive_key(random_key, state.admin_token_hash, state.settings.secret_key)
-        found = Dashboard(SessionCodec(key), LoginLimiter(), Renderer())
+        limiter = SlidingWindow(SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_SECONDS)
+        found = Dashboard(SessionCodec(key), limiter, Renderer())
         request.app.state.dashboard = found
     return found
 
@@ -103,13 +119,19 @@ class Visitor:
 
 
 async def current_session(request: Request, board: Dashboard) -> Session | None:
-    """The cookie's session, if it is valid and (for an API key) the key is not revoked."""
-    session = board.codec.decode(request.cookies.get(COOKIE), time.time())
-    if session is not None and session.sid in board.signed_out:
-        return None
-    if session is None or session.admin or session.key_hash is None:
+    """The cookie's session, if it is valid, not signed out and (for an API key) the key is not
+    revoked. A sign-out is looked up in the database on every request (a primary-key lookup),
+    so it takes effect at once in every process."""
+    cookie = request.cookies.get(cookie_name(is_secure(request)))
+    session = board.codec.decode(cookie, time.time())
+    if session is None or not session.signed_in:
         return session
-    key = await get_state(request).store.find_api_key(session.key_hash)
+    store = get_state(request).store
+    if await store.session_revoked(session.sid):
+        return None
+    if session.admin or session.key_hash is None:
+        return session
+    key = await store.find_api_key(session.key_hash)
     if key is None or key.workspace_id != session.workspace_id:
         return None
     return session
@@ -144,20 +166,36 @@ def session_or_new(session: Session | None) -> Session:
 
 
 def set_session(request: Request, response: Response, board: Dashboard, session: Session) -> None:
+    secure = is_secure(request)
+    if not secure:
+        board.warn_insecure_cookie(request.url.hostname)
     response.set_cookie(
-        COOKIE,
+        cookie_name(secure),
         board.codec.encode(session),
         max_age=int(board.codec.max_age),
         httponly=True,
         samesite="lax",
-        secure=is_https(request),
+        secure=secure,
         path="/",
     )
 
 
-def is_https(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+def clear_session(request: Request, response: Response) -> None:
+    """Delete the session cookie, with the attributes it was set with (a ``__Host-`` cookie is
+    only replaced by one that is ``Secure`` with ``Path=/``)."""
+    secure = is_secure(request)
+    response.delete_cookie(
+        cookie_name(secure), path="/", secure=secure, httponly=True, samesite="lax"
+    )
+
+
+def is_secure(request: Request) -> bool:
+    """Whether the visitor's browser keeps a ``Secure`` cookie from this request's origin.
+
+    The scheme is the connection's own, or ``X-Forwarded-Proto`` when the request came through
+    a proxy in ``HOOKLINE_TRUSTED_PROXIES`` (uvicorn applies it); anybody else's header is
+    ignored."""
+    return secure_context(request.url.scheme, request.url.hostname)
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -1,5 +1,6 @@
 """The webhook page's buttons, answered in place for htmx: Test, the live request preview,
-secret generation, reveal and rotation, bulk replay, delete, and new key-value rows."""
+secret generation, reveal and rotation, credential header reveal, bulk replay, delete, and new
+key-value rows."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from hookline import signing
+from hookline import secret_headers, signing
 from hookline.api import deliveries as deliveries_api
 from hookline.api import webhooks as api
 from hookline.api.schemas import ReplayIn, RotateSecretIn, TestIn
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_body, api_error, validation_errors, values_from_form
-from hookline.delivery.request import build_request
-from hookline.errors import ApiError, SigningError
+from hookline.delivery.request import build_request, redact_headers
+from hookline.errors import ApiError, SigningError, TemplateTooLarge
 from hookline.models import SecretEntry, Webhook, WebhookConfig
 from hookline.publishing import new_event
 
@@ -59,9 +60,19 @@ async def preview(who: Who) -> Response:
     now = time.time()
     hook = Webhook("wh_preview", who.ws, config, secrets, now, now)
     event = new_event(who.ws, event_type, payload, None, now)
-    req = build_request(hook, event, delivery_id="dlv_preview", attempt=1, now=now)
+    limit = who.state.settings.max_body_bytes
+    try:
+        req = build_request(
+            hook, event, delivery_id="dlv_preview", attempt=1, now=now, max_body_bytes=limit
+        )
+    except TemplateTooLarge as exc:  # refused before the body is built, as the worker does
+        errors = {"body_template": str(exc)}
+        return _fragment(who, "_preview.html", 422, errors=errors, code=exc.code, req=None)
     body_text = None if req.body is None else req.body.decode("utf-8", "replace")
-    return _fragment(who, "_preview.html", errors={}, req=req, body=body_text, type=event_type)
+    shown = redact_headers(req.headers, config.secret_headers)
+    return _fragment(
+        who, "_preview.html", errors={}, req=req, headers=shown, body=body_text, type=event_type
+    )
 
 
 async def _preview_secrets(
@@ -94,6 +105,15 @@ async def generate_secret(who: Who) -> Response:
 async def reveal_secret(who: Who, webhook_id: str) -> Response:
     out = await api.get_webhook(who.ws, webhook_id, who.state, include_secret=True)
     return _fragment(who, "_secret.html", secret=out.secret, rotated=False)
+
+
+@router.post("/webhooks/{webhook_id}/reveal-headers")
+async def reveal_headers(who: Who, webhook_id: str) -> Response:
+    """The values of the webhook's credential headers, masked everywhere else."""
+    out = await api.get_webhook(who.ws, webhook_id, who.state, include_secret=True)
+    names = secret_headers.credential_names(out.headers, out.secret_headers)
+    shown = {k: v for k, v in out.headers.items() if k in names}
+    return _fragment(who, "_secret_headers.html", headers=shown)
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret")

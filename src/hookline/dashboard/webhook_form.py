@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from hookline import secret_headers
 from hookline.api.errors import describe
 from hookline.dashboard.forms import Form, rows
 from hookline.errors import ApiError
@@ -26,12 +27,15 @@ _AS_IS = ("name", "description", "method", "content_type", "ordering", "enabled"
 
 
 def values_from_config(config: WebhookConfig, catalog: Iterable[str]) -> dict[str, Any]:
-    """What the form shows for a stored webhook."""
+    """What the form shows for a stored webhook: credential header values masked (saved back
+    unchanged, the mask keeps the stored value)."""
     known = {"*", *catalog}
     data = config.model_dump()
+    headers = secret_headers.mask(config.headers, config.secret_headers)
     return data | {
         "url": config.url or "",
-        "headers": list(config.headers.items()),
+        "headers": list(headers.items()),
+        "secret_headers": ", ".join(config.secret_headers),
         "metadata": list(config.metadata.items()),
         "events": [e for e in config.events if e in known],
         "events_other": ", ".join(e for e in config.events if e not in known),
@@ -59,7 +63,7 @@ def values_from_form(form: Form) -> dict[str, Any]:
     text = (
         "name description url method content_type events_other filter body_template"
         " max_attempts retry_schedule timeout_seconds aggregation_seconds"
-        " aggregation_max_events rate_limit_per_second ordering flow secret"
+        " aggregation_max_events rate_limit_per_second ordering flow secret secret_headers"
     )
     defaults = blank_values()
     values: dict[str, Any] = {name: form.get(name, defaults[name]) for name in text.split()}
@@ -80,6 +84,7 @@ def api_body(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     body["signature_schemes"] = values["signature_schemes"]
     body["url"] = values["url"] or None
     body["headers"] = dict(values["headers"])
+    body["secret_headers"] = _split(values["secret_headers"])
     body["metadata"] = dict(values["metadata"])
     body["events"] = [*values["events"], *_split(values["events_other"])]
     body["body_template"] = values["body_template"] or None

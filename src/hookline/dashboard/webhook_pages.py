@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hookline import signing
+from hookline import secret_headers, signing
 from hookline.api import webhooks as api
 from hookline.api.schemas import WebhookCreate, WebhookOut, WebhookUpdate
 from hookline.dashboard import stats
@@ -161,6 +161,9 @@ async def detail_page(
         "webhook.html",
         hook=hook,
         raw=WebhookOut.of(hook).model_dump(mode="json", exclude={"secret"}),
+        credential_headers=sorted(
+            secret_headers.credential_names(hook.config.headers, hook.config.secret_headers)
+        ),
         deliveries=page.items,
         next_cursor=page.next_cursor,
         status_filter=status.value if status else "",

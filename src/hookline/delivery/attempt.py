@@ -1,5 +1,9 @@
 """One attempt: build the request (HTTP or email), send it, decide what happens next, and
-describe it for the attempt log. Aggregation windows are sent as one event carrying the batch."""
+describe it for the attempt log. Aggregation windows are sent as one event carrying the batch.
+
+A body (or email subject or body) whose template would render more than ``max_body_bytes`` is
+not built and nothing is sent: the attempt fails with error class ``template_too_large``, and
+the delivery with it (the same event renders the same body on every retry)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,16 @@ from hookline.delivery.request import (
     template_context,
 )
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
+from hookline.errors import TemplateTooLarge
 from hookline.ids import new_id
-from hookline.models import Attempt, AttemptOutcome, Claimed, DeliveryStatus, Event
+from hookline.models import (
+    Attempt,
+    AttemptOutcome,
+    Claimed,
+    DeliveryStatus,
+    Event,
+    WebhookConfig,
+)
 from hookline.retry import DEFAULT_SCHEDULE, Decision, Outcome, decide, parse_retry_after
 from hookline.windows import window_event
 
@@ -22,20 +34,30 @@ _BODY_LOG_LIMIT = 64 * 1024
 
 
 async def attempt_delivery(
-    sender: Sender, claimed: Claimed, *, smtp: SmtpConfig | None = None
+    sender: Sender, claimed: Claimed, *, max_body_bytes: int, smtp: SmtpConfig | None = None
 ) -> tuple[AttemptOutcome, Decision]:
-    """Send one attempt of a claimed delivery and return its outcome (never raises for I/O)."""
+    """Send one attempt of a claimed delivery and return its outcome (never raises for I/O).
+
+    ``max_body_bytes`` bounds what a template may render (``HOOKLINE_MAX_BODY_BYTES``)."""
     delivery, webhook = claimed.delivery, claimed.webhook
     event = window_event(delivery, claimed.batch) if claimed.batch else claimed.event
     started = time.time()
     number = delivery.attempts + 1
-    if webhook.config.kind == "email":
-        request, result = await _send_email(claimed, event, smtp)
-    else:
-        request = build_request(
-            webhook, event, delivery_id=delivery.id, attempt=number, now=started
-        )
-        result = await sender.send(request)
+    try:
+        if webhook.config.kind == "email":
+            request, result = await _send_email(claimed, event, smtp, max_body_bytes)
+        else:
+            request = build_request(
+                webhook,
+                event,
+                delivery_id=delivery.id,
+                attempt=number,
+                now=started,
+                max_body_bytes=max_body_bytes,
+            )
+            result = await sender.send(request)
+    except TemplateTooLarge as exc:
+        request, result = _not_rendered(webhook.config, exc)
     config = webhook.config
     decision = decide(
         # An email is "2xx" when the SMTP server accepted it (it answers 250).
@@ -51,8 +73,20 @@ async def attempt_delivery(
     return outcome_for(attempt, decision, started), decision
 
 
+def _not_rendered(
+    config: WebhookConfig, exc: TemplateTooLarge
+) -> tuple[OutgoingRequest, SendResult]:
+    """The attempt whose template would render too much: described without a body, not sent."""
+    if config.email is not None:
+        method, url = "SMTP", "mailto:" + ", ".join(config.email.to)
+    else:
+        method, url = config.method, config.url or ""
+    request = OutgoingRequest(method, url, {}, None, config.timeout_seconds)
+    return request, SendResult(None, {}, "", 0.0, exc.code, str(exc))
+
+
 async def _send_email(
-    claimed: Claimed, event: Event, smtp: SmtpConfig | None
+    claimed: Claimed, event: Event, smtp: SmtpConfig | None, max_body_bytes: int
 ) -> tuple[OutgoingRequest, SendResult]:
     action = claimed.webhook.config.email
     assert action is not None, "an email action always has its email settings"
@@ -61,6 +95,7 @@ async def _send_email(
         template_context(event),
         default_sender=smtp.sender if smtp else "hookline@localhost",
         message_id=claimed.delivery.id,
+        max_bytes=max_body_bytes,
     )
     timeout = claimed.webhook.config.timeout_seconds
     result = await send_email(smtp, message, timeout)
@@ -90,7 +125,7 @@ def _logged_headers(claimed: Claimed, request: OutgoingRequest) -> dict[str, str
     config = claimed.webhook.config
     if config.kind == "webhook" and not config.headers:
         return dict(request.headers)
-    return redact_headers(request.headers)
+    return redact_headers(request.headers, config.secret_headers)
 
 
 def describe_attempt(

@@ -137,11 +137,19 @@ def _ms(started: float) -> float:
 
 
 def build_email(
-    action: EmailAction, context: Mapping[str, Any], *, default_sender: str, message_id: str
+    action: EmailAction,
+    context: Mapping[str, Any],
+    *,
+    default_sender: str,
+    message_id: str,
+    max_bytes: int | None = None,
 ) -> EmailMessage:
-    """The message for one event: subject and body rendered from the templates, unescaped."""
-    subject = templates.render_body(action.subject, context, "text/plain")
-    body = templates.render_body(action.body, context, "text/plain")
+    """The message for one event: subject and body rendered from the templates, unescaped.
+
+    Each is held to ``max_bytes`` like an HTTP body (:class:`~hookline.errors.TemplateTooLarge`
+    before it is built)."""
+    subject = templates.render_body(action.subject, context, "text/plain", max_bytes=max_bytes)
+    body = templates.render_body(action.body, context, "text/plain", max_bytes=max_bytes)
     # A subject is one header line: CR/LF from an event value must not inject headers.
     subject = " ".join(subject.split())
     return build_message(

@@ -2,7 +2,9 @@
 
 * ``hookline.delivery.failed`` — a delivery used its last attempt;
 * ``hookline.webhook.disabled`` — a webhook was disabled (410 Gone, or failing for too long);
-* ``hookline.webhook.recovered`` — a webhook succeeded again after failing attempts.
+* ``hookline.webhook.recovered`` — a webhook succeeded again after failing attempts;
+* ``hookline.webhook.deliveries_expired`` — deliveries held while a webhook was disabled grew
+  older than the retention period and were failed (published by maintenance).
 
 They are published into the webhook's workspace, so any webhook or email action subscribed to
 ``hookline.*`` (or one of the names) receives them. Deliveries of operational events never

@@ -9,19 +9,18 @@ headers can never override.
 from __future__ import annotations
 
 from collections import ChainMap
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
 import orjson
 
-from hookline import signing, templates
+from hookline import secret_headers, signing, templates
 from hookline.delivery.sender import OutgoingRequest
 from hookline.models import Event, Webhook
 
 BODYLESS_METHODS = frozenset({"GET", "DELETE"})
 _FORM = "application/x-www-form-urlencoded"
-_SENSITIVE = ("authorization", "cookie", "token", "secret", "password", "api-key", "apikey")
 
 
 def sends_event_body(webhook: Webhook) -> bool:
@@ -36,13 +35,18 @@ def sends_event_body(webhook: Webhook) -> bool:
     )
 
 
-def render_body(webhook: Webhook, event: Event) -> bytes | None:
+def render_body(webhook: Webhook, event: Event, *, max_bytes: int | None = None) -> bytes | None:
+    """The body to send, or None for a bodyless method. A body template's rendering is held
+    to ``max_bytes`` (:class:`~hookline.errors.TemplateTooLarge`, raised before building it)."""
     config = webhook.config
     if config.method in BODYLESS_METHODS:
         return None
     if config.body_template is not None:
         context = template_context(event)
-        return templates.render_body(config.body_template, context, config.content_type).encode()
+        rendered = templates.render_body(
+            config.body_template, context, config.content_type, max_bytes=max_bytes
+        )
+        return rendered.encode()
     if config.content_type == _FORM:
         return ("payload=" + quote_plus(event.body)).encode()
     return event.body.encode()
@@ -59,11 +63,19 @@ def template_context(event: Event) -> ChainMap[str, Any]:
 
 
 def build_request(
-    webhook: Webhook, event: Event, *, delivery_id: str, attempt: int, now: float
+    webhook: Webhook,
+    event: Event,
+    *,
+    delivery_id: str,
+    attempt: int,
+    now: float,
+    max_body_bytes: int | None = None,
 ) -> OutgoingRequest:
+    """The request for one attempt; raises :class:`~hookline.errors.TemplateTooLarge` when
+    the body template would render more than ``max_body_bytes`` (None: no limit)."""
     config = webhook.config
     assert config.url is not None, "only HTTP webhooks build requests"
-    body = render_body(webhook, event)
+    body = render_body(webhook, event, max_bytes=max_body_bytes)
     headers: dict[str, str] = {}
     if body is not None:
         headers["Content-Type"] = config.content_type
@@ -106,12 +118,7 @@ def build_request(
     )
 
 
-@lru_cache(maxsize=1024)
-def _is_sensitive(name: str) -> bool:
-    lowered = name.lower()
-    return any(s in lowered for s in _SENSITIVE)
-
-
-def redact_headers(headers: dict[str, str] | Any) -> dict[str, str]:
-    """Headers as recorded in the attempt log: credentials replaced, signatures kept."""
-    return {k: "[redacted]" if _is_sensitive(k) else v for k, v in dict(headers).items()}
+def redact_headers(headers: Mapping[str, str], marked: Iterable[str] = ()) -> dict[str, str]:
+    """Headers as recorded in the attempt log or shown in a preview: credentials (by name, or
+    ``marked`` secret by the webhook) masked, signatures kept."""
+    return secret_headers.mask(headers, marked)

@@ -216,7 +216,9 @@ class Worker:
             return
         if wait > 0:
             await asyncio.sleep(wait)
-        outcome, decision = await attempt_delivery(self._sender, claimed, smtp=self._smtp)
+        outcome, decision = await attempt_delivery(
+            self._sender, claimed, smtp=self._smtp, max_body_bytes=self._settings.max_body_bytes
+        )
         throttle.observe(outcome.attempt.response_status, time.monotonic())
         self._caps.observe(claimed.webhook.id, outcome.attempt.error_class)
         self._recorder.add(outcome)

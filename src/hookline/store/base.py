@@ -31,6 +31,7 @@ from hookline.store.items import PublishItem, WindowSpec
 
 __all__ = [
     "DeliveryQuery",
+    "Expired",
     "PublishItem",
     "PublishResult",
     "QueueStats",
@@ -69,8 +70,19 @@ class RoutingSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class QueueStats:
+    """Pending deliveries (held ones included) and the oldest due time of those not held."""
+
     pending: int
     oldest_due_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """One batch of a disabled webhook's held deliveries that expired: how many, and the types
+    of the events they carried."""
+
+    deliveries: int = 0
+    event_types: frozenset[str] = frozenset()
 
 
 class Store(BinStore, EntityStore, ABC):
@@ -120,6 +132,20 @@ class Store(BinStore, EntityStore, ABC):
 
     @abstractmethod
     async def revoke_api_key(self, workspace_id: str, key_id: str, now: float) -> bool: ...
+
+    # -- dashboard sign-outs ------------------------------------------------------------------
+    @abstractmethod
+    async def revoke_session(self, sid: str, expires_at: float) -> None:
+        """Refuse the dashboard session ``sid`` in every process until ``expires_at`` (when its
+        cookie expires anyway). Revoking it again is not an error."""
+
+    @abstractmethod
+    async def session_revoked(self, sid: str) -> bool:
+        """Whether ``sid`` was signed out (one primary-key lookup: every dashboard request asks)."""
+
+    @abstractmethod
+    async def purge_revoked_sessions(self, now: float) -> int:
+        """Forget revocations whose session has expired by ``now``; how many were removed."""
 
     # -- catalog ------------------------------------------------------------------------------
     @abstractmethod
@@ -209,7 +235,8 @@ class Store(BinStore, EntityStore, ABC):
 
     @abstractmethod
     async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:
-        """The workspace's config version, enabled webhooks and flows (None if it is unknown)."""
+        """The workspace's config version, webhooks (disabled ones included: their deliveries
+        are held) and flows (None if it is unknown)."""
 
     @abstractmethod
     async def config_version(self, workspace_id: str) -> int | None: ...
@@ -290,6 +317,18 @@ class Store(BinStore, EntityStore, ABC):
     async def purge(self, before: float, *, batch: int = 1000) -> int:
         """Delete one batch of finished deliveries (with their attempts) and of events created
         before ``before`` that no pending delivery needs; returns how many rows went."""
+
+    @abstractmethod
+    async def expire_held(
+        self, webhook_id: str, before: float, now: float, *, batch: int = 1000
+    ) -> Expired:
+        """Fail one batch of the pending deliveries of a disabled webhook created before
+        ``before`` (``last_error``: "expired while the webhook was disabled"); nothing if the
+        webhook is enabled (or gone). Deliveries in flight are left to their attempt."""
+
+    @abstractmethod
+    async def disabled_webhooks(self) -> list[Webhook]:
+        """Every disabled webhook, of every workspace."""
 
     @abstractmethod
     async def failing_since(self, webhook_id: str) -> float | None:

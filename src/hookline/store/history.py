@@ -1,5 +1,5 @@
 """What was published and delivered, read back in SQL (events, deliveries, their attempts), and
-deliveries sent again (retrying one, replaying a webhook's)."""
+deliveries sent again (retrying one, replaying a webhook's: held while the webhook is disabled)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from typing import Any
 from hookline.models import Attempt, Delivery, DeliveryStatus, Event, Page
 from hookline.store import rows
 from hookline.store.base import DeliveryQuery
+from hookline.store.held import held
 from hookline.store.tx import SqlPrimitives, Tx
 
 
 class SqlHistoryOps(SqlPrimitives):
+    _ROW_LOCK = ""  # the dialect's clause that locks the rows a SELECT reads, if it has one
+
     @abstractmethod
     async def _after_enqueue(self, tx: Tx) -> None:
         """Inside the enqueuing transaction: tell workers there is work."""
@@ -80,16 +83,31 @@ class SqlHistoryOps(SqlPrimitives):
 
     async def retry_delivery(self, workspace_id: str, delivery_id: str, now: float) -> bool:
         async with self._tx() as tx:
+            found = await tx.fetchrow(
+                "SELECT webhook_id FROM deliveries WHERE workspace_id = $1 AND id = $2",
+                workspace_id,
+                delivery_id,
+            )
+            if found is None:
+                return False
+            due = await self._due_for(tx, found["webhook_id"], now)
             n = await tx.execute(
                 "UPDATE deliveries SET status = 'pending', retry_base = attempts,"
-                " next_attempt_at = $3, lease_until = 0, updated_at = $3"
+                " next_attempt_at = $4, lease_until = 0, updated_at = $3"
                 " WHERE workspace_id = $1 AND id = $2 AND lease_until < $3",
-                workspace_id, delivery_id, now,
+                workspace_id, delivery_id, now, due,
             )  # fmt: skip
             if rows.rowcount(n) == 1:
                 await self._after_enqueue(tx)
         self.notify_local()
         return rows.rowcount(n) == 1
+
+    async def _due_for(self, tx: Tx, webhook_id: str, now: float) -> float:
+        """When a delivery sent again is due: now, or held if its webhook is disabled (read
+        under the row lock that orders this with enabling the webhook; see store.held)."""
+        sql = f"SELECT enabled FROM webhooks WHERE id = $1{self._ROW_LOCK}"
+        row = await tx.fetchrow(sql, webhook_id)
+        return held(now) if row is not None and not row["enabled"] else now
 
     async def replay_webhook(
         self,
@@ -102,10 +120,11 @@ class SqlHistoryOps(SqlPrimitives):
         now: float,
     ) -> int:
         async with self._tx() as tx:
+            due = await self._due_for(tx, webhook_id, now)
             n = rows.rowcount(
                 await tx.execute(
                     "UPDATE deliveries SET status = 'pending', retry_base = attempts,"
-                    " next_attempt_at = $5, lease_until = 0, updated_at = $5"
+                    " next_attempt_at = $7, lease_until = 0, updated_at = $5"
                     " WHERE workspace_id = $1 AND webhook_id = $2 AND created_at >= $3"
                     f" AND created_at < $4 AND lease_until < $5 AND status {self._in(6)}",
                     workspace_id,
@@ -114,6 +133,7 @@ class SqlHistoryOps(SqlPrimitives):
                     until,
                     now,
                     self._list([s.value for s in statuses]),
+                    due,
                 )
             )
             if n:

@@ -29,9 +29,13 @@ class PublishItem:
     that webhook's open aggregation window (or opens one). ``fifo`` names the webhooks, among
     the deliveries', that deliver in FIFO order (``ordering: "fifo"``), as the routing snapshot
     the deliveries were made from saw them; None makes the store read the webhooks' configs.
+    ``held`` names those of the deliveries' and windows' webhooks the routing snapshot saw
+    disabled: the store checks them again in its transaction and holds what they queue until
+    they are enabled. None makes the store check every one of them.
     """
 
     event: Event
     deliveries: Sequence[Delivery] = ()
     windows: Sequence[WindowSpec] = ()
     fifo: Collection[str] | None = None
+    held: Collection[str] | None = None

@@ -16,7 +16,8 @@ from typing import Any, cast
 from hookline.ids import new_id
 from hookline.models import AttemptOutcome, Claimed, Delivery, DeliveryStatus, Event, Webhook
 from hookline.store import rows
-from hookline.store.base import QueueStats
+from hookline.store.base import Expired, QueueStats
+from hookline.store.held import EXPIRED, HOLD
 from hookline.store.rows import dumps
 from hookline.store.tx import Tx
 from hookline.store.windows import SqlWindowOps
@@ -74,9 +75,11 @@ class SqlQueueOps(SqlWindowOps):
         )
         room_params = (dumps(dict(rooms or {})), limit if default_room is None else default_room)
         async with self._tx(durable=False, custom_plans=True) as tx:
-            # A disabled webhook's deliveries wait for it to be enabled again. Excluding them by
-            # id, not by joining webhooks, keeps the plan on the due index whatever the planner
-            # believes about the webhooks table (a join read every delivery when unanalyzed).
+            # A disabled webhook's deliveries wait for it to be enabled again. Held ones lie
+            # beyond the due range (store.held); the few that are not (a retry of a request in
+            # flight when it was disabled) are left out by id. By id, not by joining webhooks:
+            # that keeps the plan on the due index whatever the planner believes about the
+            # webhooks table (a join read every delivery when unanalyzed).
             disabled = await tx.fetch("SELECT id FROM webhooks WHERE enabled = 0")
             skip = [*exclude, *(r["id"] for r in disabled)]
             claimed = await tx.fetch(
@@ -139,7 +142,10 @@ class SqlQueueOps(SqlWindowOps):
             )
 
     async def next_due_at(self) -> float | None:
-        sql = "SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE status = 'pending'"
+        sql = (
+            "SELECT MIN(next_attempt_at) AS t FROM deliveries"
+            f" WHERE status = 'pending' AND next_attempt_at < {HOLD}"
+        )
         row = await self._fetchrow(sql)
         return None if row is None or row["t"] is None else float(row["t"])
 
@@ -175,10 +181,37 @@ class SqlQueueOps(SqlWindowOps):
                 removed += len(stale)
         return removed
 
+    async def expire_held(
+        self, webhook_id: str, before: float, now: float, *, batch: int = 1000
+    ) -> Expired:
+        async with self._tx() as tx:
+            # Under the row lock that orders this with enabling the webhook: an enabled
+            # webhook's deliveries are never expired.
+            sql = f"SELECT enabled FROM webhooks WHERE id = $1{self._ROW_LOCK}"
+            hook = await tx.fetchrow(sql, webhook_id)
+            if hook is None or hook["enabled"]:
+                return Expired()
+            found = await tx.fetch(
+                "SELECT d.id, e.type FROM deliveries d JOIN events e ON e.id = d.event_id"
+                " WHERE d.webhook_id = $1 AND d.created_at < $2 AND d.status = 'pending'"
+                " AND d.lease_until < $3 LIMIT $4",
+                webhook_id, before, now, batch,
+            )  # fmt: skip
+            if not found:
+                return Expired()
+            await tx.execute(
+                "UPDATE deliveries SET status = 'failed', last_error = $2, next_attempt_at = $3,"
+                f" lease_until = 0, leased_by = NULL, updated_at = $3 WHERE id {self._in(1)}"
+                " AND status = 'pending'",
+                self._list([r["id"] for r in found]), EXPIRED, now,
+            )  # fmt: skip
+        return Expired(len(found), frozenset(r["type"] for r in found))
+
     async def queue_stats(self, now: float) -> QueueStats:
         sql = (
-            "SELECT COUNT(*) AS n, MIN(next_attempt_at) AS t FROM deliveries"
-            " WHERE status = 'pending'"
+            "SELECT COUNT(*) AS n,"
+            f" MIN(CASE WHEN next_attempt_at < {HOLD} THEN next_attempt_at END) AS t"
+            " FROM deliveries WHERE status = 'pending'"
         )
         row = await self._fetchrow(sql)
         if row is None:

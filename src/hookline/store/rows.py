@@ -22,7 +22,10 @@ from hookline.models import (
     WebhookConfig,
     Workspace,
 )
-from hookline.secretbox import SecretBox
+from hookline.nul import STORED
+from hookline.secret_headers import credential_names
+from hookline.secretbox import SEALED_PREFIX, SecretBox
+from hookline.store.held import due_of
 
 Row = Mapping[str, Any]
 
@@ -114,12 +117,34 @@ class WebhookDecoder:
             id=row["id"],
             workspace_id=row["workspace_id"],
             # Validated once per stored version (the decoder caches), so nested models are real.
-            config=WebhookConfig.model_validate_json(row["config"]),
+            config=self._config(row["config"]),
             secrets=secrets,
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             disabled_reason=row["disabled_reason"],
         )
+
+    def _config(self, text: str) -> WebhookConfig:
+        """A stored configuration, its credential header values opened (sealed when written
+        with a secret key; stored before one was set, they read as they are)."""
+        if f'"{SEALED_PREFIX}' not in text:  # nothing sealed: the common, fast case
+            return WebhookConfig.model_validate_json(text, context=STORED)
+        data = orjson.loads(text)
+        headers: dict[str, str] = data.get("headers") or {}
+        for name in credential_names(headers, data.get("secret_headers") or ()):
+            headers[name] = self._box.open(headers[name])
+        return WebhookConfig.model_validate(data, context=STORED)
+
+    def encode_config(self, config: WebhookConfig) -> str:
+        """The stored configuration: credential header values sealed like the secrets."""
+        sealed = credential_names(config.headers, config.secret_headers)
+        if not sealed or not self._box.encrypts:
+            return config.model_dump_json()
+        data = config.model_dump(mode="json")
+        data["headers"] = {
+            k: self._box.seal(v) if k in sealed else v for k, v in config.headers.items()
+        }
+        return dumps(data)
 
     def encode_secrets(self, webhook: Webhook) -> str:
         return dumps([[self._box.seal(s.secret), s.expires_at] for s in webhook.secrets])
@@ -145,7 +170,7 @@ def delivery(row: Row) -> Delivery:
         status=DeliveryStatus(row["status"]),
         attempts=row["attempts"],
         retry_base=row["retry_base"],
-        next_attempt_at=row["next_attempt_at"],
+        next_attempt_at=due_of(row["next_attempt_at"]),  # as before it was held
         last_status=row["last_status"],
         last_error=row["last_error"],
         created_at=row["created_at"],

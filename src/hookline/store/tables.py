@@ -221,7 +221,19 @@ bins = sa.Table(
     sa.Column("request_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("expires_at", _TIME, nullable=False),
     sa.Column("created_at", _TIME, nullable=False),
+    # The sum of its captures' ``size``, kept as they come and go (checked against the quota).
+    sa.Column("byte_count", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index("ix_bins_ws", "workspace_id"),
+)
+
+# Each workspace's bins and the bytes they hold: the row a capture or a new bin locks, so the
+# workspace's quotas hold across processes.
+bin_usage = sa.Table(
+    "bin_usage",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), primary_key=True),
+    sa.Column("bin_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("byte_count", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 bin_requests = sa.Table(
@@ -239,5 +251,7 @@ bin_requests = sa.Table(
     sa.Column("received_at", _TIME, nullable=False),
     # The latest replays of the request (JSON list, newest last, a few dozen at most).
     sa.Column("replays", sa.Text, nullable=False, server_default="[]"),
+    # The bytes the capture counts for: method, path, query, headers and body.
+    sa.Column("size", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_bin_requests_bin", "bin_id", "id"),
 )

@@ -1,16 +1,18 @@
 """Routing configuration in SQL: flows and webhooks, the workspace config version that every
 change to them bumps, the routing snapshot, and webhook health (the queue's hook that disables
-a webhook inside its transaction, and the webhooks that are failing)."""
+a webhook inside its transaction, and the webhooks that are failing). Disabling a webhook holds
+its pending deliveries and enabling it lets them go, in the same transaction (see store.held)."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import orjson
 
 from hookline.errors import Conflict
 from hookline.models import Flow, Page, Webhook
-from hookline.store import rows
+from hookline.store import held, rows
 from hookline.store.base import RoutingSnapshot
 from hookline.store.rows import dumps
 from hookline.store.tx import SqlPrimitives, Tx
@@ -22,6 +24,13 @@ CONFIG_VERSION_SQL = "SELECT config_version FROM workspaces WHERE id = $1"
 
 class SqlWebhookOps(SqlPrimitives):
     _webhook: rows.WebhookDecoder
+
+    @abstractmethod
+    async def _after_enqueue(self, tx: Tx) -> None:
+        """Inside the enqueuing transaction: tell workers there is work."""
+
+    @abstractmethod
+    def notify_local(self) -> None: ...
 
     # -- flows --------------------------------------------------------------------------------
     async def save_flow(self, flow: Flow, *, create: bool) -> None:
@@ -85,9 +94,10 @@ class SqlWebhookOps(SqlPrimitives):
     # -- webhooks -----------------------------------------------------------------------------
     async def save_webhook(self, webhook: Webhook, *, create: bool) -> None:
         w, c = webhook, webhook.config
-        config = c.model_dump_json()
+        config = self._webhook.encode_config(c)
         secrets = self._webhook.encode_secrets(w)
         conflict = f"a webhook named {c.name!r} exists in this workspace"
+        released = False
         try:
             async with self._tx() as tx:
                 if create:
@@ -106,11 +116,25 @@ class SqlWebhookOps(SqlPrimitives):
                         w.workspace_id, w.id, c.name, c.flow, int(c.enabled), config, secrets,
                         w.disabled_reason, w.updated_at,
                     )  # fmt: skip
+                    released = await self._hold_or_release(tx, w.id, c.enabled)
                 await self._bump_version(tx, w.workspace_id)
         except Exception as exc:
             if self._is_unique_violation(exc):
                 raise Conflict(conflict, field="name") from None
             raise
+        if released:
+            self.notify_local()
+
+    async def _hold_or_release(self, tx: Tx, webhook_id: str, enabled: bool) -> bool:
+        """Inside the transaction that enables or disables a webhook: hold its pending
+        deliveries, or let those held go (then tell workers); whether any were let go."""
+        if not enabled:
+            await tx.execute(held.HOLD_SQL, webhook_id)
+            return False
+        released = rows.rowcount(await tx.execute(held.RELEASE_SQL, webhook_id)) > 0
+        if released:
+            await self._after_enqueue(tx)
+        return released
 
     async def _bump_version(self, tx: Tx, workspace_id: str) -> None:
         sql = "UPDATE workspaces SET config_version = config_version + 1 WHERE id = $1"
@@ -166,7 +190,9 @@ class SqlWebhookOps(SqlPrimitives):
         self, webhook_id: str, enabled: bool, reason: str | None, now: float
     ) -> None:
         async with self._tx() as tx:
-            await self._set_enabled_in_tx(tx, webhook_id, enabled, reason, now)
+            released = await self._set_enabled_in_tx(tx, webhook_id, enabled, reason, now)
+        if released:
+            self.notify_local()
 
     # -- routing ------------------------------------------------------------------------------
     async def routing_snapshot(self, workspace_id: str) -> RoutingSnapshot | None:
@@ -174,7 +200,7 @@ class SqlWebhookOps(SqlPrimitives):
             row = await conn.fetchrow(CONFIG_VERSION_SQL, workspace_id)
             if row is None:
                 return None
-            sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND enabled = 1"
+            sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1"
             hooks = [self._webhook(r) for r in await conn.fetch(sql, workspace_id)]
             found = await conn.fetch("SELECT * FROM flows WHERE workspace_id = $1", workspace_id)
             flows = {f.id: f for f in map(rows.flow, found)}
@@ -190,14 +216,15 @@ class SqlWebhookOps(SqlPrimitives):
 
     async def _set_enabled_in_tx(
         self, tx: Tx, webhook_id: str, enabled: bool, reason: str | None, now: float
-    ) -> None:
+    ) -> bool:
         """The column the claims read and the stored config's flag, changed together; routing
-        sees the change at once (the workspace's config version moves)."""
+        sees the change at once (the workspace's config version moves). The webhook's pending
+        deliveries are held, or let go; whether any were let go."""
         row = await tx.fetchrow(
             "SELECT workspace_id, config FROM webhooks WHERE id = $1", webhook_id
         )
         if row is None:
-            return
+            return False
         config = rows.loads_or_none(row["config"])
         config["enabled"] = enabled
         await tx.execute(
@@ -205,7 +232,13 @@ class SqlWebhookOps(SqlPrimitives):
             " updated_at = $5 WHERE id = $1",
             webhook_id, int(enabled), dumps(config), reason, now,
         )  # fmt: skip
+        released = await self._hold_or_release(tx, webhook_id, enabled)
         await self._bump_version(tx, row["workspace_id"])
+        return released
+
+    async def disabled_webhooks(self) -> list[Webhook]:
+        sql = f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled = 0 ORDER BY id"
+        return [self._webhook(r) for r in await self._fetch(sql)]
 
     async def failing_since(self, webhook_id: str) -> float | None:
         row = await self._fetchrow(
@@ -216,7 +249,7 @@ class SqlWebhookOps(SqlPrimitives):
         last_success = 0.0 if row is None or row["t"] is None else float(row["t"])
         row = await self._fetchrow(
             "SELECT MIN(created_at) AS t FROM deliveries WHERE webhook_id = $1"
-            " AND created_at > $2 AND (status = 'failed' OR (status = 'pending' AND attempts > 0))",
+            " AND created_at > $2 AND status IN ('failed', 'pending') AND attempts > 0",
             webhook_id,
             last_success,
         )
@@ -226,7 +259,7 @@ class SqlWebhookOps(SqlPrimitives):
         sql = (
             f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks w WHERE enabled = 1 AND EXISTS ("
             " SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id"
-            " AND (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)))"
+            " AND d.status IN ('failed', 'pending') AND d.attempts > 0)"
         )
         return [self._webhook(r) for r in await self._fetch(sql)]
 

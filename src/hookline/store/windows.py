@@ -7,24 +7,32 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 import orjson
 
 from hookline.ids import new_id
 from hookline.models import Delivery, DeliveryStatus, Event
 from hookline.store import rows
+from hookline.store.held import HOLD, HOLD_SQL_VALUE, held
 from hookline.store.items import PublishItem, WindowSpec
 from hookline.store.tx import SqlPrimitives, Tx
 
 __all__ = ["SqlWindowOps", "WindowSpec"]
 
+# A held window (its webhook disabled) opens and closes at the same times as any: its due
+# time is compared, and set when it fills up, as it would be unheld (see store.held).
 _OPEN_WINDOW = (
     "SELECT * FROM deliveries WHERE webhook_id = $1 AND status = 'pending' AND batch_size > 0"
-    " AND attempts = 0 AND lease_until < $2 AND next_attempt_at > $2 ORDER BY id DESC LIMIT 1"
+    " AND attempts = 0 AND lease_until < $2"
+    f" AND (next_attempt_at > $2 AND next_attempt_at < {HOLD}"
+    f" OR next_attempt_at > $2 + {HOLD_SQL_VALUE})"
+    " ORDER BY id DESC LIMIT 1"
 )
 _JOIN_WINDOW = (
     "UPDATE deliveries SET batch_size = batch_size + 1, updated_at = $2,"
-    " next_attempt_at = CASE WHEN batch_size + 1 >= $3 THEN $2 ELSE next_attempt_at END"
+    " next_attempt_at = CASE WHEN batch_size + 1 < $3 THEN next_attempt_at"
+    f" WHEN next_attempt_at >= {HOLD} THEN $2 + {HOLD_SQL_VALUE} ELSE $2 END"
     " WHERE id = $1"
 )
 _INSERT_WINDOW = (
@@ -60,29 +68,57 @@ class SqlWindowOps(SqlPrimitives):
         each event into its aggregation windows. Per item: its deliveries, then its windows'."""
         unknown = {d.webhook_id for item in items if item.fifo is None for d in item.deliveries}
         looked_up = await self._fifo_webhooks(tx, unknown) if unknown else frozenset[str]()
+        disabled = await self._lock_webhooks(tx, items)
         params = [
-            rows.delivery_params(d, d.webhook_id in (looked_up if it.fifo is None else it.fifo))
+            rows.delivery_params(
+                _stored(d, disabled),
+                d.webhook_id in (looked_up if it.fifo is None else it.fifo),
+            )
             for it in items
             for d in it.deliveries
         ]
         await self._insert_many(tx, "deliveries", rows.DELIVERY_COLUMNS, params)
-        windowed = sorted({spec.webhook_id for item in items for spec in item.windows})
-        if windowed and self._ROW_LOCK:
-            # Serialises concurrent publishes to one webhook so that they share one window (a
-            # SQLite write transaction excludes every other already). All of the transaction's
-            # locks are taken up front and in id order: two transactions never wait for each
-            # other's locks in a cycle.
-            await tx.fetch(
-                f"SELECT id FROM webhooks WHERE id {self._in(1)} ORDER BY id{self._ROW_LOCK}",
-                self._list(windowed),
-            )
         queued = []
         for item in items:
-            collected = await self._collect(tx, item.event, item.windows, item.event.created_at)
+            event = item.event
+            collected = await self._collect(tx, event, item.windows, event.created_at, disabled)
             queued.append([*item.deliveries, *collected])
         if any(queued):
             await self._after_enqueue(tx)
         return queued
+
+    async def _lock_webhooks(self, tx: Tx, items: Sequence[PublishItem]) -> frozenset[str]:
+        """Those of the items' webhooks that are disabled (what they queue is held), read under
+        the row locks that serialise this transaction with enabling them and with other
+        publishes to the same windows; the items name the webhooks to check (``held``).
+
+        The locks serialise concurrent publishes to one webhook so that they share one window
+        (a SQLite write transaction excludes every other already), and make a webhook enabled
+        meanwhile either be seen enabled here or release, once this commits, what is held here.
+        All of the transaction's locks are taken up front and in id order: two transactions
+        never wait for each other's locks in a cycle.
+        """
+        check: set[str] = set()
+        for item in items:
+            if item.held is None:
+                check.update(d.webhook_id for d in item.deliveries)
+                check.update(spec.webhook_id for spec in item.windows)
+            else:
+                check.update(item.held)
+        windowed = set()
+        if self._ROW_LOCK:
+            windowed = {spec.webhook_id for item in items for spec in item.windows}
+        if not check and not windowed:
+            return frozenset()
+        # Of the webhooks only checked, just the disabled ones are locked: publishes to
+        # enabled webhooks do not wait for each other.
+        found = await tx.fetch(
+            f"SELECT id, enabled FROM webhooks WHERE id {self._in(1)}"
+            f" OR (id {self._in(2)} AND enabled = 0) ORDER BY id{self._ROW_LOCK}",
+            self._list(sorted(windowed)),
+            self._list(sorted(check)),
+        )
+        return frozenset(r["id"] for r in found if not r["enabled"])
 
     async def _fifo_webhooks(self, tx: Tx, webhook_ids: Collection[str]) -> frozenset[str]:
         """Those of the webhooks that deliver in FIFO order, read from their stored configs."""
@@ -93,10 +129,16 @@ class SqlWindowOps(SqlPrimitives):
         )
 
     async def _collect(
-        self, tx: Tx, event: Event, windows: Sequence[WindowSpec], now: float
+        self,
+        tx: Tx,
+        event: Event,
+        windows: Sequence[WindowSpec],
+        now: float,
+        disabled: Collection[str] = (),
     ) -> list[Delivery]:
         """Add the event to each webhook's open window, opening one where none is open (the
-        caller holds the webhooks' row locks)."""
+        caller holds the webhooks' row locks); a window opened for a webhook of ``disabled``
+        is held."""
         collected = []
         for spec in windows:
             row = await tx.fetchrow(_OPEN_WINDOW, spec.webhook_id, now)
@@ -108,9 +150,9 @@ class SqlWindowOps(SqlPrimitives):
                 continue
             due = now if spec.max_events == 1 else now + spec.seconds
             window = _new_window(event, spec.webhook_id, now, due)
-            await tx.execute(
-                _INSERT_WINDOW, window.id, event.workspace_id, event.id, spec.webhook_id, due, now
-            )
+            stored = held(due) if spec.webhook_id in disabled else due
+            ws, hook = event.workspace_id, spec.webhook_id
+            await tx.execute(_INSERT_WINDOW, window.id, ws, event.id, hook, stored, now)
             await tx.execute(_LINK_EVENT, window.id, 0, event.id)
             collected.append(window)
         return collected
@@ -127,6 +169,13 @@ class SqlWindowOps(SqlPrimitives):
         for row in await tx.fetch(sql, self._list(delivery_ids)):
             found.setdefault(row["delivery_id"], []).append(rows.event(row))
         return found
+
+
+def _stored(delivery: Delivery, disabled: Collection[str]) -> Delivery:
+    """The delivery as it is inserted: held if it is to be sent to a disabled webhook."""
+    if delivery.webhook_id not in disabled or delivery.status is not DeliveryStatus.PENDING:
+        return delivery
+    return replace(delivery, next_attempt_at=held(delivery.next_attempt_at))
 
 
 def _new_window(event: Event, webhook_id: str, now: float, due: float) -> Delivery:

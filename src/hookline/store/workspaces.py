@@ -1,5 +1,5 @@
 """Workspaces and their records outside routing, in SQL: the workspaces, their API keys and
-event-type catalog, and the store's meta entries."""
+event-type catalog, the store's meta entries and the dashboard's revoked sessions."""
 
 from __future__ import annotations
 
@@ -64,6 +64,21 @@ class SqlWorkspaceOps(SqlPrimitives):
             " AND revoked_at IS NULL"
         )
         return await self._write(sql, workspace_id, key_id, now) == 1
+
+    # -- dashboard sign-outs ------------------------------------------------------------------
+    async def revoke_session(self, sid: str, expires_at: float) -> None:
+        sql = (
+            "INSERT INTO revoked_sessions (sid, expires_at) VALUES ($1, $2)"
+            " ON CONFLICT (sid) DO NOTHING"
+        )
+        await self._write(sql, sid, expires_at)
+
+    async def session_revoked(self, sid: str) -> bool:
+        row = await self._fetchrow("SELECT 1 AS found FROM revoked_sessions WHERE sid = $1", sid)
+        return row is not None
+
+    async def purge_revoked_sessions(self, now: float) -> int:
+        return await self._write("DELETE FROM revoked_sessions WHERE expires_at <= $1", now)
 
     # -- catalog ------------------------------------------------------------------------------
     async def save_event_type(self, event_type: EventType, *, create: bool) -> None:
