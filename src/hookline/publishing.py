@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from json.encoder import JSONEncoder, encode_basestring_ascii
@@ -103,10 +104,11 @@ async def publish(
     With ``group`` the event shares a transaction with the process's concurrent publishes
     (group commit); it is committed, as alone, before this returns.
     """
-    targets = await router.route(workspace_id, type, payload)
+    event = new_event(workspace_id, type, payload, idempotency_key, now)
+    targets = await router.route(workspace_id, type, payload, len(event.body))
     if targets is None:
         return None
-    item = plan(new_event(workspace_id, type, payload, idempotency_key, now), targets, now)
+    item = plan(event, targets, now)
     if group is not None:
         return await group.publish(item)
     (result,) = await store.publish_many([item])
@@ -132,7 +134,7 @@ async def publish_batch(
     routes = await router.routes(workspace_id)
     if routes is None:
         return None
-    items = []
+    made = []
     for i, e in enumerate(events):
         event = new_event(workspace_id, e.type, e.payload, e.idempotency_key, now)
         if max_body_bytes is not None and len(event.body) > max_body_bytes:
@@ -142,7 +144,15 @@ async def publish_batch(
                 f" as delivered (this one has {len(event.body)})",
                 field=field,
             )
-        items.append(plan(event, routes.match(e.type, e.payload), now))
+        made.append((event, e.payload))
+
+    def plan_all() -> list[PublishItem]:
+        return [plan(event, routes.match(event.type, payload), now) for event, payload in made]
+
+    if routes.filters_large(sum(len(event.body) for event, _ in made)):
+        items = await asyncio.to_thread(plan_all)  # see ``hookline.routing``
+    else:
+        items = plan_all()
     return await store.publish_many(items)
 
 

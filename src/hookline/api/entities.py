@@ -182,10 +182,10 @@ async def _publish(
     state: AppState, ws: str, where: EntityPath, change: Change, now: float
 ) -> EntityChangeOut | None:
     payload = envelope(where, change, now)
-    targets = await state.router.route(ws, change.event_type, payload)
+    event = new_event(ws, change.event_type, payload, None, now)
+    targets = await state.router.route(ws, change.event_type, payload, len(event.body))
     if targets is None:
         raise NotFound(f"workspace {ws} not found")
-    event = new_event(ws, change.event_type, payload, None, now)
     deliveries, windows = fan_out(event, targets, now)
     sent = await state.store.commit_entity_change(
         ws, where.path, change, event, deliveries, windows=windows, fifo=fifo_webhooks(targets)
