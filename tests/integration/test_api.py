@@ -222,3 +222,16 @@ async def test_docs_health_and_readiness(service: Service) -> None:
         for path in ("/openapi.json", "/docs", "/healthz", "/readyz"):
             async with http.get(service.url + path) as r:
                 assert r.status == 200, path
+
+
+async def test_a_405_names_every_method_the_path_takes(service: Service) -> None:
+    """RFC 9110: a 405 carries ``Allow``, listing the methods of every route of that path (one
+    route per method, in FastAPI)."""
+    for method, path, allowed in [
+        ("DELETE", "/v1/workspaces", "GET, POST"),
+        ("PUT", "/healthz", "GET"),
+    ]:
+        async with service.http.request(method, service.url + path) as r:
+            assert r.status == 405
+            assert r.headers["Allow"] == allowed
+            assert (await r.json())["error"]["code"] == "method_not_allowed"

@@ -16,11 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from hookline.errors import ApiError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 _NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -120,7 +122,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = "the request body is not valid JSON: it must be UTF-8, and not nested too deep"
         return error_response(400, "invalid_json", message)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(exc.status_code, code, str(exc.detail), **headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """A 405's ``Allow`` (RFC 9110 §15.5.6): every method some route takes at this path. (The
+    router's own header names only the first route it tried, and FastAPI makes a route per
+    method.)"""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
