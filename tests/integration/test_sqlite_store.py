@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hookline.errors import StoreUnavailable
 from hookline.models import Workspace
 from hookline.settings import Settings
 from hookline.store import open_store
@@ -96,6 +97,25 @@ async def test_a_write_that_waits_for_another_process_does_not_block_the_loop(
         other.execute("COMMIT")
         await asyncio.wait_for(writing, 5)
         ticking.cancel()
+        assert [w.id for w in await store.list_workspaces()] == ["ws_1"]
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_store_unavailable(db_path: Path) -> None:
+    """As on PostgreSQL, a database that cannot be written now is ``StoreUnavailable`` (the API's
+    503 with Retry-After), not an opaque error; the store works again once the lock is gone."""
+    store = await _open(db_path)
+    assert store._writer is not None
+    store._writer.conn.execute("PRAGMA busy_timeout = 100")  # not the 30 s of production
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailable, match="busy"):
+            await store.create_workspace(Workspace("ws_1", "one", 1.0))
+        other.execute("COMMIT")
+        await store.create_workspace(Workspace("ws_1", "one", 1.0))
         assert [w.id for w in await store.list_workspaces()] == ["ws_1"]
     finally:
         other.close()

@@ -193,6 +193,7 @@ class SqliteStore(SqlStore):
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL:
                     raise StoreUnavailable(f"the SQLite database is full: {exc}") from exc
+                _raise_if_busy(exc)
                 raise
 
     @staticmethod
@@ -209,7 +210,11 @@ class SqliteStore(SqlStore):
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[Tx]:
         assert self._reader is not None, "store is not open"
-        yield _Conn(self._reader)
+        try:
+            yield _Conn(self._reader)
+        except sqlite3.OperationalError as exc:
+            _raise_if_busy(exc)
+            raise
 
     def _in(self, n: int) -> str:
         return f"IN (SELECT value FROM json_each(${n}))"
@@ -258,3 +263,10 @@ class SqliteStore(SqlStore):
         changed: bool = version != self._data_version  # the first look, too: it may be late
         self._data_version = version
         return changed
+
+
+def _raise_if_busy(exc: sqlite3.OperationalError) -> None:
+    """A lock held past the busy timeout (by another process, or a long backup) means what an
+    unreachable PostgreSQL means: ``StoreUnavailable``, a 503 with ``Retry-After``, not a 500."""
+    if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        raise StoreUnavailable(f"the SQLite database is busy: {exc}") from exc
