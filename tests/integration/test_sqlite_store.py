@@ -12,7 +12,7 @@ import pytest
 from hookline.errors import StoreUnavailable
 from hookline.models import Workspace
 from hookline.settings import Settings
-from hookline.store import open_store
+from hookline.store import open_store, sqlite_writer
 from hookline.store.checkpoints import Checkpointer
 from hookline.store.migrate import upgrade
 from hookline.store.sqlite import SqliteStore
@@ -103,12 +103,13 @@ async def test_a_write_that_waits_for_another_process_does_not_block_the_loop(
         await store.close()
 
 
-async def test_a_lock_held_past_the_busy_timeout_is_store_unavailable(db_path: Path) -> None:
+async def test_a_lock_held_past_the_busy_timeout_is_store_unavailable(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As on PostgreSQL, a database that cannot be written now is ``StoreUnavailable`` (the API's
     503 with Retry-After), not an opaque error; the store works again once the lock is gone."""
+    monkeypatch.setattr(sqlite_writer, "BUSY_TIMEOUT_MS", 100)  # not the 30 s of production
     store = await _open(db_path)
-    assert store._writer is not None
-    store._writer.conn.execute("PRAGMA busy_timeout = 100")  # not the 30 s of production
     other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     try:
         other.execute("BEGIN IMMEDIATE")
