@@ -105,7 +105,7 @@ async def test_listen_forwards_several_waiting_captures_once_each_oldest_first(
     ws, key = await service.workspace()
     bins = f"/v1/workspaces/{ws}/bins"
     created = await service.ok("POST", bins, token=key, json={"name": "empty"})
-    options = ["--api-url", service.url, "--token", key, "--workspace", ws, "--interval", "2"]
+    options = ["--api-url", service.url, "--token", key, "--workspace", ws, "--interval", "1"]
     async with listening(*options, "--bin", created["id"], "--forward", receiver.url) as proc:
         assert created["capture_url"] in await line(proc)
         # The listener's first poll found the bin empty; these wait for its next one.
@@ -114,7 +114,7 @@ async def test_listen_forwards_several_waiting_captures_once_each_oldest_first(
                 assert r.status == 200
         paths = [LINE.match(await line(proc)).group(2) for _ in range(4)]  # type: ignore[union-attr]
         assert paths == ["/1", "/2", "/3", "/4"]
-        await asyncio.sleep(4.5)  # two more polls: nothing may be forwarded again
+        await asyncio.sleep(2.5)  # two more polls: nothing may be forwarded again
         assert [r.body for r in receiver.requests] == [b"1", b"2", b"3", b"4"]
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 15) == 0
