@@ -63,6 +63,10 @@ async def test_answers_mask_credentials_and_reveal_them_only_when_asked(
         _assert_hidden(str(answer))
     revealed = await keyed.ok("GET", path + "?include_secret=true", token=key)
     assert revealed["headers"] == {"Authorization": TOKEN, "X-Tenant": TENANT, "X-Team": "ops"}
+    # Created with a generated signing secret: that secret is shown once, the headers are not.
+    _, _, generated = await _signed_hook(keyed, receiver, secret="generate")
+    assert generated["secret"].startswith("whsec_")
+    assert generated["headers"] == {"Authorization": MASK, "X-Tenant": MASK, "X-Team": "ops"}
 
 
 async def test_credentials_are_encrypted_at_rest(

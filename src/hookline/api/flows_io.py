@@ -127,7 +127,7 @@ async def import_flow(ws: WorkspaceId, body: FlowDocument, state: State) -> Any:
     return ImportOut(
         flow=FlowOut.of(flow),
         webhooks=[
-            WebhookOut.of(h, include_secret=p.generated)
+            WebhookOut.of(h, include_secret=p.generated, reveal_headers=False)
             for h, p in zip(hooks, planned, strict=True)
         ],
         created_event_types=[et.name for et in missing],

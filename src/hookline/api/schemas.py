@@ -187,11 +187,14 @@ class WebhookOut(WebhookConfig):
     secret: str | None = Field(default=None, description="Only with ?include_secret=true.")
 
     @classmethod
-    def of(cls, hook: Webhook, *, include_secret: bool = False) -> WebhookOut:
-        """The webhook as shown: credential header values masked unless ``include_secret``."""
+    def of(
+        cls, hook: Webhook, *, include_secret: bool = False, reveal_headers: bool | None = None
+    ) -> WebhookOut:
+        """The webhook as shown: the signing secret only with ``include_secret``; credential
+        header values masked unless ``reveal_headers`` (by default, as ``include_secret``)."""
         config = hook.config
         headers = config.headers
-        if not include_secret:
+        if not (include_secret if reveal_headers is None else reveal_headers):
             headers = secret_headers.mask(headers, config.secret_headers)
         return cls.model_construct(
             **(dict(config) | {"headers": headers}),

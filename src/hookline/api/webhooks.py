@@ -105,7 +105,9 @@ async def create_webhook(ws: WorkspaceId, body: WebhookCreate, state: State) -> 
     now = time.time()
     hook = Webhook(hook_id, ws, config, secrets, now, now)
     await state.store.save_webhook(hook, create=True)
-    return WebhookOut.of(hook, include_secret=body.secret == "generate")
+    # A generated signing secret is shown this once; credential headers, which the caller has
+    # just sent, are masked as in every answer.
+    return WebhookOut.of(hook, include_secret=body.secret == "generate", reveal_headers=False)
 
 
 @router.get("", response_model=ListOut)
