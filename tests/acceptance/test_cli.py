@@ -137,10 +137,22 @@ def test_postgres_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "hookline migrate" in out.stderr
-    migrated = subprocess.run(
-        [*HOOKLINE, "migrate", "--database-url", dsn], capture_output=True, text=True, timeout=60
-    )
+    migrate = [*HOOKLINE, "migrate", "--database-url", dsn]
+    migrated = subprocess.run(migrate, capture_output=True, text=True, timeout=60)
     assert migrated.returncode == 0, migrated.stderr
+    # An empty database: it says what it created.
+    assert "created Hookline's schema at revision" in migrated.stdout
+    assert "webhooks" in migrated.stdout and "deliveries" in migrated.stdout
+    again = subprocess.run(migrate, capture_output=True, text=True, timeout=60)
+    assert again.stdout.startswith("database schema is current (revision ")
+
+
+def test_migrate_reports_an_upgrade() -> None:
+    from hookline.cli._main import migrate_report
+
+    assert migrate_report(frozenset({"0006"}), frozenset({"0008"})) == (
+        "upgraded the schema from revision 0006 to 0008"
+    )
 
 
 def test_verify_checks_a_captured_request() -> None:

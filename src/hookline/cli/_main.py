@@ -113,12 +113,34 @@ def worker(
 @main.command()
 @database_option
 def migrate(database_url: str) -> None:
-    """Apply pending schema migrations."""
-    from hookline.store.migrate import upgrade
+    """Apply pending schema migrations (and say what changed)."""
+    from hookline.store.migrate import current_revision, head_revisions, upgrade
 
     settings = settings_from(database_url=database_url)
-    _guard(lambda: upgrade(settings.database_url))
-    click.echo("database schema is current")
+    url = settings.database_url
+
+    def go() -> None:
+        before = _run(current_revision(url))
+        upgrade(url)
+        click.echo(migrate_report(before, head_revisions()))
+
+    _guard(go)
+
+
+def migrate_report(before: frozenset[str], head: frozenset[str]) -> str:
+    """What ``hookline migrate`` did, in one line."""
+    from hookline.store.tables import metadata
+
+    revision = ", ".join(sorted(head))
+    if not before:
+        tables = sorted(metadata.tables)
+        return (
+            f"created Hookline's schema at revision {revision}:"
+            f" {len(tables)} tables ({', '.join(tables)})"
+        )
+    if before != head:
+        return f"upgraded the schema from revision {', '.join(sorted(before))} to {revision}"
+    return f"database schema is current (revision {revision})"
 
 
 @main.group()
