@@ -98,7 +98,12 @@ class Maintenance:
         disabled = 0
         for webhook in await self._store.webhooks_with_failures():
             since = await self._store.failing_since(webhook.id)
-            if since is None or now - since < limit:
+            if since is None:
+                continue
+            # Counted from its last change at the earliest: a webhook enabled again (or fixed)
+            # gets the whole period, whatever failed before.
+            since = max(since, webhook.updated_at)
+            if now - since < limit:
                 continue
             days = (now - since) / 86400
             reason = f"failing without a success for {days:.1f} days"

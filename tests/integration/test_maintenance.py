@@ -82,3 +82,29 @@ async def test_a_webhook_failing_for_days_is_disabled_with_a_notice(
     assert found["enabled"] is False and "failing" in found["disabled_reason"]
     [notice] = [r for r in await receiver.wait_for(2) if r.path == "/alerts"]
     assert notice.headers["X-Hookline-Event-Type"] == "hookline.webhook.disabled"
+
+
+async def test_a_webhook_enabled_again_gets_a_fresh_auto_disable_period(
+    service: Service, receiver: Receiver
+) -> None:
+    """Failures from before a webhook was enabled again (or otherwise changed) do not count
+    towards disabling it again: the operator gets the whole period to see it recover."""
+    ws, key = await service.workspace()
+    hooks = f"/v1/workspaces/{ws}/webhooks"
+    body = {"name": "flaky", "url": receiver.url + "/f", "events": ["a.*"], "max_attempts": 1}
+    hook = await service.ok("POST", hooks, token=key, json=body)
+    receiver.statuses = [500]
+    await service.ok(
+        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "a.b", "payload": {}}
+    )
+    await _settled(service, ws, key, "failed", 1)
+    store = await open_store(service.settings)
+    try:
+        upkeep = Maintenance(store, service.settings)
+        later = time.time() + 6 * 86400
+        assert (await upkeep.run_once(later))[1] == 1  # failing for six days: disabled
+        await store.set_webhook_enabled(hook["id"], True, None, later + 60)  # enabled again
+        assert (await upkeep.run_once(later + 120))[1] == 0
+        assert (await upkeep.run_once(later + 60 + 6 * 86400))[1] == 1  # still failing
+    finally:
+        await store.close()
