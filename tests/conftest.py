@@ -237,7 +237,7 @@ async def start_service(
     database_url: str, *, worker: bool = True, **overrides: Any
 ) -> tuple[Service, asyncio.Event, asyncio.Task[None]]:
     port = free_port()
-    base = {"allowed_networks": ("127.0.0.0/8",), "poll_interval": 0.2}
+    base: dict[str, Any] = {"allowed_networks": ("127.0.0.0/8",), "poll_interval": 0.2}
     settings = Settings(
         database_url=database_url, admin_token="test-admin-token", **(base | overrides)
     )
@@ -253,10 +253,14 @@ async def start_service(
         try:
             async with http.get(service.url + "/healthz") as r:
                 if r.status == 200:
-                    break
+                    return service, stop, task
         except aiohttp.ClientError:
-            await asyncio.sleep(0.05)
-    return service, stop, task
+            pass
+        await asyncio.sleep(0.05)
+    stop.set()
+    await http.close()
+    await task
+    raise AssertionError(f"the service at {service.url} never answered /healthz with 200")
 
 
 async def started(database_url: str, **overrides: Any) -> AsyncIterator[Service]:

@@ -15,17 +15,20 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
 
 from tests.conftest import IN_CI, Receiver, Service, start_receiver, start_service
 
-try:
-    from playwright.async_api import expect
-except ImportError:  # the fixtures then skip, or fail under CI, saying why
-    expect: Any = None
+if TYPE_CHECKING:  # re-exported for the tests (playwright is a test dependency)
+    from playwright.async_api import expect as expect
+else:
+    try:
+        from playwright.async_api import expect
+    except ImportError:  # the fixtures then skip, or fail under CI, saying why
+        expect = None
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -49,6 +49,7 @@ def test_csrf_token_is_per_session() -> None:
 
 
 def test_the_cookie_is_secure_where_browsers_keep_secure_cookies() -> None:
+    host: str | None
     for host in ("localhost", "app.localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"):
         assert secure_context("http", host), host
     for host in ("hookline.lan", "192.168.1.10", "localhost.example.com", "", None):

@@ -232,7 +232,7 @@ async def test_a_database_failure_fails_every_publish_of_the_group(
     assert all(isinstance(r, StoreUnavailable) for r in results), results
     assert group.groups == 0
     assert await stored(store, ws) == []
-    if sqlite:
+    if isinstance(store, SqliteStore):  # lift the cap that made its file full
         async with store._lock:
             assert store._writer is not None
             await store._writer.execute_fetchall(f"PRAGMA max_page_count = {_UNLIMITED}")

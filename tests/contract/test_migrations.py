@@ -63,7 +63,8 @@ async def test_upgrade_builds_the_schema_and_downgrade_removes_it(database_url: 
 
 def deliveries_options(conn: Connection) -> list[str] | None:
     found = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'deliveries'"))
-    return found.scalar_one()
+    options: list[str] | None = found.scalar_one()
+    return options
 
 
 @pytest.mark.postgres

@@ -173,6 +173,8 @@ def outcome(
     error: str | None = None,
     disable: str | None = None,
 ) -> AttemptOutcome:
+    url = claimed.webhook.config.url
+    assert url is not None  # an HTTP webhook
     attempt = Attempt(
         id=new_id("att"),
         delivery_id=claimed.delivery.id,
@@ -182,7 +184,7 @@ def outcome(
         started_at=at,
         duration_ms=12.5,
         request_method="POST",
-        request_url=claimed.webhook.config.url,
+        request_url=url,
         request_headers={"content-type": "application/json"},
         request_body=claimed.event.body,
         response_status=http_status,

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -96,9 +97,10 @@ async def proxy(service: Service) -> AsyncIterator[Proxy]:
         await runner.cleanup()
 
 
-async def _events(service: Service, ws: str, key: str) -> list[dict[str, object]]:
+async def _events(service: Service, ws: str, key: str) -> list[dict[str, Any]]:
     page = await service.ok("GET", f"/v1/workspaces/{ws}/events", token=key)
-    return page["data"]  # type: ignore[no-any-return]
+    events: list[dict[str, Any]] = page["data"]
+    return events
 
 
 async def _deliveries(

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from tests.conftest import Receiver, Service
 
 
-async def _hook(
-    service: Service, ws: str, key: str, url: str, **fields: object
-) -> dict[str, object]:
+async def _hook(service: Service, ws: str, key: str, url: str, **fields: object) -> dict[str, Any]:
     body = {"name": fields.pop("name", "hook"), "url": url, "events": ["*"], **fields}
-    return await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=body)  # type: ignore[no-any-return]
+    hook: dict[str, Any] = await service.ok(
+        "POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=body
+    )
+    return hook
 
 
 async def _wait_status(
     service: Service, ws: str, key: str, dlv: str, status: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     for _ in range(100):
-        d = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries/{dlv}", token=key)
+        d: dict[str, Any] = await service.ok(
+            "GET", f"/v1/workspaces/{ws}/deliveries/{dlv}", token=key
+        )
         if d["status"] == status:
-            return d  # type: ignore[no-any-return]
+            return d
         await asyncio.sleep(0.1)
     raise AssertionError(f"delivery {dlv} never became {status}: {d}")
 
@@ -39,7 +43,7 @@ async def test_publish_delivers_and_records(service: Service, receiver: Receiver
     assert req.body == b'{"id": 1}'
     assert req.headers["X-Hookline-Event-Type"] == "task.completed"
     detail = await _wait_status(service, ws, key, published["deliveries"][0]["id"], "succeeded")
-    [attempt] = detail["attempts"]  # type: ignore[misc]
+    [attempt] = detail["attempts"]
     assert attempt["response"]["status"] == 200
     assert attempt["request"]["body"] == '{"id": 1}'  # kept once, with the event
 
@@ -62,7 +66,7 @@ async def test_the_attempt_log_shows_the_body_sent_templated_or_not(
     logged = {}
     for delivery in published["deliveries"]:
         detail = await _wait_status(service, ws, key, delivery["id"], "succeeded")
-        [attempt] = detail["attempts"]  # type: ignore[misc]
+        [attempt] = detail["attempts"]
         logged[delivery["webhook_id"]] = attempt["request"]["body"]
     assert logged == {plain["id"]: sent["/plain"], reshaped["id"]: sent["/reshaped"]}
     assert sent["/reshaped"] == '{"text": "task 7 done"}'

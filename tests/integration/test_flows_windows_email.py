@@ -171,7 +171,9 @@ async def test_an_email_action_arrives_with_templated_subject_and_body(
     assert message["Subject"] == "Task 42 completed"
     assert message["To"] == "team@example.com"
     assert message["From"] == "hookline@example.com"
-    text = message.get_payload(decode=True).replace(b"\r\n", b"\n")  # SMTP lines end in CRLF
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)  # a single-part message
+    text = body.replace(b"\r\n", b"\n")  # SMTP lines end in CRLF
     assert text == b"Task 42 is done: https://app.example.com/tasks/42\n"
     delivery_id = published["deliveries"][0]["id"]
     for _ in range(50):

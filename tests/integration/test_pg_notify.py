@@ -21,6 +21,7 @@ from hookline.secretbox import SecretBox
 from hookline.service import Roles, run
 from hookline.settings import Settings
 from hookline.store.postgres import CHANNEL, NOTIFY_INTERVAL, PostgresStore
+from hookline.store.tx import Tx
 from tests.conftest import Receiver, start_service
 from tests.contract.test_store import T0, webhook, workspace
 from tests.integration.engine_helpers import workspace as api_workspace
@@ -210,7 +211,7 @@ async def test_a_notify_on_a_dead_connection_is_sent_again_on_a_new_one(
     store: PostgresStore, pg_url: str
 ) -> None:
     dead = DeadConnection()
-    store._notifying = dead  # type: ignore[assignment]
+    store._notifying = dead
     listener = await listening(pg_url)
     try:
         store.notifier.mark()
@@ -239,22 +240,29 @@ async def test_a_publish_never_waits_for_its_notify(store: PostgresStore) -> Non
     assert time.monotonic() - started < 1
 
 
+async def _value(conn: Tx, sql: str) -> Any:
+    """The first column of the one row ``sql`` returns."""
+    row = await conn.fetchrow(sql)
+    assert row is not None
+    return next(iter(row.values()))
+
+
 async def test_pooled_connections_are_not_reset(pg_url: str) -> None:
     """Session state would survive a release: nothing in Hookline may leave any."""
     store = await PostgresStore(pg_url, SecretBox(None), min_size=1, max_size=1).open()
     try:
         async with store._read() as conn:
-            pid = await conn.fetchval("SELECT pg_backend_pid()")
+            pid = await _value(conn, "SELECT pg_backend_pid()")
             await conn.execute("SET application_name = 'hookline-reset-probe'")
         async with store._read() as conn:  # the same connection: the pool holds one
-            assert await conn.fetchval("SELECT pg_backend_pid()") == pid
-            assert await conn.fetchval("SHOW application_name") == "hookline-reset-probe"
+            assert await _value(conn, "SELECT pg_backend_pid()") == pid
+            assert await _value(conn, "SHOW application_name") == "hookline-reset-probe"
         # An unfinished transaction is still rolled back on release (asyncpg does that itself).
         async with store._read() as conn:
             await conn.execute("BEGIN")
             await conn.execute("CREATE TEMP TABLE gone (x int)")
         async with store._read() as conn:
-            assert await conn.fetchval("SELECT to_regclass('pg_temp.gone')") is None
+            assert await _value(conn, "SELECT to_regclass('pg_temp.gone')") is None
     finally:
         await store.close()
 

@@ -34,7 +34,7 @@ async def hooks(api: Service, ws: str, key: str, *configs: dict[str, Any]) -> li
 async def test_a_batch_commits_every_event_and_answers_in_order(api: Service) -> None:
     ws, key = await api.workspace()
     orders, everything = await hooks(api, ws, key, ORDERS, EVERYTHING)
-    events = [
+    events: list[dict[str, object]] = [
         {"type": "order.paid", "payload": {"n": 0}},
         {"type": "user.created", "payload": {"n": 1}, "idempotency_key": "user-1"},
         {"type": "order.shipped", "payload": [1, "two", None]},

@@ -14,7 +14,15 @@ import time
 
 from hookline.store.migrate import upgrade
 
-HEAVY = ("fastapi", "starlette", "uvicorn", "alembic", "sqlalchemy", "hookline.api", "jinja2")
+HEAVY: tuple[str, ...] = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "alembic",
+    "sqlalchemy",
+    "hookline.api",
+    "jinja2",
+)
 HEAVY += ("hookline.dashboard",)
 
 # The real CLI entry point; at exit, the heavy modules that were loaded.

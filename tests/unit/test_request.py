@@ -124,7 +124,7 @@ def test_a_reshaped_or_absent_body_is_logged_as_sent(config: dict[str, Any]) -> 
 
 def test_an_email_action_never_refers_to_the_event_body() -> None:
     action = {"to": ["ops@example.com"], "subject": "s"}
-    cfg = WebhookConfig(name="mail", kind="email", email=action)  # type: ignore[arg-type]
+    cfg = WebhookConfig(name="mail", kind="email", email=action)
     assert not sends_event_body(Webhook("wh_2", "ws_1", cfg, (), NOW, NOW))
 
 

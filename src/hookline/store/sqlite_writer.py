@@ -63,7 +63,7 @@ class Writer:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, partial(fn, *args))
 
-    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """One statement on the writer's thread (call it holding the store's lock)."""
         return await self.run(lambda: list(self.conn.execute(sql, params).fetchall()))
 
