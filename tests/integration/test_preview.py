@@ -93,6 +93,20 @@ async def test_preview_with_a_payload_and_reasons_not_to_send(
     assert status == 422 and answer["error"]["field"] == "payload"
     assert "no example for 'order.refunded'" in answer["error"]["message"]
 
+    # Disabled: an event it subscribes to is held, not sent (and not dropped); one it does not
+    # subscribe to is still refused for that reason.
+    hook_path = f"/v1/workspaces/{ws}/webhooks/{hook['id']}"
+    await service.ok("PATCH", hook_path, token=key, json={"enabled": False})
+    held = await service.ok("POST", path, token=key, json={"payload": big})
+    assert held["would_send"] is False
+    assert held["not_sent_because"] == (
+        "the webhook is disabled: its delivery would be held until it is enabled again"
+    )
+    other = await service.ok(
+        "POST", path, token=key, json={"type": "order.refunded", "payload": big}
+    )
+    assert other["not_sent_because"] == "the webhook does not subscribe to 'order.refunded'"
+
 
 async def test_preview_picks_a_matching_example_for_patterns(
     service: Service, receiver: Receiver

@@ -121,8 +121,6 @@ async def _sample(state: AppState, ws: str, hook: Webhook, body: PreviewIn) -> t
 
 def _not_sent(hook: Webhook, flow: Flow | None, event_type: str, payload: Any) -> str | None:
     config = hook.config
-    if not config.enabled:
-        return "the webhook is disabled"
     rules = [("webhook", config.events, config.filter)]
     if flow is not None:
         rules.append(("flow trigger", flow.config.events, flow.config.filter))
@@ -131,4 +129,6 @@ def _not_sent(hook: Webhook, flow: Flow | None, event_type: str, payload: Any) -
             return f"the {owner} does not subscribe to {event_type!r}"
         if spec is not None and not compile_filter(spec).matches(payload):
             return f"the payload does not pass the {owner}'s filter"
+    if not config.enabled:
+        return "the webhook is disabled: its delivery would be held until it is enabled again"
     return None
