@@ -61,7 +61,7 @@ async def get_delivery(ws: WorkspaceId, delivery_id: str, state: State) -> Deliv
 
 @router.post("/deliveries/{delivery_id}/retry", status_code=202, response_model=DeliveryOut)
 async def retry_delivery(ws: WorkspaceId, delivery_id: str, state: State) -> DeliveryOut:
-    """Queue a delivery again now, for a fresh round of attempts."""
+    """Queue a delivery again now; its retry schedule starts again from the first step."""
     if await state.store.get_delivery(ws, delivery_id) is None:
         raise NotFound(f"delivery {delivery_id} not found")
     if not await state.store.retry_delivery(ws, delivery_id, time.time()):

@@ -227,7 +227,7 @@ class AsyncClient:
         return Delivery._of(await self._request("GET", _path("deliveries", delivery_id)))
 
     async def retry_delivery(self, delivery_id: str) -> Delivery:
-        """Queue a delivery again now, for a fresh round of attempts."""
+        """Queue a delivery again now; its retry schedule starts again from the first step."""
         path = _path("deliveries", delivery_id, "retry")
         return Delivery._of(await self._request("POST", path))
 

@@ -260,7 +260,7 @@ class Store(BinStore, EntityStore, ABC):
 
     @abstractmethod
     async def retry_delivery(self, workspace_id: str, delivery_id: str, now: float) -> bool:
-        """Queue a delivery again for a fresh round of attempts."""
+        """Queue a delivery again; its retry schedule starts again from the first step."""
 
     @abstractmethod
     async def replay_webhook(
