@@ -7,12 +7,21 @@ Cookies are kept by hand: aiohttp's cookie jar keeps none from an IP address and
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.cookies import Morsel, SimpleCookie
 
 import aiohttp
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@asynccontextmanager
+async def browserless() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP session that keeps no cookies of its own (``DashboardClient`` keeps them)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        yield http
 
 
 @dataclass

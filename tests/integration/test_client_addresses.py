@@ -3,33 +3,17 @@ proxy sends it; the per-address limits (dashboard sign-in, failed bearer tokens)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
-
-from tests.conftest import Service, start_service
-from tests.integration.dashboard_client import DashboardClient
+from tests.conftest import Service
+from tests.integration.dashboard_client import DashboardClient, browserless
+from tests.integration.engine_helpers import running_service as running
 
 ATTACKER, BYSTANDER = "203.0.113.7", "198.51.100.9"
 
 
-@asynccontextmanager
-async def running(tmp_path: Any, **overrides: Any) -> AsyncIterator[Service]:
-    svc, stop, task = await start_service(f"sqlite:///{tmp_path}/h.db", worker=False, **overrides)
-    try:
-        yield svc
-    finally:
-        stop.set()
-        await task
-        await svc.http.close()
-
-
-@asynccontextmanager
-async def browserless() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
-        yield http
+def _db(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/h.db"
 
 
 async def _wrong_sign_ins(visitor: DashboardClient, count: int, rotate: bool) -> None:
@@ -42,7 +26,7 @@ async def _wrong_sign_ins(visitor: DashboardClient, count: int, rotate: bool) ->
 
 
 async def test_untrusted_forwarded_for_does_not_reset_the_sign_in_limit(tmp_path: Any) -> None:
-    async with browserless() as http, running(tmp_path) as svc:
+    async with browserless() as http, running(_db(tmp_path), worker=False) as svc:
         visitor = DashboardClient(http, svc.url)
         await _wrong_sign_ins(visitor, 10, rotate=True)
         visitor.headers["X-Forwarded-For"] = "192.0.2.200"
@@ -52,7 +36,12 @@ async def test_untrusted_forwarded_for_does_not_reset_the_sign_in_limit(tmp_path
 
 async def test_a_trusted_proxy_forwards_the_client_address(tmp_path: Any) -> None:
     # A CIDR with host bits set is the network it names (uvicorn alone would not match it).
-    async with browserless() as http, running(tmp_path, trusted_proxies=("127.0.0.1/8",)) as svc:
+    async with (
+        browserless() as http,
+        running(
+            f"sqlite:///{tmp_path}/h.db", worker=False, trusted_proxies=("127.0.0.1/8",)
+        ) as svc,
+    ):
         attacker = DashboardClient(http, svc.url, headers={"X-Forwarded-For": ATTACKER})
         await _wrong_sign_ins(attacker, 10, rotate=False)
         assert (await attacker.sign_in(svc.admin_token)).status == 429
@@ -63,11 +52,13 @@ async def test_a_trusted_proxy_forwards_the_client_address(tmp_path: Any) -> Non
 async def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(tmp_path: Any) -> None:
     headers = {"Host": "hookline.example", "X-Forwarded-Proto": "https"}
     async with browserless() as http:
-        async with running(tmp_path) as svc:
+        async with running(_db(tmp_path), worker=False) as svc:
             page = await DashboardClient(http, svc.url, headers=dict(headers)).get("/login")
             assert not page.cookies["hookline_session"]["secure"]
             assert "__Host-hookline_session" not in page.cookies
-        async with running(tmp_path, trusted_proxies=("127.0.0.1",)) as svc:
+        async with running(
+            f"sqlite:///{tmp_path}/h.db", worker=False, trusted_proxies=("127.0.0.1",)
+        ) as svc:
             visitor = DashboardClient(http, svc.url, headers=dict(headers))
             page = await visitor.get("/login")
             assert page.cookies["__Host-hookline_session"]["secure"]
@@ -84,7 +75,7 @@ async def _get(svc: Service, token: str, address: str | None = None) -> tuple[in
 
 async def test_failed_bearer_tokens_are_limited_per_address(tmp_path: Any) -> None:
     limits = {"auth_failures_per_minute": 5, "trusted_proxies": ("127.0.0.1",)}
-    async with running(tmp_path, **limits) as svc:
+    async with running(_db(tmp_path), worker=False, **limits) as svc:
         good = svc.admin_token
         for _ in range(4):
             assert (await _get(svc, "hla_wrong", ATTACKER))[0] == 401
@@ -101,7 +92,9 @@ async def test_failed_bearer_tokens_are_limited_per_address(tmp_path: Any) -> No
 
 
 async def test_untrusted_forwarded_for_does_not_reset_the_bearer_limit(tmp_path: Any) -> None:
-    async with running(tmp_path, auth_failures_per_minute=3) as svc:
+    async with running(
+        f"sqlite:///{tmp_path}/h.db", worker=False, auth_failures_per_minute=3
+    ) as svc:
         for n in range(3):
             assert (await _get(svc, "hla_wrong", f"192.0.2.{n + 1}"))[0] == 401
         assert (await _get(svc, svc.admin_token, "192.0.2.99"))[0] == 429

@@ -4,37 +4,16 @@ is one that nothing outside the dashboard can set."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
 import pytest
 
 from hookline.maintenance import Maintenance
 from hookline.store import open_store
-from tests.conftest import Service, start_service
-from tests.integration.dashboard_client import DashboardClient
+from tests.integration.dashboard_client import DashboardClient, browserless
+from tests.integration.engine_helpers import running_service as running
 
 HOST_COOKIE, PLAIN_COOKIE = "__Host-hookline_session", "hookline_session"
-
-
-@asynccontextmanager
-async def running(database_url: str, **overrides: Any) -> AsyncIterator[Service]:
-    """The service, stopped however the block ends (a failed assertion included)."""
-    svc, stop, task = await start_service(database_url, **overrides)
-    try:
-        yield svc
-    finally:
-        stop.set()
-        await task
-        await svc.http.close()
-
-
-@asynccontextmanager
-async def browserless() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
-        yield http
 
 
 async def test_a_signed_out_session_is_refused_by_other_processes_and_after_a_restart(
