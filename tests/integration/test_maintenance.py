@@ -55,6 +55,18 @@ async def test_retention_purges_finished_work_and_keeps_pending(
     assert len(detail["attempts"]) == 1
 
 
+async def _failed_once(service: Service, receiver: Receiver, ws: str, key: str, name: str) -> Any:
+    """A webhook of one attempt whose first delivery has failed (its receiver answers 500)."""
+    body = {"name": name, "url": f"{receiver.url}/{name}", "events": ["a.*"], "max_attempts": 1}
+    hook = await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=body)
+    receiver.statuses = [500]
+    await service.ok(
+        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "a.b", "payload": {}}
+    )
+    await _settled(service, ws, key, "failed", 1)
+    return hook
+
+
 async def test_a_webhook_failing_for_days_is_disabled_with_a_notice(
     service: Service, receiver: Receiver
 ) -> None:
@@ -64,13 +76,7 @@ async def test_a_webhook_failing_for_days_is_disabled_with_a_notice(
         "POST", hooks, token=key, json={"name": "alerts", "url": receiver.url + "/alerts",
                                           "events": ["hookline.webhook.disabled"]},
     )  # fmt: skip
-    body = {"name": "dead", "url": receiver.url + "/dead", "events": ["a.*"], "max_attempts": 1}
-    dead = await service.ok("POST", hooks, token=key, json=body)
-    receiver.statuses = [500]
-    await service.ok(
-        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "a.b", "payload": {}}
-    )
-    await _settled(service, ws, key, "failed", 1)
+    dead = await _failed_once(service, receiver, ws, key, "dead")
     store = await open_store(service.settings)
     try:
         upkeep = Maintenance(store, service.settings)
@@ -90,14 +96,7 @@ async def test_a_webhook_enabled_again_gets_a_fresh_auto_disable_period(
     """Failures from before a webhook was enabled again (or otherwise changed) do not count
     towards disabling it again: the operator gets the whole period to see it recover."""
     ws, key = await service.workspace()
-    hooks = f"/v1/workspaces/{ws}/webhooks"
-    body = {"name": "flaky", "url": receiver.url + "/f", "events": ["a.*"], "max_attempts": 1}
-    hook = await service.ok("POST", hooks, token=key, json=body)
-    receiver.statuses = [500]
-    await service.ok(
-        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "a.b", "payload": {}}
-    )
-    await _settled(service, ws, key, "failed", 1)
+    hook = await _failed_once(service, receiver, ws, key, "flaky")
     store = await open_store(service.settings)
     try:
         upkeep = Maintenance(store, service.settings)
