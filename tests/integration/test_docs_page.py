@@ -68,3 +68,15 @@ async def test_docs_serve_a_swagger_ui_that_renders_openapi_3_1(service: Service
         async with http.get(service.url + "/docs/assets/other.js") as r:
             assert r.status == 404
             assert (await r.json())["error"]["code"] == "not_found"
+
+
+async def test_the_openapi_document_declares_the_bearer_token(service: Service) -> None:
+    """Clients generated from the document send the token, and the docs' Authorize button
+    takes it; the health checks stay public."""
+    async with service.http.get(service.url + "/openapi.json") as r:
+        document = await r.json()
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert document["security"] == [{"bearer": []}]
+    assert document["paths"]["/healthz"]["get"]["security"] == []
+    assert "security" not in document["paths"]["/v1/workspaces"]["get"]  # the global one

@@ -100,4 +100,32 @@ def create_app(state: AppState) -> FastAPI:
         larger=[(BATCH_PUBLISH, settings.max_batch_body_bytes)],
     )
     app.add_middleware(CaptureIsolation)  # the last added runs first: it sees every answer
+    _declare_bearer(app)
     return app
+
+
+#: Operations that answer without a token.
+_PUBLIC = frozenset({"/healthz", "/readyz"})
+
+
+def _declare_bearer(app: FastAPI) -> None:
+    """Declare the bearer token in the OpenAPI document, so that clients generated from it
+    send one and the API docs' Authorize button takes it (the routes check it themselves)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The admin token, or a workspace API key.",
+            }
+            schema["security"] = [{"bearer": []}]
+            for path in _PUBLIC & schema.get("paths", {}).keys():
+                for operation in schema["paths"][path].values():
+                    operation["security"] = []
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
