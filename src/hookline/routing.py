@@ -57,8 +57,9 @@ class _Route:
     rules: tuple[_Rule, ...]
 
 
-#: Payloads from this size (the body as delivered, in bytes) are routed off the event loop when
-#: a route has a payload filter; smaller ones match in well under a millisecond, cheaper than a
+#: Payloads from this size (in bytes) are handled off the event loop: routed there when a route
+#: has a payload filter, and parsed and checked there by the publish routes
+#: (``hookline.api.lean_route``). Smaller ones take well under a millisecond, less than a
 #: thread hand-off.
 OFF_LOOP_BYTES = 64 * 1024
 

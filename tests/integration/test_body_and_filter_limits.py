@@ -6,6 +6,7 @@ is refused when created but still loads when it was stored before."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from hookline.api.schemas import EventIn
 from hookline.filters import MAX_NODES, compile_filter
 from hookline.settings import Settings
 from hookline.store import open_store
@@ -205,3 +207,31 @@ async def test_filtering_a_large_payload_does_not_hold_the_event_loop(service: S
     assert status == 202 and event["deliveries"] == []  # no filter matched
     # On the loop, one /healthz would have waited for the whole routing.
     assert max(gaps) < routing / 2, (max(gaps), routing)
+
+
+async def test_parsing_and_checking_a_large_payload_does_not_hold_the_event_loop(
+    database_url: str,
+) -> None:
+    """Checking that every value of megabytes of JSON can be stored takes a while: a large
+    publish is parsed and validated off the event loop, so other requests are answered."""
+    payload = {"a": [[0] for _ in range(600_000)]}  # about 4 MB as JSON
+    raw = {"type": "big.one", "payload": payload}
+    started_at = time.perf_counter()  # what parsing and checking it costs here, in one go
+    EventIn.model_validate(json.loads(json.dumps(raw)))
+    checking = time.perf_counter() - started_at
+    async for service in started(database_url, max_body_bytes=8 * 1024 * 1024):
+        ws, key = await service.workspace()
+        publish = asyncio.create_task(
+            service.call("POST", f"/v1/workspaces/{ws}/events", token=key, json=raw)
+        )
+        gaps, last = [], time.perf_counter()
+        while not publish.done():
+            async with service.http.get(service.url + "/healthz") as r:
+                assert r.status == 200
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+        status, _ = await publish
+        assert status == 202
+        # On the loop, one /healthz would have waited for the whole check.
+        assert max(gaps) < checking / 2, (max(gaps), checking)

@@ -15,13 +15,18 @@ order and with the same outcomes:
    model refuses (``unsupported_media_type`` through the error handler);
 2. the token and the workspace are checked (:func:`hookline.api.auth.workspace_id`);
 3. the body is validated against the model, errors located under ``body`` as FastAPI's are.
+
+A body of ``OFF_LOOP_BYTES`` or more is parsed and validated in a thread: checking that every
+value of a megabyte of JSON can be stored (``hookline.api.payloads``) takes a few hundred
+milliseconds, which on the event loop would hold every other request of every tenant.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -30,8 +35,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from hookline.api.auth import workspace_id
+from hookline.routing import OFF_LOOP_BYTES
 
 Endpoint = Callable[[str, Any, Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 class LeanRoute(APIRoute):
@@ -46,11 +53,19 @@ class LeanRoute(APIRoute):
             raise TypeError(f"{endpoint.__name__}: LeanRoute takes no extra dependencies")
 
         async def handler(request: Request) -> Response:
-            raw = await _json_body(request)
+            body = await request.body()  # over the limit: BodyTooLarge (an HTTPException)
+            content_type = request.headers.get("content-type", "")
+            off_loop = len(body) >= OFF_LOOP_BYTES
+            raw = await _call(off_loop, _json_body, body, content_type)
             ws = await workspace_id(request, request.path_params["ws"])
-            return await endpoint(ws, _validated(model, raw), request)
+            return await endpoint(ws, await _call(off_loop, _validated, model, raw), request)
 
         return handler
+
+
+async def _call(off_loop: bool, func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)``, in a thread if ``off_loop``."""
+    return await asyncio.to_thread(func, *args) if off_loop else func(*args)
 
 
 def is_json(content_type: str) -> bool:
@@ -60,12 +75,11 @@ def is_json(content_type: str) -> bool:
     return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
-async def _json_body(request: Request) -> Any:
+def _json_body(body: bytes, content_type: str) -> Any:
     """The parsed JSON body; the raw bytes if it is not JSON; None if there is none."""
-    body = await request.body()  # a body over the limit raises BodyTooLarge (an HTTPException)
     if not body:
         return None
-    if not is_json(request.headers.get("content-type", "")):
+    if not is_json(content_type):
         return body
     try:
         return json.loads(body)
