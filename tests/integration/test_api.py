@@ -235,3 +235,21 @@ async def test_a_405_names_every_method_the_path_takes(service: Service) -> None
             assert r.status == 405
             assert r.headers["Allow"] == allowed
             assert (await r.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_a_422_lists_every_invalid_field(service: Service) -> None:
+    """One answer names every field at fault, so a form can show them all at once; ``field``
+    and ``message`` stay those of the first."""
+    ws, key = await service.workspace()
+    status, body = await service.call(
+        "POST", f"/v1/workspaces/{ws}/webhooks", token=key,
+        json={"url": "ftp://x", "method": "TRACE", "timeout_seconds": 31},
+    )  # fmt: skip
+    assert status == 422
+    error = body["error"]
+    fields = [e["field"] for e in error["errors"]]
+    assert fields == ["name", "url", "method", "timeout_seconds"]
+    assert error["errors"][0]["code"] == "required"
+    assert {e["code"] for e in error["errors"][1:]} == {"invalid"}
+    assert (error["field"], error["code"]) == ("name", "validation_failed")
+    assert error["message"] == f"name: {error['errors'][0]['message']}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -34,10 +34,21 @@ _HTTP_CODES = {
 }
 
 
+class FieldError(BaseModel):
+    field: str | None = Field(description="The request field at fault.")
+    code: str = Field(description="`required` (missing) or `invalid`.")
+    message: str = Field(description="What is wrong with it, for a person.")
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. `not_found`.")
     message: str = Field(description="What went wrong, for a person.")
     field: str | None = Field(default=None, description="The request field at fault, if any.")
+    errors: list[FieldError] | None = Field(
+        default=None,
+        description="On `validation_failed`: every invalid field, one entry each, the first "
+        "being the one `field` and `message` describe.",
+    )
 
 
 class ErrorOut(BaseModel):
@@ -112,7 +123,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         )
     field, message = describe(first)
     text = f"{field}: {message}" if field else message
-    return error_response(422, "validation_failed", text, field)
+    body = {"code": "validation_failed", "message": text, "field": field}
+    return JSONResponse({"error": body | {"errors": _every_field(exc.errors())}}, 422)
+
+
+def _every_field(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """One entry per invalid field, in the order pydantic found them (a field that failed
+    several ways, as a union does, is reported by its first failure)."""
+    found: dict[str | None, dict[str, Any]] = {}
+    for error in errors:
+        field, message = describe(error)
+        code = "required" if error.get("type") == "missing" else "invalid"
+        found.setdefault(field, {"field": field, "code": code, "message": message})
+    return list(found.values())
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
