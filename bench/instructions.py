@@ -46,7 +46,7 @@ _API_WARM = 100
 _DRAIN = """
 import asyncio, sqlite3, sys, uvloop
 from hookline.delivery.worker import Worker
-from hookline.service import _settle_heap
+from hookline.runtime.process import _settle_heap
 from hookline.settings import Settings
 from hookline.store import open_store
 

@@ -20,8 +20,8 @@ import aiohttp
 from aiohttp import web
 from playwright.async_api import Page, async_playwright
 
-from hookline.publishing import new_delivery, new_event
-from hookline.service import Roles, run
+from hookline.runtime.process import Roles, run
+from hookline.services.publishing import new_delivery, new_event
 from hookline.settings import Settings
 from hookline.store import open_store
 

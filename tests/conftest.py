@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hookline.service import Roles, run
+from hookline.runtime.process import Roles, run
 from hookline.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get("HOOKLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

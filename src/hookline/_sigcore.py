@@ -1,4 +1,4 @@
-"""The signature recipes, shared by the sender (`hookline.signing`) and the receiver toolkit
+"""The signature recipes, shared by the sender (`hookline.domain.signing`) and the receiver toolkit
 (`hookline.verify`), so that both sides compute every MAC with the very same code.
 
 Standard library only: `hookline.verify` imports this module and must stay importable without

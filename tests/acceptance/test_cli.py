@@ -158,7 +158,7 @@ def test_migrate_reports_an_upgrade() -> None:
 def test_verify_checks_a_captured_request() -> None:
     import time
 
-    from hookline.signing import sign_request
+    from hookline.domain.signing import sign_request
 
     secret, body = "whsec_" + "QUFB" * 8, b'{"a": 1}'
     headers = sign_request(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import orjson
 
-from hookline import secret_headers
 from hookline.dashboard.charts import chart, percentiles, summarize
 from hookline.dashboard.forms import Form
 from hookline.dashboard.session import (
@@ -19,7 +18,8 @@ from hookline.dashboard.session import (
     signed_in,
 )
 from hookline.dashboard.webhook_form import api_body, values_from_config, values_from_form
-from hookline.models import Delivery, DeliveryStatus, WebhookConfig
+from hookline.domain import secret_headers
+from hookline.domain.models import Delivery, DeliveryStatus, WebhookConfig
 
 KEY = derive_key("random", "admin-hash", None)
 

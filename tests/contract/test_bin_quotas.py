@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hookline.bin_quotas import DROP_OLDEST, BinQuotas, CaptureOutcome
+from hookline.domain.bin_quotas import DROP_OLDEST, BinQuotas, CaptureOutcome
 from hookline.store import Store
 from hookline.store.bins import Bin, BinConfig, IncomingRequest
 from hookline.store.migrate import downgrade, upgrade

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hookline.secretbox import SecretBox
+from hookline.domain.secretbox import SecretBox
 from tests.contract.test_store import T0, execute_raw, opened, webhook, workspace
 
 TOKEN = "Bearer tok-51c0de"

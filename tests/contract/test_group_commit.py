@@ -18,9 +18,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from hookline.domain.models import Webhook
 from hookline.errors import Conflict, StoreUnavailable
-from hookline.models import Webhook
-from hookline.publishing import new_delivery, new_event
+from hookline.services.publishing import new_delivery, new_event
 from hookline.store import PublishResult, Store
 from hookline.store.base import PublishItem
 from hookline.store.group_commit import GroupCommit

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookline.publishing import publish as route_and_publish
-from hookline.routing import Router
+from hookline.services.publishing import publish as route_and_publish
+from hookline.services.routing import Router
 from hookline.store import PublishResult, QueueStats, Store
 from hookline.store.held import EXPIRED
 from tests.contract.test_store import (

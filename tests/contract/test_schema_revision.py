@@ -12,7 +12,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from hookline.errors import ConfigError, StoreUnavailable
-from hookline.service import prepare_database
+from hookline.runtime.process import prepare_database
 from hookline.settings import Settings
 from hookline.store.migrate import (
     alembic_config,

@@ -18,9 +18,8 @@ import asyncpg
 import orjson
 import pytest
 
-from hookline.errors import Conflict
-from hookline.ids import new_id
-from hookline.models import (
+from hookline.domain.ids import new_id
+from hookline.domain.models import (
     ApiKey,
     Attempt,
     AttemptOutcome,
@@ -33,8 +32,9 @@ from hookline.models import (
     WebhookConfig,
     Workspace,
 )
-from hookline.publishing import new_delivery, new_event
-from hookline.secretbox import SecretBox
+from hookline.domain.secretbox import SecretBox
+from hookline.errors import Conflict
+from hookline.services.publishing import new_delivery, new_event
 from hookline.settings import Settings
 from hookline.store import DeliveryQuery, PublishResult, QueueStats, Store, open_store
 from hookline.store.migrate import upgrade

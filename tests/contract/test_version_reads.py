@@ -1,5 +1,6 @@
-"""Routing's shared reads of a workspace's config version (``hookline.routing.VersionReads``),
-on SQLite and PostgreSQL: fewer reads under concurrency, never a stale answer."""
+"""Routing's shared reads of a workspace's config version
+(``hookline.services.routing.VersionReads``), on SQLite and PostgreSQL: fewer reads under
+concurrency, never a stale answer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import pytest
 
 from hookline.errors import StoreUnavailable
-from hookline.routing import Router, VersionReads
+from hookline.services.routing import Router, VersionReads
 from hookline.store import Store
 from tests.contract.test_store import webhook
 

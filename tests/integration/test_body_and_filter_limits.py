@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from hookline.api.schemas import EventIn
-from hookline.filters import MAX_NODES, compile_filter
+from hookline.domain.filters import MAX_NODES, compile_filter
 from hookline.settings import Settings
 from hookline.store import open_store
 from tests.conftest import Receiver, Service, started

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hookline.maintenance import Maintenance
+from hookline.runtime.maintenance import Maintenance
 from hookline.store import open_store
 from tests.integration.dashboard_client import DashboardClient, browserless
 from tests.integration.engine_helpers import running_service as running

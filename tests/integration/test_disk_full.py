@@ -51,7 +51,7 @@ class Opened:
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> Opened:
     opened = Opened()
-    monkeypatch.setattr("hookline.service.open_store", opened)
+    monkeypatch.setattr("hookline.runtime.process.open_store", opened)
     return opened
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hookline.secretbox import SecretBox
+from hookline.domain.secretbox import SecretBox
 from tests.conftest import Receiver, Service, started
 from tests.contract.test_store import execute_raw
 from tests.integration.dashboard_client import DashboardClient

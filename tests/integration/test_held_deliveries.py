@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from hookline.maintenance import Maintenance
+from hookline.runtime.maintenance import Maintenance
 from hookline.store import open_store
 from hookline.store.held import EXPIRED
 from tests.conftest import Receiver, Service

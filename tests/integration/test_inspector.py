@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from hookline.listen import forward_headers, forward_url
+from hookline.cli.listen import forward_headers, forward_url
 from hookline.store.bins import successor
 from tests.conftest import Receiver, Service
 

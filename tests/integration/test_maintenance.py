@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from hookline.maintenance import Maintenance
+from hookline.runtime.maintenance import Maintenance
 from hookline.store import open_store
 from tests.conftest import Receiver, Service
 

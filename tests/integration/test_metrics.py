@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from hookline.service import Roles, run
+from hookline.runtime.process import Roles, run
 from hookline.settings import Settings
 from tests.conftest import Receiver, Service, free_port, started
 

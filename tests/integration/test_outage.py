@@ -24,7 +24,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from hookline.secretbox import SecretBox
+from hookline.domain.secretbox import SecretBox
 from hookline.store.migrate import upgrade
 from hookline.store.postgres import CHANNEL, PostgresStore
 from tests.conftest import IN_CI, Receiver, Service, free_port, start_service

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from hookline.domain.models import Workspace
 from hookline.errors import StoreUnavailable
-from hookline.models import Workspace
 from hookline.settings import Settings
 from hookline.store import open_store, sqlite_writer
 from hookline.store.checkpoints import Checkpointer

@@ -69,7 +69,7 @@ async def test_a_worker_starts_without_the_api_or_alembic(database_url: str) -> 
 
 def test_importing_the_cli_and_service_loads_no_api() -> None:
     code = (
-        "import sys, hookline.cli, hookline.service, hookline.store.postgres,"
+        "import sys, hookline.cli, hookline.runtime.process, hookline.store.postgres,"
         " hookline.store.sqlite; "
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hookline.models import Claimed, Delivery, DeliveryStatus, Event, Webhook, WebhookConfig
+from hookline.domain.models import Claimed, Delivery, DeliveryStatus, Event, Webhook, WebhookConfig
 
 T0 = 1_000.0
 

@@ -3,7 +3,7 @@ that drops its oldest captures must drop."""
 
 from __future__ import annotations
 
-from hookline.bin_quotas import (
+from hookline.domain.bin_quotas import (
     DROP_OLDEST,
     REFUSE,
     BinQuotas,

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from hookline.api.presets import JOB_EVENT_TYPES, entity_event_types
-from hookline.entities import (
+from hookline.domain.entities import (
     Change,
     EntityState,
     Labels,

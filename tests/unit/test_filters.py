@@ -1,4 +1,4 @@
-"""Unit and property tests for hookline.filters."""
+"""Unit and property tests for hookline.domain.filters."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import hookline
+from hookline.domain.filters import MAX_DEPTH, MAX_NODES, Filter, compile_filter, validate_filter
 from hookline.errors import FilterError
-from hookline.filters import MAX_DEPTH, MAX_NODES, Filter, compile_filter, validate_filter
 
 
 def matches(spec: Any, payload: Any) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hookline import signing
-from hookline.models import WebhookConfig, check_header
+from hookline.domain import signing
+from hookline.domain.models import WebhookConfig, check_header
 
 
 @pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x7f", "\x01", "\x1f", "\r", "\n", "\0"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hookline.delivery.holding import Holding
-from hookline.models import Claimed
+from hookline.domain.models import Claimed
 from tests.unit.claims import T0
 from tests.unit.claims import claimed as _claimed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from hookline import ids
+from hookline.domain import ids
 
 
 def _reference(value: int, length: int) -> str:

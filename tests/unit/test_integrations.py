@@ -16,9 +16,9 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from flask.testing import FlaskClient
 
+from hookline.domain.signing import generate_secret, sign_request
 from hookline.integrations.fastapi import VerifiedWebhook
 from hookline.integrations.flask import verify_webhook
-from hookline.signing import generate_secret, sign_request
 from hookline.verify import Deduplicator
 
 SECRET = generate_secret()

@@ -1,9 +1,9 @@
-"""The cache of API keys (``hookline.keys.KeyCache``): time-bounded, forgets revoked keys."""
+"""The cache of API keys (``hookline.domain.keys.KeyCache``): time-bounded, forgets revoked keys."""
 
 from __future__ import annotations
 
-from hookline.keys import KeyCache, hash_token
-from hookline.models import ApiKey
+from hookline.domain.keys import KeyCache, hash_token
+from hookline.domain.models import ApiKey
 
 
 class Clock:

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from prometheus_client import generate_latest
 
-from hookline.metrics import Metrics
-from hookline.models import Attempt, AttemptOutcome, DeliveryStatus
+from hookline.domain.models import Attempt, AttemptOutcome, DeliveryStatus
+from hookline.runtime.metrics import Metrics
 
 
 def _outcome(webhook_id: str, status: DeliveryStatus, error: str | None = None) -> AttemptOutcome:

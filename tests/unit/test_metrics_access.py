@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hookline import keys
-from hookline.metrics_access import MetricsAccess, metrics_access
+from hookline.domain import keys
+from hookline.runtime.metrics_access import MetricsAccess, metrics_access
 from hookline.settings import Settings
 
 ADMIN_HASH = keys.hash_token("admin-token")

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hookline.publishing import encode_payload
+from hookline.domain.payloads import encode_payload
 
 _SCALARS = (
     st.none()

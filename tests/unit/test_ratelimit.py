@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hookline.ratelimit import SlidingWindow
+from hookline.domain.ratelimit import SlidingWindow
 
 
 def test_attempts_are_counted_per_address_in_a_window() -> None:

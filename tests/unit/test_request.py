@@ -9,7 +9,7 @@ import pytest
 from hookline.delivery.attempt import describe_attempt
 from hookline.delivery.request import build_request, redact_headers, sends_event_body
 from hookline.delivery.sender import SendResult
-from hookline.models import (
+from hookline.domain.models import (
     Claimed,
     Delivery,
     DeliveryStatus,
@@ -18,7 +18,7 @@ from hookline.models import (
     Webhook,
     WebhookConfig,
 )
-from hookline.signing import SCHEMES, generate_secret
+from hookline.domain.signing import SCHEMES, generate_secret
 
 NOW = 1_800_000_000.0
 BODY = '{"id": 7, "note": "caf\\u00e9"}'

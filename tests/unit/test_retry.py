@@ -1,4 +1,4 @@
-"""Unit and property tests for hookline.retry: schedule, Retry-After, decide, throttling."""
+"""Unit and property tests for hookline.domain.retry: schedule, Retry-After, decide, throttling."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookline.retry import (
+from hookline.domain.retry import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_SCHEDULE,
     MAX_RETRY_AFTER,

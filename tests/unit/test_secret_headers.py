@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hookline import secret_headers
-from hookline.secret_headers import MASK, credential_names, is_credential, mask, restore
+from hookline.domain import secret_headers
+from hookline.domain.secret_headers import MASK, credential_names, is_credential, mask, restore
 
 
 @pytest.mark.parametrize(

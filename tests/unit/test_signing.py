@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from hookline.errors import SigningError
-from hookline.signing import (
+from hookline.domain.signing import (
     SCHEMES,
     generate_secret,
     sign_request,
     validate_schemes,
     validate_secret,
 )
+from hookline.errors import SigningError
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent.parent / "data" / "signatures.json").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from hookline.ssrf import AddressPolicy, BlockedAddress, check_url_host
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
 
 BLOCKED = [
     # IPv4

@@ -1,4 +1,4 @@
-"""Unit and property tests for hookline.templates."""
+"""Unit and property tests for hookline.domain.templates."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookline.errors import TemplateError, TemplateTooLarge
-from hookline.templates import (
+from hookline.domain.templates import (
     MAX_TEMPLATE_BYTES,
     placeholders,
     render_body,
     validate_template,
 )
+from hookline.errors import TemplateError, TemplateTooLarge
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from svix.webhooks import Webhook as SvixWebhook
 
-from hookline.signing import SCHEMES as SENT_SCHEMES
-from hookline.signing import sign_request
+from hookline.domain.signing import SCHEMES as SENT_SCHEMES
+from hookline.domain.signing import sign_request
 from hookline.verify import (
     SCHEMES,
     Deduplicator,
@@ -458,7 +458,7 @@ def test_seed_004_node_recipe_equals_x_webhook_signature(method: str) -> None:
 )
 def test_verify_imports_no_server_dependency(module: str) -> None:
     code = (
-        f"import sys, {module}, hookline.signing;"
+        f"import sys, {module}, hookline.domain.signing;"
         "print(','.join(m for m in ('aiohttp', 'fastapi', 'starlette', 'pydantic', 'flask',"
         " 'cryptography', 'sqlalchemy') if m in sys.modules))"
     )

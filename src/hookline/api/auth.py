@@ -17,8 +17,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from hookline import keys
 from hookline.api.state import AppState, get_state
+from hookline.domain import keys
 from hookline.errors import ApiError, NotFound
 
 

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hookline import verify as receiver
 from hookline.api.capture_isolation import refused_header
+from hookline.domain.models import check_header, check_url
+from hookline.domain.nul import NoNulModel
+from hookline.domain.timefmt import iso
 from hookline.errors import ApiError
-from hookline.models import check_header, check_url
-from hookline.nul import NoNulModel
 from hookline.store.bins import Bin, CapturedRequest, ReplayResult
-from hookline.timefmt import iso
 
 
 class BinFull(ApiError):

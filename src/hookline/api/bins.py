@@ -24,11 +24,11 @@ from hookline.api.bin_schemas import (
 )
 from hookline.api.schemas import ListOut
 from hookline.api.state import AppState, State
+from hookline.cli.listen import forward_headers
 from hookline.delivery.sender import OutgoingRequest
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
+from hookline.domain.ids import new_id
 from hookline.errors import NotFound, ValidationFailed
-from hookline.ids import new_id
-from hookline.listen import forward_headers
-from hookline.ssrf import AddressPolicy, BlockedAddress, check_url_host
 from hookline.store.bins import Bin, BinConfig, CapturedRequest, ReplayResult
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/bins", tags=["inspector"])

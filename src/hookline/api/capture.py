@@ -21,7 +21,7 @@ from hookline.api.bin_schemas import (
 )
 from hookline.api.capture_isolation import refused_header
 from hookline.api.state import AppState, get_state
-from hookline.bin_quotas import BinQuotas, CaptureOutcome
+from hookline.domain.bin_quotas import BinQuotas, CaptureOutcome
 from hookline.errors import ApiError, NotFound
 from hookline.store.bins import Bin, BinConfig, IncomingRequest
 

@@ -21,9 +21,9 @@ from hookline.api.schemas import (
     ListOut,
 )
 from hookline.api.state import State
+from hookline.domain.ids import new_id
+from hookline.domain.models import EventType, Flow, FlowConfig
 from hookline.errors import NotFound, ValidationFailed
-from hookline.ids import new_id
-from hookline.models import EventType, Flow, FlowConfig
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["catalog"])
 

@@ -15,9 +15,9 @@ from hookline.api.state import AppState, State
 from hookline.api.webhooks import load_webhook
 from hookline.delivery.attempt import attempt_delivery
 from hookline.delivery.email import smtp_config
+from hookline.domain.models import AttemptOutcome, Claimed, DeliveryStatus
 from hookline.errors import Conflict, NotFound
-from hookline.models import AttemptOutcome, Claimed, DeliveryStatus
-from hookline.publishing import new_delivery, new_event
+from hookline.services.publishing import new_delivery, new_event
 from hookline.store import DeliveryQuery
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["deliveries"])

@@ -21,7 +21,7 @@ from hookline.api.auth import WorkspaceId
 from hookline.api.presets import ensure_event_types, entity_event_types
 from hookline.api.schemas import DeliveryRef
 from hookline.api.state import AppState, State
-from hookline.entities import (
+from hookline.domain.entities import (
     MAX_KIND,
     Change,
     EntityPath,
@@ -35,9 +35,9 @@ from hookline.entities import (
     resolve_labels,
     upsert,
 )
+from hookline.domain.nul import NoNulModel
 from hookline.errors import Conflict, NotFound, ValidationFailed
-from hookline.nul import NoNulModel
-from hookline.publishing import fan_out, fifo_webhooks, new_event
+from hookline.services.publishing import fan_out, fifo_webhooks, new_event
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/entities", tags=["entities"])
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response, status
 
-from hookline import publishing
 from hookline.api.auth import WorkspaceId
 from hookline.api.lean_route import LeanRoute
 from hookline.api.schemas import (
@@ -21,6 +20,7 @@ from hookline.api.schemas import (
 )
 from hookline.api.state import State, get_state
 from hookline.errors import NotFound
+from hookline.services import publishing
 from hookline.store import PublishResult
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/events", tags=["events"])

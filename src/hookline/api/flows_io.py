@@ -19,17 +19,17 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hookline import secret_headers, signing
 from hookline.api.auth import WorkspaceId
 from hookline.api.catalog import _check_schema
 from hookline.api.errors import describe
 from hookline.api.schemas import EventTypeIn, FlowIn, FlowOut, WebhookOut
 from hookline.api.state import AppState, State
+from hookline.domain import secret_headers, signing
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
+from hookline.domain.ids import new_id
+from hookline.domain.models import EventType, Flow, FlowConfig, SecretEntry, Webhook, WebhookConfig
+from hookline.domain.timefmt import iso
 from hookline.errors import Conflict, LimitExceeded, NotFound, SigningError, ValidationFailed
-from hookline.ids import new_id
-from hookline.models import EventType, Flow, FlowConfig, SecretEntry, Webhook, WebhookConfig
-from hookline.ssrf import AddressPolicy, BlockedAddress, check_url_host
-from hookline.timefmt import iso
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/flows", tags=["catalog"])
 FORMAT = "flow-export"

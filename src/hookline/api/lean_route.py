@@ -35,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from hookline.api.auth import workspace_id
-from hookline.routing import OFF_LOOP_BYTES
+from hookline.services.routing import OFF_LOOP_BYTES
 
 Endpoint = Callable[[str, Any, Request], Awaitable[Response]]
 T = TypeVar("T")

@@ -14,7 +14,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookline import nul
+from hookline.domain import nul
 
 
 class BodyTooLarge(HTTPException):
@@ -99,7 +99,7 @@ _CAPTURE = re.compile(r"/in/([^/]*)")
 
 
 class NulRefusal:
-    """Refuses U+0000 (``%00``) in a request's path or query with 422 (see ``hookline.nul``):
+    """Refuses U+0000 (``%00``) in a request's path or query with 422 (see ``hookline.domain.nul``):
     path parameters and query parameters become ids, names and search terms that PostgreSQL
     cannot hold, and the answer must be the same on both databases."""
 

@@ -1,6 +1,6 @@
 """``GET /metrics`` on the API's port, in the Prometheus text format: served only when
 ``HOOKLINE_METRICS_PORT`` is unset, and only to the metrics token's bearer or, without one, the
-admin token's (see ``hookline.metrics_access``). It carries webhook ids and counts, never
+admin token's (see ``hookline.runtime.metrics_access``). It carries webhook ids and counts, never
 payloads or secrets."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from hookline.api.state import State
-from hookline.metrics_access import metrics_access
+from hookline.runtime.metrics_access import metrics_access
 
 router = APIRouter(tags=["health"])
 

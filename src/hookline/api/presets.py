@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hookline.api.auth import WorkspaceId
 from hookline.api.state import State
-from hookline.entities import (
+from hookline.domain.entities import (
     OPERATIONS,
     Change,
     EntityState,
@@ -28,10 +28,10 @@ from hookline.entities import (
     envelope,
     parse_path,
 )
+from hookline.domain.ids import new_id
+from hookline.domain.models import EventType
+from hookline.domain.nul import NoNulModel
 from hookline.errors import Conflict, ValidationFailed
-from hookline.ids import new_id
-from hookline.models import EventType
-from hookline.nul import NoNulModel
 from hookline.store import Store
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/event-types/presets", tags=["catalog"])

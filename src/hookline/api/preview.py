@@ -21,12 +21,12 @@ from hookline.api.auth import WorkspaceId
 from hookline.api.state import AppState, State
 from hookline.api.webhooks import load_webhook
 from hookline.delivery.request import build_request, redact_headers
+from hookline.domain.filters import compile_filter
+from hookline.domain.models import EVENT_TYPE_NAME, Flow, Webhook, event_matches
+from hookline.domain.nul import NoNulModel
+from hookline.domain.windows import window_event
 from hookline.errors import TemplateTooLarge, ValidationFailed
-from hookline.filters import compile_filter
-from hookline.models import EVENT_TYPE_NAME, Flow, Webhook, event_matches
-from hookline.nul import NoNulModel
-from hookline.publishing import new_delivery, new_event
-from hookline.windows import window_event
+from hookline.services.publishing import new_delivery, new_event
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/webhooks", tags=["webhooks"])
 

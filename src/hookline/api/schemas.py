@@ -9,9 +9,9 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from hookline import secret_headers
 from hookline.api.payloads import JsonObject, JsonValue
-from hookline.models import (
+from hookline.domain import secret_headers
+from hookline.domain.models import (
     EVENT_TYPE_NAME,
     ApiKey,
     Attempt,
@@ -25,8 +25,8 @@ from hookline.models import (
     WebhookConfig,
     Workspace,
 )
-from hookline.nul import NoNulModel
-from hookline.timefmt import iso
+from hookline.domain.nul import NoNulModel
+from hookline.domain.timefmt import iso
 
 
 class _In(NoNulModel):

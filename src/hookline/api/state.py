@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
-from hookline.keys import KeyCache
-from hookline.metrics import Metrics
-from hookline.ratelimit import SlidingWindow
-from hookline.routing import Router
+from hookline.domain.keys import KeyCache
+from hookline.domain.ratelimit import SlidingWindow
+from hookline.runtime.metrics import Metrics
+from hookline.services.routing import Router
 from hookline.settings import Settings
 from hookline.store import Store
 from hookline.store.group_commit import GroupCommit

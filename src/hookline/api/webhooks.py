@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import ValidationError
 
-from hookline import secret_headers, signing
 from hookline.api.auth import WorkspaceId
 from hookline.api.errors import describe
 from hookline.api.schemas import (
@@ -24,10 +23,11 @@ from hookline.api.schemas import (
 )
 from hookline.api.state import AppState, State
 from hookline.delivery.notices import PREFIX as NOTICE_PREFIX
+from hookline.domain import secret_headers, signing
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
+from hookline.domain.ids import new_id
+from hookline.domain.models import SecretEntry, Webhook, WebhookConfig
 from hookline.errors import LimitExceeded, NotFound, SigningError, ValidationFailed
-from hookline.ids import new_id
-from hookline.models import SecretEntry, Webhook, WebhookConfig
-from hookline.ssrf import AddressPolicy, BlockedAddress, check_url_host
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/webhooks", tags=["webhooks"])
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from hookline import tenancy
 from hookline.api.auth import Principal, WorkspaceId, admin_only
 from hookline.api.schemas import (
     ApiKeyIn,
@@ -19,6 +18,7 @@ from hookline.api.schemas import (
 )
 from hookline.api.state import State
 from hookline.errors import NotFound
+from hookline.services import workspaces as tenancy
 
 router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"])
 Admin = Annotated[Principal, Depends(admin_only)]

@@ -31,7 +31,7 @@ from hookline.settings import parse_networks
 )
 def main(log_level: str) -> None:
     """Hookline: self-hosted webhooks, signed, retried, inspectable."""
-    from hookline.logs import configure
+    from hookline.runtime.logs import configure
 
     configure(log_level.upper())
 
@@ -72,7 +72,7 @@ def serve(
     admin_token: str | None,
 ) -> None:
     """Run the API and (unless --no-worker) an embedded delivery worker."""
-    from hookline.service import Roles, run
+    from hookline.runtime.process import Roles, run
 
     settings = settings_from(
         database_url=database_url,
@@ -98,7 +98,7 @@ def worker(
 ) -> None:
     """Run a delivery worker only (start as many as you like, on as many machines). Its
     Prometheus metrics are served only with --metrics-port."""
-    from hookline.service import Roles, run
+    from hookline.runtime.process import Roles, run
 
     settings = settings_from(
         database_url=database_url,
@@ -153,9 +153,9 @@ def workspace() -> None:
 @database_option
 def workspace_create(name: str, database_url: str) -> None:
     """Create a workspace; prints its id and a new API key (shown once)."""
-    from hookline.service import prepare_database
+    from hookline.runtime.process import prepare_database
+    from hookline.services.workspaces import create_workspace
     from hookline.store import open_store
-    from hookline.tenancy import create_workspace
 
     settings = settings_from(database_url=database_url)
 
@@ -175,7 +175,7 @@ def workspace_create(name: str, database_url: str) -> None:
 @main.command("generate-key")
 def generate_key() -> None:
     """Print a new key for HOOKLINE_SECRET_KEY (encrypts webhook secrets at rest)."""
-    from hookline.secretbox import SecretBox
+    from hookline.domain.secretbox import SecretBox
 
     click.echo(SecretBox.generate_key())
 

@@ -103,7 +103,7 @@ def listen_command(
     api_url: str, token: str, workspace: str, bin_id: str | None, forward: str, interval: float
 ) -> None:
     """Forward every request a bin captures to a local app, one line each (Ctrl-C stops)."""
-    from hookline.listen import ListenConfig, listen
+    from hookline.cli.listen import ListenConfig, listen
 
     config = ListenConfig(api_url, token, workspace, forward, bin_id, interval)
     _guard(lambda: _run(listen(config)))

@@ -42,7 +42,7 @@ from hookline.client._wire import (
     _path,
     _query,
 )
-from hookline.retry import parse_retry_after, retry_delay
+from hookline.domain.retry import parse_retry_after, retry_delay
 
 #: A longer ``Retry-After`` is not waited for: the error goes to the caller instead.
 MAX_RETRY_AFTER: Final = 60.0

@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hookline.models import Delivery, DeliveryStatus
-from hookline.timefmt import iso
+from hookline.domain.models import Delivery, DeliveryStatus
+from hookline.domain.timefmt import iso
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from hookline.dashboard.web import PageRoute, Visitor, visitor
+from hookline.domain.models import Event
 from hookline.errors import NotFound
-from hookline.models import Event
 from hookline.store import DeliveryQuery
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

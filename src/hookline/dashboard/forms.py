@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 
-from hookline import nul
+from hookline.domain import nul
 from hookline.errors import ValidationFailed
 
 
@@ -53,7 +53,7 @@ async def read_form(request: Request) -> Form:
             for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
                 form.add(name, value)
     if nul.has_nul(form.fields):
-        # Form fields become names, ids and search terms (see ``hookline.nul``).
+        # Form fields become names, ids and search terms (see ``hookline.domain.nul``).
         raise ValidationFailed(f"form fields: {nul.MESSAGE}")
     request.state.dashboard_form = form
     return form

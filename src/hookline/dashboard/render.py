@@ -10,7 +10,7 @@ import orjson
 from fastapi.responses import HTMLResponse
 
 from hookline import __version__
-from hookline.timefmt import iso
+from hookline.domain.timefmt import iso
 
 
 def pretty(value: Any) -> str:

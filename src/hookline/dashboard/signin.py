@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hookline import keys, tenancy
 from hookline.api.schemas import WorkspaceIn
 from hookline.api.state import get_state
 from hookline.dashboard import session as sessions
@@ -29,7 +28,9 @@ from hookline.dashboard.web import (
     set_session,
 )
 from hookline.dashboard.webhook_form import api_error, validation_errors
+from hookline.domain import keys
 from hookline.errors import ApiError
+from hookline.services import workspaces as tenancy
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Board = Annotated[Dashboard, Depends(dashboard)]

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Sequence
 
 from hookline.dashboard.charts import Summary, summarize
-from hookline.models import Delivery, Webhook
+from hookline.domain.models import Delivery, Webhook
 from hookline.store import DeliveryQuery, Store
 
 RECENT = 100

@@ -29,9 +29,9 @@ from hookline.dashboard.session import (
     derive_key,
     secure_context,
 )
+from hookline.domain.models import Workspace
+from hookline.domain.ratelimit import SlidingWindow
 from hookline.errors import ApiError, StoreUnavailable
-from hookline.models import Workspace
-from hookline.ratelimit import SlidingWindow
 
 log = logging.getLogger(__name__)
 _KEY_META = "dashboard_session_key"

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from hookline import secret_headers, signing
 from hookline.api import deliveries as deliveries_api
 from hookline.api import webhooks as api
 from hookline.api.schemas import ReplayIn, RotateSecretIn, TestIn
@@ -20,9 +19,10 @@ from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_body, api_error, validation_errors, values_from_form
 from hookline.delivery.request import build_request, redact_headers
+from hookline.domain import secret_headers, signing
+from hookline.domain.models import SecretEntry, Webhook, WebhookConfig
 from hookline.errors import ApiError, SigningError, TemplateTooLarge
-from hookline.models import SecretEntry, Webhook, WebhookConfig
-from hookline.publishing import new_event
+from hookline.services.publishing import new_event
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hookline import secret_headers, signing
 from hookline.api import webhooks as api
 from hookline.api.schemas import WebhookCreate, WebhookOut, WebhookUpdate
 from hookline.dashboard import stats
@@ -28,8 +27,9 @@ from hookline.dashboard.webhook_form import (
     values_from_config,
     values_from_form,
 )
+from hookline.domain import secret_headers, signing
+from hookline.domain.models import CONTENT_TYPES, METHODS, DeliveryStatus, Webhook, WebhookConfig
 from hookline.errors import ApiError
-from hookline.models import CONTENT_TYPES, METHODS, DeliveryStatus, Webhook, WebhookConfig
 from hookline.store import DeliveryQuery
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

@@ -13,7 +13,7 @@ from collections.abc import Collection
 
 from hookline.delivery.caps import Caps
 from hookline.delivery.holding import Holding
-from hookline.models import Claimed
+from hookline.domain.models import Claimed
 
 
 class Admission:

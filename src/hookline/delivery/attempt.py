@@ -17,9 +17,8 @@ from hookline.delivery.request import (
     template_context,
 )
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
-from hookline.errors import TemplateTooLarge
-from hookline.ids import new_id
-from hookline.models import (
+from hookline.domain.ids import new_id
+from hookline.domain.models import (
     Attempt,
     AttemptOutcome,
     Claimed,
@@ -27,8 +26,9 @@ from hookline.models import (
     Event,
     WebhookConfig,
 )
-from hookline.retry import DEFAULT_SCHEDULE, Decision, Outcome, decide, parse_retry_after
-from hookline.windows import window_event
+from hookline.domain.retry import DEFAULT_SCHEDULE, Decision, Outcome, decide, parse_retry_after
+from hookline.domain.windows import window_event
+from hookline.errors import TemplateTooLarge
 
 _BODY_LOG_LIMIT = 64 * 1024
 

@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from hookline import templates
 from hookline.delivery.sender import SendResult
+from hookline.domain import templates
+from hookline.domain.models import EmailAction
 from hookline.errors import ConfigError
-from hookline.models import EmailAction
 
 _TRUE = ("1", "true", "yes", "on")
 

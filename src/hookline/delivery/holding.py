@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from hookline.models import Claimed
+from hookline.domain.models import Claimed
 
 
 @dataclass(slots=True)

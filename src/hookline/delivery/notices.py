@@ -17,10 +17,10 @@ import logging
 import time
 from typing import Any
 
-from hookline import publishing
+from hookline.domain.models import AttemptOutcome, Claimed, DeliveryStatus, Webhook
 from hookline.errors import StoreError
-from hookline.models import AttemptOutcome, Claimed, DeliveryStatus, Webhook
-from hookline.routing import Router
+from hookline.services import publishing
+from hookline.services.routing import Router
 from hookline.store import Store
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import asyncio
 import logging
 import time
 
+from hookline.domain.models import AttemptOutcome
 from hookline.errors import StoreError
-from hookline.models import AttemptOutcome
 from hookline.store import Store
 
 log = logging.getLogger(__name__)

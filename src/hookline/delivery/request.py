@@ -15,9 +15,9 @@ from urllib.parse import quote_plus
 
 import orjson
 
-from hookline import secret_headers, signing, templates
 from hookline.delivery.sender import OutgoingRequest
-from hookline.models import Event, Webhook
+from hookline.domain import secret_headers, signing, templates
+from hookline.domain.models import Event, Webhook
 
 BODYLESS_METHODS = frozenset({"GET", "DELETE"})
 _FORM = "application/x-www-form-urlencoded"

@@ -22,8 +22,13 @@ import aiohttp
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED
 from yarl import URL
 
-from hookline.records import record
-from hookline.ssrf import AddressPolicy, BlockedAddress, GuardedResolver, check_url_host
+from hookline.domain.address_policy import (
+    AddressPolicy,
+    BlockedAddress,
+    GuardedResolver,
+    check_url_host,
+)
+from hookline.domain.records import record
 
 _MAX_MESSAGE = 300
 _DNS_CACHE_SECONDS = 30

@@ -3,8 +3,8 @@ answers 429 and raised again while it does not (AIMD)."""
 
 from __future__ import annotations
 
-from hookline.models import Webhook
-from hookline.retry import AdaptiveRate, TokenBucket
+from hookline.domain.models import Webhook
+from hookline.domain.retry import AdaptiveRate, TokenBucket
 
 
 class Throttle:

@@ -31,11 +31,11 @@ from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
 from hookline.delivery.sender import Sender
 from hookline.delivery.throttle import Throttles
+from hookline.domain.address_policy import AddressPolicy
+from hookline.domain.models import MAX_TIMEOUT, AttemptOutcome, Claimed, DeliveryStatus
+from hookline.domain.retry import Outcome
 from hookline.errors import StoreError
-from hookline.models import MAX_TIMEOUT, AttemptOutcome, Claimed, DeliveryStatus
-from hookline.retry import Outcome
 from hookline.settings import Settings
-from hookline.ssrf import AddressPolicy
 from hookline.store import Store
 
 log = logging.getLogger(__name__)

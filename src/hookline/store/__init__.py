@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hookline.secretbox import SecretBox
+from hookline.domain.secretbox import SecretBox
 from hookline.settings import Settings
 from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
 from hookline.store.migrate import upgrade

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from hookline.models import (
+from hookline.domain.models import (
     ApiKey,
     Attempt,
     AttemptOutcome,
@@ -24,7 +24,7 @@ from hookline.models import (
     Webhook,
     Workspace,
 )
-from hookline.records import record
+from hookline.domain.records import record
 from hookline.store.bins import BinStore
 from hookline.store.entities import EntityStore
 from hookline.store.items import PublishItem, WindowSpec

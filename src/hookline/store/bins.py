@@ -6,7 +6,7 @@ as a short JSON list in ``bin_requests.replays`` (the latest ``MAX_REPLAYS``).
 
 Quotas: each capture's ``size`` is added to running totals, the bin's (``bins.byte_count``) and
 its workspace's (``bin_usage``), both locked for the capture's transaction; ``bin_usage`` also
-counts the workspace's bins. A capture is judged by ``hookline.bin_quotas.room_for``.
+counts the workspace's bins. A capture is judged by ``hookline.domain.bin_quotas.room_for``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import orjson
 
-from hookline.bin_quotas import (
+from hookline.domain.bin_quotas import (
     REFUSE,
     BinQuotas,
     CaptureOutcome,
@@ -25,8 +25,8 @@ from hookline.bin_quotas import (
     capture_size,
     room_for,
 )
-from hookline.ids import new_id
-from hookline.models import Page
+from hookline.domain.ids import new_id
+from hookline.domain.models import Page
 from hookline.store import rows
 from hookline.store.rows import Row, dumps
 from hookline.store.tx import SqlPrimitives, Tx
@@ -44,7 +44,7 @@ class BinConfig:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: str = ""
     max_requests: int = 500
-    when_full: str = REFUSE  # or DROP_OLDEST: see hookline.bin_quotas
+    when_full: str = REFUSE  # or DROP_OLDEST: see hookline.domain.bin_quotas
 
 
 @dataclass(frozen=True, slots=True)

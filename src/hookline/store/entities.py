@@ -1,9 +1,9 @@
 """Entity-state storage for entity events (SQL, every dialect).
 
 An entity's ``updated_at`` is its version: it strictly increases with every change
-(:func:`hookline.entities.next_time`), so a write that names the version it read succeeds only
-if nobody changed the entity in between. The new state and its event commit together, or not
-at all; the caller reads again and retries when it lost the race.
+(:func:`hookline.domain.entities.next_time`), so a write that names the version it read
+succeeds only if nobody changed the entity in between. The new state and its event commit
+together, or not at all; the caller reads again and retries when it lost the race.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 
-from hookline.entities import Change, EntityState, Labels
-from hookline.models import Delivery, Event
+from hookline.domain.entities import Change, EntityState, Labels
+from hookline.domain.models import Delivery, Event
 from hookline.store.items import WindowSpec
 from hookline.store.rows import Row
 from hookline.store.tx import Tx

@@ -7,7 +7,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.models import Attempt, Delivery, DeliveryStatus, Event, Page
+from hookline.domain.models import Attempt, Delivery, DeliveryStatus, Event, Page
 from hookline.store import rows
 from hookline.store.base import DeliveryQuery
 from hookline.store.held import held

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from hookline.models import Delivery, Event
-from hookline.records import record
+from hookline.domain.models import Delivery, Event
+from hookline.domain.records import record
 
 
 @record

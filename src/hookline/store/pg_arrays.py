@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from hookline.models import AttemptOutcome
+from hookline.domain.models import AttemptOutcome
 from hookline.store import rows
 from hookline.store.queue import finish_params
 from hookline.store.tx import Tx

@@ -26,9 +26,9 @@ from typing import Any
 
 import asyncpg
 
+from hookline.domain.models import AttemptOutcome
+from hookline.domain.secretbox import SecretBox
 from hookline.errors import StoreUnavailable
-from hookline.models import AttemptOutcome
-from hookline.secretbox import SecretBox
 from hookline.store import pg_arrays
 from hookline.store.sql import SqlStore
 from hookline.store.tx import Tx

@@ -7,8 +7,8 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 
+from hookline.domain.models import Delivery, Event
 from hookline.errors import Conflict
-from hookline.models import Delivery, Event
 from hookline.store import rows
 from hookline.store.base import PublishItem, PublishResult
 from hookline.store.tx import Tx

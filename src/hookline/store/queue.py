@@ -13,8 +13,8 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from hookline.ids import new_id
-from hookline.models import AttemptOutcome, Claimed, Delivery, DeliveryStatus, Event, Webhook
+from hookline.domain.ids import new_id
+from hookline.domain.models import AttemptOutcome, Claimed, Delivery, DeliveryStatus, Event, Webhook
 from hookline.store import rows
 from hookline.store.base import Expired, QueueStats
 from hookline.store.held import EXPIRED, HOLD

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import orjson
 
-from hookline.models import (
+from hookline.domain.models import (
     ApiKey,
     Attempt,
     Delivery,
@@ -22,9 +22,9 @@ from hookline.models import (
     WebhookConfig,
     Workspace,
 )
-from hookline.nul import STORED
-from hookline.secret_headers import credential_names
-from hookline.secretbox import SEALED_PREFIX, SecretBox
+from hookline.domain.nul import STORED
+from hookline.domain.secret_headers import credential_names
+from hookline.domain.secretbox import SEALED_PREFIX, SecretBox
 from hookline.store.held import due_of
 
 Row = Mapping[str, Any]

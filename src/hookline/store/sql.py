@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hookline.domain.secretbox import SecretBox
 from hookline.errors import Conflict
-from hookline.secretbox import SecretBox
 from hookline.store import rows
 from hookline.store.base import Store
 from hookline.store.bins import SqlBinOps

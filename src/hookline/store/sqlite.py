@@ -22,8 +22,8 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from hookline.domain.secretbox import SecretBox
 from hookline.errors import StoreUnavailable
-from hookline.secretbox import SecretBox
 from hookline.store.checkpoints import Checkpointer
 from hookline.store.rows import Row
 from hookline.store.sql import SqlStore

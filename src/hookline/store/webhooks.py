@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
+from hookline.domain.models import Flow, Page, Webhook
 from hookline.errors import Conflict
-from hookline.models import Flow, Page, Webhook
 from hookline.store import held, rows
 from hookline.store.base import RoutingSnapshot
 from hookline.store.rows import dumps

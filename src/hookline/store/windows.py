@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import orjson
 
-from hookline.ids import new_id
-from hookline.models import Delivery, DeliveryStatus, Event
+from hookline.domain.ids import new_id
+from hookline.domain.models import Delivery, DeliveryStatus, Event
 from hookline.store import rows
 from hookline.store.held import HOLD, HOLD_SQL_VALUE, held
 from hookline.store.items import PublishItem, WindowSpec

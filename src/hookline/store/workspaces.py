@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any
 
-from hookline.models import ApiKey, EventType, Workspace
+from hookline.domain.models import ApiKey, EventType, Workspace
 from hookline.store import rows
 from hookline.store.rows import dumps
 from hookline.store.tx import SqlPrimitives

@@ -1,6 +1,6 @@
 """Metrics on their own port (``HOOKLINE_METRICS_PORT``), for an API process and a worker
 alike: a small aiohttp server in the process's event loop, answering ``GET /metrics`` to whom
-``hookline.metrics_access`` allows (401 in the API's error shape otherwise).
+``hookline.runtime.metrics_access`` allows (401 in the API's error shape otherwise).
 
 aiohttp rather than the API's stack, so that a ``hookline worker`` still starts without loading
 FastAPI; rather than ``prometheus_client``'s server thread, so that the token is checked and
@@ -14,8 +14,8 @@ import socket
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from hookline.metrics import Metrics
-from hookline.metrics_access import MetricsAccess
+from hookline.runtime.metrics import Metrics
+from hookline.runtime.metrics_access import MetricsAccess
 from hookline.store import Store
 
 

@@ -9,7 +9,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from hookline.models import ApiKey
+from hookline.domain.models import ApiKey
 
 KEY_PREFIX = "hlk_"
 ADMIN_HASH_META = "admin_token_sha256"

@@ -16,9 +16,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.models import Delivery, Event
-from hookline.publishing import encode_payload
-from hookline.timefmt import iso
+from hookline.domain.models import Delivery, Event
+from hookline.domain.payloads import encode_payload
+from hookline.domain.timefmt import iso
 
 BATCH_TYPE = "hookline.batch"
 

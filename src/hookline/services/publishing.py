@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
-from json.encoder import JSONEncoder, encode_basestring_ascii
 from typing import Any
 
+from hookline.domain.ids import new_id
+from hookline.domain.models import Delivery, DeliveryStatus, Event
+from hookline.domain.payloads import encode_payload
+from hookline.domain.records import record
 from hookline.errors import PayloadTooLarge
-from hookline.ids import new_id
-from hookline.models import Delivery, DeliveryStatus, Event
-from hookline.records import record
-from hookline.routing import Router, Target
+from hookline.services.routing import Router, Target
 from hookline.store import PublishResult, Store
 from hookline.store.group_commit import GroupCommit
 from hookline.store.items import PublishItem, WindowSpec
@@ -25,35 +24,6 @@ class NewEvent:
     type: str
     payload: Any
     idempotency_key: str | None = None
-
-
-def _one_encoder() -> Any:
-    """The C encoder ``json.dumps`` builds anew for every call, built once: the same output
-    (``JSONEncoder``'s defaults: ASCII escapes, ``", "`` and ``": "``, NaN allowed), without the
-    set-up, a fifth of the cost of a 1 KB payload. No circular-reference check: a parsed JSON
-    payload is a tree."""
-    try:
-        from _json import make_encoder
-    except ImportError:  # a Python without CPython's accelerator
-        return None
-    default = JSONEncoder()
-    return make_encoder(
-        None, default.default, encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-
-
-_ENCODE = _one_encoder()
-
-
-def encode_payload(payload: Any) -> str:
-    """The request body for a payload, serialised once per event and shared by its fan-out.
-
-    It is byte-identical to ``json.dumps(payload)`` with default arguments on purpose: the
-    action-flows receivers recompute their HMAC over exactly that string.
-    """
-    if _ENCODE is None:
-        return json.dumps(payload)
-    return "".join(_ENCODE(payload, 0))
 
 
 def new_event(
@@ -150,7 +120,7 @@ async def publish_batch(
         return [plan(event, routes.match(event.type, payload), now) for event, payload in made]
 
     if routes.filters_large(sum(len(event.body) for event, _ in made)):
-        items = await asyncio.to_thread(plan_all)  # see ``hookline.routing``
+        items = await asyncio.to_thread(plan_all)  # see ``hookline.services.routing``
     else:
         items = plan_all()
     return await store.publish_many(items)

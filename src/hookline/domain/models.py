@@ -23,11 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-from hookline import filters, signing, templates
+from hookline.domain import filters, signing, templates
+from hookline.domain.nul import NoNulModel, is_stored
+from hookline.domain.records import record
+from hookline.domain.retry import DEFAULT_MAX_ATTEMPTS
 from hookline.errors import FilterError, SigningError, TemplateError
-from hookline.nul import NoNulModel, is_stored
-from hookline.records import record
-from hookline.retry import DEFAULT_MAX_ATTEMPTS
 
 METHODS = ("POST", "PUT", "PATCH", "GET", "DELETE")
 CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")

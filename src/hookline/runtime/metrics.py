@@ -3,7 +3,7 @@
 Counters live in the process that sends (the embedded worker, or a ``hookline worker`` with
 ``HOOKLINE_METRICS_PORT``); queue gauges are read from the database at scrape time, so any
 process serving metrics reports the shared queue. Who may read them, on which port:
-``hookline.metrics_access``.
+``hookline.runtime.metrics_access``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hookline.models import AttemptOutcome, DeliveryStatus
+from hookline.domain.models import AttemptOutcome, DeliveryStatus
 from hookline.store import Store
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hookline import keys
+from hookline.domain import keys
 from hookline.errors import ApiError
 from hookline.settings import Settings
 

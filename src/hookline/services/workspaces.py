@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from hookline import keys
-from hookline.ids import new_id
-from hookline.models import ApiKey, Workspace
+from hookline.domain import keys
+from hookline.domain.ids import new_id
+from hookline.domain.models import ApiKey, Workspace
 from hookline.store import Store
 
 

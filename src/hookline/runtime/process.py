@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Protocol
 
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
+from hookline.domain.address_policy import AddressPolicy
 from hookline.errors import ConfigError
-from hookline.listeners import bind, bound_port
-from hookline.maintenance import Maintenance
-from hookline.metrics import Metrics
-from hookline.metrics_access import metrics_access
-from hookline.metrics_server import start_metrics_server
-from hookline.routing import Router
+from hookline.runtime.listeners import bind, bound_port
+from hookline.runtime.maintenance import Maintenance
+from hookline.runtime.metrics import Metrics
+from hookline.runtime.metrics_access import metrics_access
+from hookline.runtime.metrics_server import start_metrics_server
+from hookline.services.routing import Router
+from hookline.services.workspaces import admin_token_hash
 from hookline.settings import Settings
-from hookline.ssrf import AddressPolicy
 from hookline.store import Store, migrate, open_store
 from hookline.store.migrate import schema_is_current
-from hookline.tenancy import admin_token_hash
 
 if TYPE_CHECKING:
     import uvicorn

@@ -10,9 +10,9 @@ read per publish keeps every API process exact without a cross-process cache pro
 Concurrent publishes share those reads (``VersionReads``), each still answered by a read that
 began after it asked.
 
-Payload filters match in time linear in the payload (``hookline.filters``), which for a payload
-of a megabyte is still tens of milliseconds per filter. Routing a large payload through filters
-therefore runs in a thread (``Routes.filters_large``): the event loop that answers every other
+Payload filters match in time linear in the payload (``hookline.domain.filters``), which for
+a payload of a megabyte is still tens of milliseconds per filter. Routing a large payload
+through filters therefore runs in a thread (``Routes.filters_large``): the event loop that answers every other
 request of every tenant goes on while it runs.
 """
 
@@ -22,9 +22,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hookline.filters import Filter, compile_filter
-from hookline.models import Flow, Webhook, event_matches
-from hookline.records import record
+from hookline.domain.filters import Filter, compile_filter
+from hookline.domain.models import Flow, Webhook, event_matches
+from hookline.domain.records import record
 from hookline.store import Store
 
 
