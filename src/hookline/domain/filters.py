@@ -26,11 +26,11 @@ Matching never raises; every mistake is a :class:`FilterError` from :func:`compi
 Paths cannot name keys that contain ``.`` or start with ``$``.
 
 Cost: equality (``$eq``, ``$ne``, ``$in``, ``$nin``) is decided by hashing
-(:mod:`hookline.domain.equality`), so one match costs about the size of the filter plus
-the part of the payload its paths reach, never their product. :func:`validate_filter`,
-applied to every filter that is created or changed, bounds the filter: at most :data:`MAX_DEPTH` levels of nesting and
-:data:`MAX_NODES` values (keys and path segments included). :func:`compile_filter` checks the
-nesting only, so that a filter stored before a limit changed still loads.
+(:mod:`hookline.domain.equality`), so one match costs about the size of the filter plus the part
+of the payload its paths reach, never their product. :func:`validate_filter`, applied to every
+filter that is created or changed, bounds the filter: at most :data:`MAX_DEPTH` levels of
+nesting and :data:`MAX_NODES` values (keys and path segments included). :func:`compile_filter`
+checks the nesting only, so that a filter stored before a limit changed still loads.
 """
 
 from __future__ import annotations

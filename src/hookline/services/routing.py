@@ -10,10 +10,10 @@ read per publish keeps every API process exact without a cross-process cache pro
 Concurrent publishes share those reads (``VersionReads``), each still answered by a read that
 began after it asked.
 
-Payload filters match in time linear in the payload (``hookline.domain.filters``), which for
-a payload of a megabyte is still tens of milliseconds per filter. Routing a large payload
-through filters therefore runs in a thread (``Routes.filters_large``): the event loop that answers every other
-request of every tenant goes on while it runs.
+Payload filters match in time linear in the payload (``hookline.domain.filters``), which for a
+payload of a megabyte is still tens of milliseconds per filter. Routing a large payload through
+filters therefore runs in a thread (``Routes.filters_large``): the event loop that answers every
+other request of every tenant goes on while it runs.
 """
 
 from __future__ import annotations
