@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hookline.api.schemas import EventIn
 from hookline.domain.filters import MAX_NODES, compile_filter
 from hookline.settings import Settings
 from hookline.store import open_store
+from hookline.wire.schemas import EventIn
 from tests.conftest import Receiver, Service, started
 from tests.integration.dashboard_client import DashboardClient
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from hookline.api.payloads import MAX_DEPTH
+from hookline.wire.payloads import MAX_DEPTH
 from tests.conftest import Receiver, Service, start_receiver, start_service
 
 ONE_MIB = 1024 * 1024

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from hookline.api.auth import WorkspaceId
 from hookline.api.lean_route import LeanRoute, is_json
-from hookline.api.schemas import EventIn
+from hookline.wire.schemas import EventIn
 
 
 @pytest.mark.parametrize(

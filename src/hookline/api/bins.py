@@ -11,7 +11,14 @@ from fastapi import APIRouter, Query, Request, status
 
 from hookline import verify as receiver
 from hookline.api.auth import WorkspaceId
-from hookline.api.bin_schemas import (
+from hookline.api.state import AppState, State
+from hookline.cli.listen import forward_headers
+from hookline.delivery.sender import OutgoingRequest
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
+from hookline.domain.ids import new_id
+from hookline.errors import NotFound, ValidationFailed
+from hookline.store.bins import Bin, BinConfig, CapturedRequest, ReplayResult
+from hookline.wire.bin_schemas import (
     BinIn,
     BinOut,
     CapturedReplayIn,
@@ -22,14 +29,7 @@ from hookline.api.bin_schemas import (
     VerifyOut,
     captured_url,
 )
-from hookline.api.schemas import ListOut
-from hookline.api.state import AppState, State
-from hookline.cli.listen import forward_headers
-from hookline.delivery.sender import OutgoingRequest
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
-from hookline.domain.ids import new_id
-from hookline.errors import NotFound, ValidationFailed
-from hookline.store.bins import Bin, BinConfig, CapturedRequest, ReplayResult
+from hookline.wire.schemas import ListOut
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/bins", tags=["inspector"])
 _REPLAY_TIMEOUT = 30.0

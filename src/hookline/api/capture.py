@@ -13,17 +13,17 @@ from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from hookline.api.bin_schemas import (
-    BinFull,
-    BinQuotaExceeded,
-    MethodTooLong,
-    WorkspaceQuotaExceeded,
-)
 from hookline.api.capture_isolation import refused_header
 from hookline.api.state import AppState, get_state
 from hookline.domain.bin_quotas import BinQuotas, CaptureOutcome
 from hookline.errors import ApiError, NotFound
 from hookline.store.bins import Bin, BinConfig, IncomingRequest
+from hookline.wire.bin_schemas import (
+    BinFull,
+    BinQuotaExceeded,
+    MethodTooLong,
+    WorkspaceQuotaExceeded,
+)
 
 router = APIRouter()
 _BODYLESS_STATUSES = frozenset({204, 304})

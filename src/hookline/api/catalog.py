@@ -10,8 +10,11 @@ from fastapi import APIRouter, status
 from pydantic import ValidationError
 
 from hookline.api.auth import WorkspaceId
-from hookline.api.errors import describe
-from hookline.api.schemas import (
+from hookline.api.state import State
+from hookline.domain.ids import new_id
+from hookline.domain.models import EventType, Flow, FlowConfig
+from hookline.errors import NotFound, ValidationFailed
+from hookline.wire.schemas import (
     EventTypeIn,
     EventTypeOut,
     EventTypeUpdate,
@@ -20,10 +23,7 @@ from hookline.api.schemas import (
     FlowUpdate,
     ListOut,
 )
-from hookline.api.state import State
-from hookline.domain.ids import new_id
-from hookline.domain.models import EventType, Flow, FlowConfig
-from hookline.errors import NotFound, ValidationFailed
+from hookline.wire.validation import describe
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["catalog"])
 

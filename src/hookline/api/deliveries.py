@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from hookline.api.auth import WorkspaceId
-from hookline.api.schemas import AttemptOut, DeliveryDetail, DeliveryOut, ListOut, TestIn, TestOut
 from hookline.api.state import AppState, State
 from hookline.api.webhooks import load_webhook
 from hookline.delivery.attempt import attempt_delivery
@@ -19,6 +18,7 @@ from hookline.domain.models import AttemptOutcome, Claimed, DeliveryStatus
 from hookline.errors import Conflict, NotFound
 from hookline.services.publishing import new_delivery, new_event
 from hookline.store import DeliveryQuery
+from hookline.wire.schemas import AttemptOut, DeliveryDetail, DeliveryOut, ListOut, TestIn, TestOut
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["deliveries"])
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hookline.api.auth import WorkspaceId
 from hookline.api.presets import ensure_event_types, entity_event_types
-from hookline.api.schemas import DeliveryRef
 from hookline.api.state import AppState, State
 from hookline.domain.entities import (
     MAX_KIND,
@@ -38,6 +37,7 @@ from hookline.domain.entities import (
 from hookline.domain.nul import NoNulModel
 from hookline.errors import Conflict, NotFound, ValidationFailed
 from hookline.services.publishing import fan_out, fifo_webhooks, new_event
+from hookline.wire.schemas import DeliveryRef
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/entities", tags=["entities"])
 

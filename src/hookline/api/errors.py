@@ -7,8 +7,6 @@ answered with an opaque 500 (no internals leak).
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,9 +17,9 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from hookline.errors import ApiError, StoreUnavailable
+from hookline.wire.validation import describe, every_field
 
 log = logging.getLogger(__name__)
-_NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HTTP_CODES = {
     400: "bad_request",
@@ -91,21 +89,6 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
-def _field(loc: tuple[Any, ...]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or None
-
-
-def describe(error: Mapping[str, Any]) -> tuple[str | None, str]:
-    """The failing field and a human message of one pydantic error."""
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    field = _field(tuple(error.get("loc", ())))
-    named = _NAMED_FIELD.match(message)
-    if field is None and named:  # a cross-field check names its field first ("url: …")
-        field, message = named.group(1), named.group(2)
-    return field, message
-
-
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, exc.field, **exc.headers())
@@ -124,18 +107,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     field, message = describe(first)
     text = f"{field}: {message}" if field else message
     body = {"code": "validation_failed", "message": text, "field": field}
-    return JSONResponse({"error": body | {"errors": _every_field(exc.errors())}}, 422)
-
-
-def _every_field(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """One entry per invalid field, in the order pydantic found them (a field that failed
-    several ways, as a union does, is reported by its first failure)."""
-    found: dict[str | None, dict[str, Any]] = {}
-    for error in errors:
-        field, message = describe(error)
-        code = "required" if error.get("type") == "missing" else "invalid"
-        found.setdefault(field, {"field": field, "code": code, "message": message})
-    return list(found.values())
+    return JSONResponse({"error": body | {"errors": every_field(exc.errors())}}, 422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

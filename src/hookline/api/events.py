@@ -10,7 +10,11 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from hookline.api.auth import WorkspaceId
 from hookline.api.lean_route import LeanRoute
-from hookline.api.schemas import (
+from hookline.api.state import State, get_state
+from hookline.errors import NotFound
+from hookline.services import publishing
+from hookline.store import PublishResult
+from hookline.wire.schemas import (
     EventBatchIn,
     EventIn,
     EventOut,
@@ -18,10 +22,6 @@ from hookline.api.schemas import (
     PublishBatchOut,
     PublishOut,
 )
-from hookline.api.state import State, get_state
-from hookline.errors import NotFound
-from hookline.services import publishing
-from hookline.store import PublishResult
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/events", tags=["events"])
 # The publish routes: their requests skip FastAPI's generic parameter resolution (LeanRoute).

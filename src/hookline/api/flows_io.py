@@ -21,8 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hookline.api.auth import WorkspaceId
 from hookline.api.catalog import _check_schema
-from hookline.api.errors import describe
-from hookline.api.schemas import EventTypeIn, FlowIn, FlowOut, WebhookOut
 from hookline.api.state import AppState, State
 from hookline.domain import secret_headers, signing
 from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
@@ -30,6 +28,8 @@ from hookline.domain.ids import new_id
 from hookline.domain.models import EventType, Flow, FlowConfig, SecretEntry, Webhook, WebhookConfig
 from hookline.domain.timefmt import iso
 from hookline.errors import Conflict, LimitExceeded, NotFound, SigningError, ValidationFailed
+from hookline.wire.schemas import EventTypeIn, FlowIn, FlowOut, WebhookOut
+from hookline.wire.validation import describe
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/flows", tags=["catalog"])
 FORMAT = "flow-export"

@@ -17,7 +17,7 @@ order and with the same outcomes:
 3. the body is validated against the model, errors located under ``body`` as FastAPI's are.
 
 A body of ``OFF_LOOP_BYTES`` or more is parsed and validated in a thread: checking that every
-value of a megabyte of JSON can be stored (``hookline.api.payloads``) takes a few hundred
+value of a megabyte of JSON can be stored (``hookline.wire.payloads``) takes a few hundred
 milliseconds, which on the event loop would hold every other request of every tenant.
 """
 

@@ -10,8 +10,14 @@ from fastapi import APIRouter, Query, status
 from pydantic import ValidationError
 
 from hookline.api.auth import WorkspaceId
-from hookline.api.errors import describe
-from hookline.api.schemas import (
+from hookline.api.state import AppState, State
+from hookline.delivery.notices import PREFIX as NOTICE_PREFIX
+from hookline.domain import secret_headers, signing
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
+from hookline.domain.ids import new_id
+from hookline.domain.models import SecretEntry, Webhook, WebhookConfig
+from hookline.errors import LimitExceeded, NotFound, SigningError, ValidationFailed
+from hookline.wire.schemas import (
     ListOut,
     ReplayIn,
     ReplayOut,
@@ -21,13 +27,7 @@ from hookline.api.schemas import (
     WebhookOut,
     WebhookUpdate,
 )
-from hookline.api.state import AppState, State
-from hookline.delivery.notices import PREFIX as NOTICE_PREFIX
-from hookline.domain import secret_headers, signing
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
-from hookline.domain.ids import new_id
-from hookline.domain.models import SecretEntry, Webhook, WebhookConfig
-from hookline.errors import LimitExceeded, NotFound, SigningError, ValidationFailed
+from hookline.wire.validation import describe
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/webhooks", tags=["webhooks"])
 

@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from hookline.api.auth import Principal, WorkspaceId, admin_only
-from hookline.api.schemas import (
+from hookline.api.state import State
+from hookline.errors import NotFound
+from hookline.services import workspaces as tenancy
+from hookline.wire.schemas import (
     ApiKeyIn,
     ApiKeyOut,
     ListOut,
@@ -16,9 +19,6 @@ from hookline.api.schemas import (
     WorkspaceIn,
     WorkspaceOut,
 )
-from hookline.api.state import State
-from hookline.errors import NotFound
-from hookline.services import workspaces as tenancy
 
 router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"])
 Admin = Annotated[Principal, Depends(admin_only)]

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from hookline.api import catalog as api
-from hookline.api.schemas import EventTypeIn
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, validation_errors
 from hookline.errors import ApiError
+from hookline.wire.schemas import EventTypeIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]

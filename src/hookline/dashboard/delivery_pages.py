@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from hookline.api import deliveries as api
-from hookline.api.schemas import AttemptOut
 from hookline.dashboard.web import PageRoute, Visitor, visitor
 from hookline.domain.models import Delivery
 from hookline.errors import NotFound
+from hookline.wire.schemas import AttemptOut
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]

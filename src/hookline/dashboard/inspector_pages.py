@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from hookline import verify as receiver
 from hookline.api import bins as api
-from hookline.api.bin_schemas import BinIn, CapturedReplayIn, VerifyIn
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, validation_errors
 from hookline.errors import ApiError
+from hookline.wire.bin_schemas import BinIn, CapturedReplayIn, VerifyIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hookline.api.schemas import WorkspaceIn
-from hookline.api.state import get_state
 from hookline.dashboard import session as sessions
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import (
@@ -30,7 +28,9 @@ from hookline.dashboard.web import (
 from hookline.dashboard.webhook_form import api_error, validation_errors
 from hookline.domain import keys
 from hookline.errors import ApiError
+from hookline.runtime.state import get_state
 from hookline.services import workspaces as tenancy
+from hookline.wire.schemas import WorkspaceIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Board = Annotated[Dashboard, Depends(dashboard)]

@@ -18,7 +18,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from hookline.api.state import AppState, get_state
 from hookline.dashboard.forms import Form, read_form
 from hookline.dashboard.render import Renderer
 from hookline.dashboard.session import (
@@ -32,6 +31,7 @@ from hookline.dashboard.session import (
 from hookline.domain.models import Workspace
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.errors import ApiError, StoreUnavailable
+from hookline.runtime.state import AppState, get_state
 
 log = logging.getLogger(__name__)
 _KEY_META = "dashboard_session_key"

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from hookline.api import deliveries as deliveries_api
 from hookline.api import webhooks as api
-from hookline.api.schemas import ReplayIn, RotateSecretIn, TestIn
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_body, api_error, validation_errors, values_from_form
@@ -23,6 +22,7 @@ from hookline.domain import secret_headers, signing
 from hookline.domain.models import SecretEntry, Webhook, WebhookConfig
 from hookline.errors import ApiError, SigningError, TemplateTooLarge
 from hookline.services.publishing import new_event
+from hookline.wire.schemas import ReplayIn, RotateSecretIn, TestIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]

@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from hookline.api.errors import describe
 from hookline.dashboard.forms import Form, rows
 from hookline.domain import secret_headers
 from hookline.domain.models import WebhookConfig
 from hookline.errors import ApiError
+from hookline.wire.validation import describe
 
 FORM_ERROR = "_form"
 # Fields whose empty input means "not set" (None) rather than "use the default".

@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from hookline.api import webhooks as api
-from hookline.api.schemas import WebhookCreate, WebhookOut, WebhookUpdate
 from hookline.dashboard import stats
 from hookline.dashboard.charts import chart, percentiles, summarize
 from hookline.dashboard.forms import read_form
@@ -31,6 +30,7 @@ from hookline.domain import secret_headers, signing
 from hookline.domain.models import CONTENT_TYPES, METHODS, DeliveryStatus, Webhook, WebhookConfig
 from hookline.errors import ApiError
 from hookline.store import DeliveryQuery
+from hookline.wire.schemas import WebhookCreate, WebhookOut, WebhookUpdate
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]

@@ -231,7 +231,7 @@ async def _api_server(
     import uvicorn
 
     from hookline.api.app import create_app
-    from hookline.api.state import AppState
+    from hookline.runtime.state import AppState
 
     token_hash, generated = await admin_token_hash(store, settings.admin_token)
     state = AppState(settings, store, Router(store), sender, token_hash, metrics)

@@ -9,7 +9,6 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from hookline.api.payloads import JsonObject, JsonValue
 from hookline.domain import secret_headers
 from hookline.domain.models import (
     EVENT_TYPE_NAME,
@@ -27,6 +26,7 @@ from hookline.domain.models import (
 )
 from hookline.domain.nul import NoNulModel
 from hookline.domain.timefmt import iso
+from hookline.wire.payloads import JsonObject, JsonValue
 
 
 class _In(NoNulModel):

@@ -1,0 +1,45 @@
+"""What the front doors of one process share (REST handlers and dashboard pages alike): the
+settings, the store, the router, the sender, the group commit of publishes, the cache of API keys
+and the count of failed authentications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from hookline.domain.keys import KeyCache
+from hookline.domain.ratelimit import SlidingWindow
+from hookline.runtime.metrics import Metrics
+from hookline.services.routing import Router
+from hookline.settings import Settings
+from hookline.store import Store
+from hookline.store.group_commit import GroupCommit
+
+if TYPE_CHECKING:
+    from hookline.delivery.sender import Sender
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    store: Store
+    router: Router
+    sender: Sender
+    admin_token_hash: str = field(repr=False)
+    metrics: Metrics = field(default_factory=Metrics)
+    publisher: GroupCommit = field(init=False, repr=False)
+    api_keys: KeyCache = field(init=False, repr=False)
+    auth_failures: SlidingWindow = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Made here, not by the caller: one per process and store, whoever builds the state.
+        self.publisher = GroupCommit(self.store)
+        self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
+        self.auth_failures = SlidingWindow(self.settings.auth_failures_per_minute, 60.0)
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.hookline
+    return state
