@@ -12,6 +12,7 @@ from starlette.requests import Request
 from hookline.domain.keys import KeyCache
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.runtime.metrics import Metrics
+from hookline.services.deps import Deps
 from hookline.services.routing import Router
 from hookline.settings import Settings
 from hookline.store import Store
@@ -32,12 +33,14 @@ class AppState:
     publisher: GroupCommit = field(init=False, repr=False)
     api_keys: KeyCache = field(init=False, repr=False)
     auth_failures: SlidingWindow = field(init=False, repr=False)
+    deps: Deps = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Made here, not by the caller: one per process and store, whoever builds the state.
         self.publisher = GroupCommit(self.store)
         self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
         self.auth_failures = SlidingWindow(self.settings.auth_failures_per_minute, 60.0)
+        self.deps = Deps(self.settings, self.store, self.router, self.sender, self.publisher)
 
 
 def get_state(request: Request) -> AppState:
