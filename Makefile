@@ -13,7 +13,7 @@ PORT ?= $(or $(HOOKLINE_PORT),8000)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python -m pip install --quiet -e '.[server,test]'
 	@touch $(STAMP)
 
 $(TOKEN_FILE):
@@ -27,9 +27,9 @@ run: $(STAMP) $(TOKEN_FILE)
 	@HOOKLINE_ADMIN_TOKEN="$${HOOKLINE_ADMIN_TOKEN:-$$(cat $(TOKEN_FILE))}" \
 		$(BIN)/hookline serve --host $(HOST) --port $(PORT)
 
-## test: install into .venv, lint, type-check and run the whole suite
+## test: install into .venv, lint, type-check and run the whole suite (on every core, at most 4)
 test: $(STAMP) chromium lint typecheck
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup
 
 ## chromium: Debian's Chromium for the browser tests, installed when root with apt-get
 chromium:
@@ -65,7 +65,7 @@ BENCH_ARGS ?= --events 20000 --latency-seconds 10 --isolation-events 50 --growth
 	--growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	@$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@$(BIN)/python -m pip install --quiet -e '.[server,test,bench]'
 	@touch $(BENCH_STAMP)
 
 .PHONY: bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -16,9 +17,14 @@ from aiohttp import web
 
 from hookline.runtime.process import Roles, run
 from hookline.settings import Settings
+from tests.polling import until
 
 PG_ADMIN_DSN = os.environ.get("HOOKLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: How long a service started by a test may take to answer /healthz.
+STARTUP_SECONDS = 10.0
+#: One /healthz probe: a service that accepts connections but never answers is not waited on.
+PROBE_TIMEOUT = aiohttp.ClientTimeout(total=2)
 
 
 def free_port() -> int:
@@ -247,20 +253,26 @@ async def start_service(
     )
     http = aiohttp.ClientSession()
     service = Service(f"http://127.0.0.1:{port}", "test-admin-token", http, settings)
-    for _ in range(200):
+
+    async def healthy() -> bool:
         if task.done():
-            await task
+            await task  # raises what stopped it
+            raise AssertionError("the service stopped before answering /healthz")
         try:
-            async with http.get(service.url + "/healthz") as r:
-                if r.status == 200:
-                    return service, stop, task
+            async with http.get(service.url + "/healthz", timeout=PROBE_TIMEOUT) as r:
+                return r.status == 200
         except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    stop.set()
-    await http.close()
-    await task
-    raise AssertionError(f"the service at {service.url} never answered /healthz with 200")
+            return False
+
+    try:
+        await until(healthy, STARTUP_SECONDS, what=f"{service.url}/healthz answering 200")
+    except BaseException:
+        stop.set()
+        await http.close()
+        with contextlib.suppress(Exception):
+            await task
+        raise
+    return service, stop, task
 
 
 async def started(database_url: str, **overrides: Any) -> AsyncIterator[Service]:
@@ -278,6 +290,15 @@ async def started(database_url: str, **overrides: Any) -> AsyncIterator[Service]
 async def service(database_url: str) -> AsyncIterator[Service]:
     async for svc in started(database_url):
         yield svc
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test``), the browser tests share one worker, so one Chromium
+    serves them all (see ``tests/browser/conftest.py``); ``--dist loadgroup`` honours it."""
+    browser = pytest.mark.xdist_group("browser")
+    for item in items:
+        if item.path.parent.name == "browser":
+            item.add_marker(browser)
 
 
 @pytest.fixture

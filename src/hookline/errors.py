@@ -9,11 +9,14 @@
     ├── StoreError                the database failed or is unreachable
     │   └── StoreUnavailable      it cannot be reached at all (the API answers 503)
     └── ApiError                  a client error with an HTTP status, a stable code and a message
+        ├── Unauthorized          401 unauthorized (no token, or an unknown one)
+        ├── Forbidden             403 forbidden (a token that may not do this; see its code)
         ├── NotFound              404 not_found
         ├── Conflict              409 conflict
         ├── PayloadTooLarge       413 payload_too_large
         ├── ValidationFailed      422 validation_failed (names the field)
-        └── LimitExceeded         422 limit_exceeded
+        ├── LimitExceeded         422 limit_exceeded
+        └── CaptureRefused        429 (or 405): a capture URL that takes no more
 
 API errors are rendered as ``{"error": {"code", "message", "field"}}``; anything else that
 escapes a request handler is logged with context and becomes an opaque 500.
@@ -88,6 +91,19 @@ class ApiError(HooklineError):
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    """A valid token that may not do this: an operation of the admin's (``forbidden``), or a
+    workspace API key used on another workspace (``wrong_workspace``)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"
@@ -111,3 +127,40 @@ class ValidationFailed(ApiError):
 class LimitExceeded(ApiError):
     status = 422
     code = "limit_exceeded"
+
+
+class CaptureRefused(ApiError):
+    """A capture URL refusing a request it could not keep (its code says why)."""
+
+    status = 429
+
+
+class BinFull(CaptureRefused):
+    """The bin holds its ``max_requests`` and refuses more."""
+
+    code = "bin_full"
+
+
+class BinQuotaExceeded(CaptureRefused):
+    """The capture would take the bin past ``max_bin_bytes``."""
+
+    code = "bin_quota_exceeded"
+
+
+class WorkspaceQuotaExceeded(CaptureRefused):
+    """The capture would take the workspace's bins past ``max_workspace_bin_bytes``."""
+
+    code = "workspace_quota_exceeded"
+
+
+class TooManyBins(CaptureRefused):
+    """The workspace has ``max_bins_per_workspace`` bins already."""
+
+    code = "too_many_bins"
+
+
+class MethodTooLong(CaptureRefused):
+    """A method longer than a captured request's may be."""
+
+    status = 405
+    code = "method_not_allowed"

@@ -79,3 +79,37 @@ async def test_edit_shows_api_errors_beside_fields(
     await expect(page.locator("#err-url")).to_contain_text("10.1.2.3")
     stored = await dashboard.service.ok("GET", f"/v1/workspaces/{ws}/webhooks/{created['id']}")
     assert stored["url"] == receiver.url
+
+
+async def test_every_problem_shows_on_the_first_submit_and_the_preview_body_is_as_sent(
+    dashboard: Dashboard, receiver: Receiver
+) -> None:
+    ws = dashboard.workspace_id
+    example = {"order": {"id": "o-1", "lines": [1, 2]}}
+    await dashboard.service.ok(
+        "POST", f"/v1/workspaces/{ws}/event-types", json={"name": "order.paid", "example": example}
+    )
+    page = dashboard.page
+    await dashboard.sign_in()
+    await page.goto(f"{dashboard.url}/webhooks/new")
+    await expect(page.locator("#preview")).to_contain_text("name: must not be empty")
+    await expect(page.locator("#preview")).not_to_contain_text("should")
+
+    await page.get_by_label("Callback URL").fill("http://10.1.2.3/hooks")
+    await page.get_by_label("Timeout (seconds)").fill("90")
+    await page.get_by_label("Other event types or patterns").fill("no.such")
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(page.locator("#err-name")).to_have_text("must not be empty")
+    await expect(page.locator("#err-timeout_seconds")).to_have_text(
+        "must be less than or equal to 30"
+    )
+    await expect(page.locator("#err-url")).to_contain_text("10.1.2.3")
+    await expect(page.locator("#err-events")).to_contain_text("'no.such'")
+
+    await page.get_by_label("Name", exact=True).fill("orders")
+    await page.get_by_label("Callback URL").fill(receiver.url)
+    await page.get_by_label("Timeout (seconds)").fill("10")
+    await page.get_by_label("Other event types or patterns").fill("")
+    await page.get_by_label("order.paid").check()
+    body = page.locator("#preview .preview-body")
+    await expect(body).to_have_text('{"order": {"id": "o-1", "lines": [1, 2]}}')

@@ -26,6 +26,7 @@ from hookline.store.base import PublishItem
 from hookline.store.group_commit import GroupCommit
 from hookline.store.sqlite import SqliteStore
 from tests.contract.test_store import T0, ids, opened, webhook
+from tests.polling import until
 
 _UNLIMITED = 1_073_741_823  # SQLite's default max_page_count
 
@@ -53,17 +54,6 @@ async def locked(db_url: str) -> AsyncIterator[None]:
             yield
     finally:
         await conn.close()
-
-
-async def until(condition: Callable[[], Awaitable[bool] | bool], timeout: float = 10) -> None:
-    async def wait() -> None:
-        while True:
-            found = condition()
-            if found if isinstance(found, bool) else await found:
-                return
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(wait(), timeout)
 
 
 def committing(group: GroupCommit) -> bool:

@@ -6,13 +6,13 @@ time, so the tests are as fast as the engine and fail with the last state seen.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tests.conftest import Service, start_service
+from tests.polling import eventually
 
 FAST_RETRIES = [0, 0.2, 0.2]
 T = TypeVar("T")
@@ -60,21 +60,6 @@ class Api:
         return await eventually(
             lambda: self.delivery(delivery_id), lambda d: d["status"] == status, timeout
         )
-
-
-async def eventually(
-    fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 10.0
-) -> T:
-    """Fetch until ``done`` holds; fail with the last value after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await fetch()
-        if done(value):
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value}")
-        await asyncio.sleep(0.05)
 
 
 async def workspace(service: Service) -> Api:

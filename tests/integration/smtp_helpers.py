@@ -3,7 +3,6 @@ from :mod:`tests.integration.certs`."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.conftest import free_port
+from tests.polling import until
 
 
 class Inbox:
@@ -36,11 +36,8 @@ class Inbox:
 
 
 async def wait_mail(inbox: Inbox, count: int) -> list[Message]:
-    for _ in range(100):
-        if len(inbox.messages) >= count:
-            return inbox.messages
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{len(inbox.messages)} messages arrived, expected {count}")
+    await until(lambda: len(inbox.messages) >= count, what=f"{count} messages")
+    return inbox.messages
 
 
 @contextmanager

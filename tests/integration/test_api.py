@@ -37,7 +37,8 @@ async def test_revoked_key_stops_working(service: Service) -> None:
 
 
 async def test_a_key_of_one_workspace_can_do_nothing_to_another(service: Service) -> None:
-    """Every workspace-scoped route in the OpenAPI document, called with A's key on B."""
+    """Every workspace-scoped route in the OpenAPI document, called with A's key on B: refused
+    with 403 ``wrong_workspace``, naming the cause."""
     ws_a, key_a = await service.workspace("a")
     ws_b, key_b = await service.workspace("b")
     await service.ok(
@@ -79,8 +80,9 @@ async def test_a_key_of_one_workspace_can_do_nothing_to_another(service: Service
         for method in methods:
             body = {"name": "evil", "type": "x.y", "payload": {}, "since": "2020-01-01T00:00:00Z"}
             status, answer = await service.call(method.upper(), concrete, token=key_a, json=body)
-            assert status == 404, (method, path, status, answer)
-            assert answer["error"]["code"] == "not_found"
+            assert status == 403, (method, path, status, answer)
+            assert answer["error"]["code"] == "wrong_workspace"
+            assert answer["error"]["message"] == "this key belongs to another workspace"
             checked += 1
     assert checked >= 20
     # B is untouched.
@@ -93,6 +95,27 @@ async def test_a_key_of_one_workspace_can_do_nothing_to_another(service: Service
         "GET", f"/v1/workspaces/{ws_a}/webhooks/{hook['id']}", token=key_a
     )
     assert status == 404
+
+
+async def test_a_workspace_key_on_another_path_is_403_and_admin_on_unknown_is_404(
+    service: Service,
+) -> None:
+    """A key on a workspace path not its own answers 403 whether that workspace exists or not
+    (so the answer tells nothing of other workspaces); the admin token on an unknown one, 404."""
+    ws_a, key_a = await service.workspace("a")
+    ws_b, _ = await service.workspace("b")
+    for ws in (ws_b, "ws_does_not_exist"):
+        status, body = await service.call("GET", f"/v1/workspaces/{ws}/webhooks", token=key_a)
+        assert (status, body["error"]["code"]) == (403, "wrong_workspace")
+        assert body["error"]["message"] == "this key belongs to another workspace"
+    status, body = await service.call("GET", "/v1/workspaces/ws_does_not_exist/webhooks")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert body["error"]["message"] == "workspace ws_does_not_exist not found"
+    await service.ok("GET", f"/v1/workspaces/{ws_a}/webhooks", token=key_a)
+    status, body = await service.call(
+        "POST", f"/v1/workspaces/{ws_b}/events", token=key_a, json={"type": "x", "payload": {}}
+    )
+    assert (status, body["error"]["code"]) == (403, "wrong_workspace")
 
 
 async def _invalid(service: Service, ws: str, key: str, **changes: object) -> dict[str, str]:

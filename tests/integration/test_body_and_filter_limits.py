@@ -21,6 +21,7 @@ from hookline.store import open_store
 from hookline.wire.schemas import EventIn
 from tests.conftest import Receiver, Service, started
 from tests.integration.dashboard_client import DashboardClient
+from tests.polling import eventually
 
 LIMIT = 4096
 PAYLOAD = {"orderId": "o-1", "note": "x" * 100}
@@ -92,12 +93,12 @@ async def test_the_dashboard_preview_that_would_render_too_much_is_a_422(
 
 async def _settled(service: Service, ws: str, key: str, delivery_id: str) -> dict[str, Any]:
     path = f"/v1/workspaces/{ws}/deliveries/{delivery_id}"
-    for _ in range(100):
-        detail: dict[str, Any] = await service.ok("GET", path, token=key)
-        if detail["status"] != "pending":
-            return detail
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"delivery {delivery_id} still pending: {detail}")
+    detail: dict[str, Any] = await eventually(
+        lambda: service.ok("GET", path, token=key),
+        lambda detail: detail["status"] != "pending",
+        what=f"delivery {delivery_id} settled",
+    )
+    return detail
 
 
 async def test_a_delivery_that_would_render_too_much_fails_without_sending(

@@ -25,6 +25,7 @@ import pytest
 
 from hookline.settings import Settings
 from tests.conftest import Receiver, Service, free_port
+from tests.polling import until
 
 ADMIN_TOKEN = "crash-test-admin-token"
 LEASE_SECONDS = 35  # the minimum Settings accepts
@@ -98,13 +99,15 @@ async def eventually(
     proc: CliProcess | None = None,
 ) -> None:
     """Poll ``check`` until true; fail after ``timeout`` or as soon as ``proc`` dies."""
-    deadline = time.monotonic() + timeout
-    while not await check():
+
+    async def met() -> bool:
+        if await check():
+            return True
         if proc is not None and proc.popen.poll() is not None:
             raise AssertionError(f"{proc.log_path.name} exited while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
+        return False
+
+    await until(met, timeout, what=what, interval=0.1)
 
 
 class Cluster:

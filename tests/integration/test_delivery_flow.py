@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tests.conftest import Receiver, Service
+from tests.polling import eventually
 
 
 async def _hook(service: Service, ws: str, key: str, url: str, **fields: object) -> dict[str, Any]:
@@ -19,14 +19,12 @@ async def _hook(service: Service, ws: str, key: str, url: str, **fields: object)
 async def _wait_status(
     service: Service, ws: str, key: str, dlv: str, status: str
 ) -> dict[str, Any]:
-    for _ in range(100):
-        d: dict[str, Any] = await service.ok(
-            "GET", f"/v1/workspaces/{ws}/deliveries/{dlv}", token=key
-        )
-        if d["status"] == status:
-            return d
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"delivery {dlv} never became {status}: {d}")
+    found: dict[str, Any] = await eventually(
+        lambda: service.ok("GET", f"/v1/workspaces/{ws}/deliveries/{dlv}", token=key),
+        lambda d: d["status"] == status,
+        what=f"delivery {dlv} {status}",
+    )
+    return found
 
 
 async def test_publish_delivers_and_records(service: Service, receiver: Receiver) -> None:

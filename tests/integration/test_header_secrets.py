@@ -4,7 +4,6 @@ the header checks made when a webhook is created or changed."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from hookline.domain.secretbox import SecretBox
 from tests.conftest import Receiver, Service, started
 from tests.contract.test_store import execute_raw
 from tests.integration.dashboard_client import DashboardClient
+from tests.polling import eventually
 
 TOKEN = "Bearer tok-3f9c1e77a2"
 TENANT = "tenant-8d41b0"
@@ -121,11 +121,9 @@ async def test_the_receiver_gets_the_real_values_and_the_attempt_log_masks_them(
     assert request.headers["Authorization"] == TOKEN
     assert request.headers["X-Tenant"] == TENANT
     delivery = f"/v1/workspaces/{ws}/deliveries/{published['deliveries'][0]['id']}"
-    for _ in range(100):
-        detail = await keyed.ok("GET", delivery, token=key)
-        if detail["attempts"]:
-            break
-        await asyncio.sleep(0.1)
+    detail = await eventually(
+        lambda: keyed.ok("GET", delivery, token=key), lambda d: bool(d["attempts"])
+    )
     [attempt] = detail["attempts"]
     assert attempt["request"]["headers"]["X-Tenant"] == MASK
     assert attempt["request"]["headers"]["Authorization"] == MASK

@@ -15,6 +15,7 @@ import aiohttp
 from hookline.cli.listen import forward_headers, forward_url
 from hookline.store.bins import successor
 from tests.conftest import Receiver, Service
+from tests.polling import eventually
 
 HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection"}
 
@@ -41,12 +42,11 @@ class Api:
         return page["data"]  # type: ignore[no-any-return]
 
     async def wait_requests(self, bin_id: str, count: int) -> list[dict[str, Any]]:
-        for _ in range(100):
-            found = await self.requests(bin_id)
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"bin {bin_id} caught {len(found)} requests, not {count}")
+        return await eventually(
+            lambda: self.requests(bin_id),
+            lambda found: len(found) >= count,
+            what=f"{count} requests caught by {bin_id}",
+        )
 
 
 async def _api(service: Service, name: str = "acme") -> Api:
@@ -278,11 +278,13 @@ async def test_another_workspace_sees_none_of_it(service: Service) -> None:
         ("POST", f"/{one}/replay", {"url": "http://127.0.0.1:9/"}),
     ]
     for method, suffix, body in routes:
-        # Under the owner's workspace; and the owner's bin under the other's own workspace.
-        paths = [owner.bins + suffix] + ([other.bins + suffix] if suffix else [])
-        for path in paths:
-            status, answer = await other.call(method, path, json=body)
-            assert status == 404, (method, path, answer)
+        # Under the owner's workspace: the key is refused there (403 wrong_workspace).
+        status, answer = await other.call(method, owner.bins + suffix, json=body)
+        assert (status, answer["error"]["code"]) == (403, "wrong_workspace"), (method, answer)
+        # The owner's bin under the other's own workspace: not there.
+        if suffix:
+            status, answer = await other.call(method, other.bins + suffix, json=body)
+            assert status == 404, (method, suffix, answer)
     assert bin_["id"] not in [b["id"] for b in (await other.ok("GET", other.bins))["data"]]
     assert len(await owner.requests(bin_["id"])) == 1
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from hookline.runtime.maintenance import Maintenance
 from hookline.store import open_store
 from tests.conftest import Receiver, Service
+from tests.polling import eventually
 
 
 async def _settled(service: Service, ws: str, key: str, status: str, count: int) -> list[Any]:
@@ -17,13 +17,13 @@ async def _settled(service: Service, ws: str, key: str, status: str, count: int)
 
     A delivery is also pending before its first attempt, so waiting for the status alone
     would race the worker."""
-    for _ in range(100):
-        page = await service.ok("GET", f"/v1/workspaces/{ws}/deliveries?status={status}", token=key)
-        tried = [d for d in page["data"] if d["attempt_count"] >= 1]
-        if len(tried) >= count:
-            return tried
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"fewer than {count} {status} deliveries attempted")
+    path = f"/v1/workspaces/{ws}/deliveries?status={status}"
+
+    async def tried() -> list[Any]:
+        page = await service.ok("GET", path, token=key)
+        return [d for d in page["data"] if d["attempt_count"] >= 1]
+
+    return await eventually(tried, lambda found: len(found) >= count, what=f"{count} {status}")
 
 
 async def test_retention_purges_finished_work_and_keeps_pending(

@@ -12,6 +12,7 @@ import aiohttp
 from hookline.runtime.process import Roles, run
 from hookline.settings import Settings
 from tests.conftest import Receiver, Service, free_port, started
+from tests.polling import eventually, until
 
 
 def _value(text: str, name: str) -> float:
@@ -20,35 +21,45 @@ def _value(text: str, name: str) -> float:
     return float(match.group(1))
 
 
+async def _scrape(service: Service) -> str:
+    admin = {"Authorization": f"Bearer {service.admin_token}"}
+    async with service.http.get(service.url + "/metrics", headers=admin) as r:
+        assert r.status == 200
+        return await r.text()
+
+
 async def test_metrics_count_outcomes_latency_streaks_and_queue(
     service: Service, receiver: Receiver
 ) -> None:
     ws, key = await service.workspace()
     hook = {"name": "h", "url": receiver.url, "events": ["*"], "retry_schedule": [0, 60]}
     created = await service.ok("POST", f"/v1/workspaces/{ws}/webhooks", token=key, json=hook)
+    streak = f'hookline_webhook_failure_streak{{webhook_id="{created["id"]}"}}'
     receiver.statuses = [500]
-    for n in range(3):
+    await service.ok(
+        "POST", f"/v1/workspaces/{ws}/events", token=key, json={"type": "a.b", "payload": {}}
+    )
+    await receiver.wait_for(1)
+    # A failing webhook has a streak series (the one failure), ...
+    text = await eventually(lambda: _scrape(service), lambda t: streak in t, what=streak)
+    assert _value(text, streak) == 1
+    for n in range(2):
         event = {"type": "a.b", "payload": {"n": n}}
         await service.ok("POST", f"/v1/workspaces/{ws}/events", token=key, json=event)
     await receiver.wait_for(3)
-    text = ""
-    for _ in range(50):
-        admin = {"Authorization": f"Bearer {service.admin_token}"}
-        async with service.http.get(service.url + "/metrics", headers=admin) as r:
-            assert r.status == 200
-            text = await r.text()
-        done = 'hookline_attempts_total{error_class="",outcome="succeeded"} 2.0' in text
-        if done and "hookline_queue_depth 1.0" in text:  # once the results are committed
-            break
-        await asyncio.sleep(0.1)
-    assert _value(text, 'hookline_attempts_total{error_class="",outcome="succeeded"}') == 2
+    succeeded = 'hookline_attempts_total{error_class="",outcome="succeeded"}'
+    text = await eventually(
+        lambda: _scrape(service),
+        lambda t: f"{succeeded} 2.0" in t and "hookline_queue_depth 1.0" in t,
+        what="the results committed",
+    )
+    assert _value(text, succeeded) == 2
     assert _value(text, 'hookline_attempts_total{error_class="http_status",outcome="retry"}') == 1
     assert _value(text, "hookline_attempt_duration_seconds_count") == 3
     assert _value(text, "hookline_queue_depth") == 1  # the one waiting 60 s for its retry
     assert _value(text, "hookline_oldest_due_age_seconds") < 1  # the retry is not due yet
-    # Its streak series exists only while it is failing (unit-tested in tests/unit/test_metrics).
-    assert "# TYPE hookline_webhook_failure_streak gauge" in text
-    assert created["id"]
+    # ... which its first success ends (unit-tested in tests/unit/test_metrics).
+    assert streak not in text
 
 
 async def _get(url: str, token: str | None = None) -> tuple[int, Any]:
@@ -116,10 +127,8 @@ async def test_a_worker_serves_metrics_on_its_port(tmp_path: Path) -> None:
     lines: list[str] = []
     task = asyncio.create_task(run(settings, Roles(api=False), stop=stop, announce=lines.append))
     try:
-        for _ in range(200):  # announced once its metrics port listens
-            if lines or task.done():
-                break
-            await asyncio.sleep(0.05)
+        # Announced once its metrics port listens.
+        await until(lambda: bool(lines) or task.done(), what="the worker's announcement")
         assert lines and not task.done()
         url = f"http://127.0.0.1:{port}/metrics"
         assert _refused(await _get(url, "wrong"))

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from tests.conftest import Receiver, Service, start_receiver
+from tests.polling import eventually
 
 
 async def _alerts(receiver: Receiver, type: str, count: int = 1) -> list[dict[str, Any]]:
-    for _ in range(100):
-        found = [
+    async def found() -> list[dict[str, Any]]:
+        return [
             json.loads(r.body)
             for r in receiver.requests
             if r.headers.get("X-Hookline-Event-Type") == type
         ]
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no {type} arrived: {[r.headers for r in receiver.requests]}")
+
+    return await eventually(found, lambda alerts: len(alerts) >= count, what=f"{count} {type}")
 
 
 async def test_failures_disabling_and_recovery_are_announced(
@@ -43,7 +41,7 @@ async def test_failures_disabling_and_recovery_are_announced(
         for n in range(3):  # 2 + 2 failed attempts, then 500 and finally a 200
             event = {"type": "order.paid", "payload": {"n": n}}
             await service.ok("POST", f"/v1/workspaces/{ws}/events", token=key, json=event)
-            await asyncio.sleep(0.5)
+            await flaky.wait_for(2 * n + 2)  # each event's two attempts, before the next
         [failed, *_] = await _alerts(receiver, "hookline.delivery.failed", 2)
         assert failed["webhook_id"] == hook["id"] and failed["attempts"] == 2
         assert failed["event_type"] == "order.paid" and failed["last_status"] == 500

@@ -7,7 +7,8 @@ import json
 from itertools import pairwise
 
 from tests.conftest import Receiver, Service, start_receiver
-from tests.integration.engine_helpers import Api, eventually, running_service, workspace
+from tests.integration.engine_helpers import Api, running_service, workspace
+from tests.polling import eventually
 
 
 def _failures(n: int) -> int:
@@ -63,7 +64,7 @@ async def test_a_slow_endpoint_does_not_delay_a_fast_one(database_url: str) -> N
             await fast.wait_for(10, timeout=5)
             assert max(r.at for r in fast.requests) - started < 1.0
             # The per-webhook cap holds (the slow endpoint starts below it: slow start, see
-            # hookline.delivery.caps, and has not answered yet to earn more).
+            # hookline.delivery.scheduler, and has not answered yet to earn more).
             assert 1 <= len(slow.requests) <= 2
     finally:
         await fast_runner.cleanup()

@@ -28,6 +28,7 @@ from hookline.domain.secretbox import SecretBox
 from hookline.store.migrate import upgrade
 from hookline.store.postgres import CHANNEL, PostgresStore
 from tests.conftest import IN_CI, Receiver, Service, free_port, start_service
+from tests.polling import until
 
 pytestmark = pytest.mark.slow
 OUTAGE_SECONDS = 3.0
@@ -210,13 +211,6 @@ class Publisher:
         self._stop.set()
 
 
-async def _until(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
 async def test_outage_answers_503_then_recovers_and_loses_nothing(
     cluster: Cluster, fresh_db: str, receiver: Receiver
 ) -> None:
@@ -231,17 +225,19 @@ async def test_outage_answers_503_then_recovers_and_loses_nothing(
         )
         publisher = Publisher(service, f"/v1/workspaces/{ws}/events", key)
         publishing = asyncio.create_task(publisher.run(PUBLISHERS))
-        await _until(lambda: len(publisher.accepted) >= 20, 10, "events before the outage")
+        await until(lambda: len(publisher.accepted) >= 20, 10, what="events before the outage")
 
         await cluster.stop()
         before = len(publisher.accepted)
-        await _until(lambda: publisher.unavailable >= 5, 10, "503 answers")
+        await until(lambda: publisher.unavailable >= 5, 10, what="503 answers")
         await asyncio.sleep(OUTAGE_SECONDS)
         down_accepted = len(publisher.accepted) - before
         await cluster.start()
 
         recovered = len(publisher.accepted)
-        await _until(lambda: len(publisher.accepted) >= recovered + 20, 15, "the API to recover")
+        await until(
+            lambda: len(publisher.accepted) >= recovered + 20, 15, what="the API to recover"
+        )
         publisher.stop()
         await publishing
 
@@ -254,7 +250,7 @@ async def test_outage_answers_503_then_recovers_and_loses_nothing(
         def delivered() -> set[str]:
             return {r.headers["X-Hookline-Event-Id"] for r in receiver.requests}
 
-        await _until(lambda: accepted <= delivered(), 30, "every accepted event to arrive")
+        await until(lambda: accepted <= delivered(), 30, what="every accepted event to arrive")
         # Extra deliveries may exist: a commit whose answer was lost with the connection is a
         # 503 for an event that is in fact stored (the publisher's idempotency key covers it).
     finally:

@@ -26,6 +26,7 @@ from tests.conftest import Receiver, start_service
 from tests.contract.test_store import T0, webhook, workspace
 from tests.integration.engine_helpers import workspace as api_workspace
 from tests.integration.test_outage import Cluster, cluster, fresh_db  # noqa: F401 - fixtures
+from tests.polling import until
 
 pytestmark = pytest.mark.postgres
 
@@ -78,14 +79,17 @@ async def publish_one(store: PostgresStore, ws: str, hook_id: str, n: int = 0) -
 async def wait_listening(dsn: str, timeout: float = 10.0) -> None:
     """Until some session of that database has LISTENed (a worker has set up its wake-ups)."""
     conn = await asyncpg.connect(dsn)
+
+    async def listening() -> bool:
+        return bool(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()"
+            )
+        )
+
     try:
-        deadline = time.monotonic() + timeout
-        while not await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()"
-        ):
-            assert time.monotonic() < deadline, "the worker never LISTENed"
-            await asyncio.sleep(0.05)
+        await until(listening, timeout, what="a worker's LISTEN")
     finally:
         await conn.close()
 

@@ -126,7 +126,7 @@ async def test_a_batch_needs_its_workspace_and_a_key(api: Service) -> None:
     status, answer = await api.call(
         "POST", f"/v1/workspaces/{other}/events/batch", token=key, json=body
     )
-    assert (status, answer["error"]["code"]) == (404, "not_found")
+    assert (status, answer["error"]["code"]) == (403, "wrong_workspace")
     async with api.http.post(f"{api.url}/v1/workspaces/{ws}/events/batch", json=body) as r:
         assert r.status == 401
     status, answer = await api.call("POST", "/v1/workspaces/ws_nope/events/batch", json=body)

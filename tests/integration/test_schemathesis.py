@@ -2,8 +2,13 @@
 
 The service runs in-process on SQLite, in a thread with its own event loop, because
 schemathesis's calls are synchronous. Every generated request carries a workspace API key and
-that workspace's id in ``{ws}``, so the handlers behind authentication are reached. For every
-response: no 5xx, and status code, content type and body conform to ``/openapi.json``.
+that workspace's id in ``{ws}``, so the handlers behind authentication are reached.
+
+Every built-in check is on (no 5xx; status code, content type, headers and body conform to
+``/openapi.json``; invalid data refused and valid data accepted; a missing token refused; a 405
+listing exactly the methods documented), and every phase of a schemathesis test: the
+document's examples, the coverage phase (boundary values, each required part left out, methods
+the path does not take) and fuzzing, positive and negative, from a fixed seed.
 
 Generated webhook URLs are arbitrary hosts: the service runs without a worker and without
 allowed networks, and a tripwire refuses any connection or name lookup off this machine.
@@ -21,29 +26,27 @@ from typing import Any, TypeVar
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis import Case, GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis import Case
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
-from schemathesis.schemas import APIOperation, BaseSchema
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.pytest.lazy import get_all_tests
+from schemathesis.schemas import BaseSchema
 
 from tests.conftest import Service, start_service
 
+# One worker under pytest-xdist: its tests share the module's service and schema.
+pytestmark = pytest.mark.xdist_group("schemathesis")
 T = TypeVar("T")
-Operation = APIOperation[Any, Any, Any, Any]
 EXAMPLES = 10
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+SEED = 20
+#: What a request the document calls valid may be answered. 422 is among them: some rules are
+#: beyond JSON Schema (a template's syntax, the filter language, a referenced flow that must
+#: exist, one of two fields and not both), and a 422 names the field that broke one.
+SCHEMA_VALID_ANSWERS = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+#: Requests without or with a wrong token are part of every phase: none may meet the limit.
+AUTH_FAILURES = 100_000
 _LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -112,7 +115,12 @@ def live(tmp_path_factory: pytest.TempPathFactory, no_outside_traffic: None) -> 
     try:
         service: Service
         service, stop, task = runner.run(
-            start_service(database_url, worker=False, allowed_networks=())
+            start_service(
+                database_url,
+                worker=False,
+                allowed_networks=(),
+                auth_failures_per_minute=AUTH_FAILURES,
+            )
         )
         try:
             ws, key = runner.run(service.workspace("fuzz"))
@@ -127,48 +135,46 @@ def live(tmp_path_factory: pytest.TempPathFactory, no_outside_traffic: None) -> 
 
 @pytest.fixture(scope="module")
 def api_schema(live: Live) -> BaseSchema:
-    return schemathesis.openapi.from_url(f"{live.url}/openapi.json")
-
-
-def _fuzz(operation: Operation, mode: GenerationMode, live: Live) -> None:
-    fixed = {"ws": live.ws} if "{ws}" in operation.path else None
-    headers = {"Authorization": f"Bearer {live.api_key}"}
-
-    @given(case=operation.as_strategy(mode, path_parameters=fixed))
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
+    """The service's own document, with every check and phase at its default: on."""
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"Authorization": f"Bearer {live.api_key}"},
+            "parameters": {"path.ws": live.ws},
+            "generation": {"max-examples": EXAMPLES, "mode": "all", "database": "none"},
+            "request-timeout": 10,
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": SCHEMA_VALID_ANSWERS},
+            },
+        }
     )
-    def check(case: Case[Operation]) -> None:
-        case.call_and_validate(base_url=live.url, headers=headers, checks=CHECKS, timeout=10)
-
-    check()
+    return schemathesis.openapi.from_url(f"{live.url}/openapi.json", config=config)
 
 
-def _negatable(operation: Operation) -> bool:
-    """Path segments are plain strings, which nothing can make invalid: only a query or a body
-    gives negative testing something to break."""
-    return bool(len(operation.query) or operation.body)
+def test_every_check_and_phase_is_on(api_schema: BaseSchema) -> None:
+    load_all_checks()
+    names = [check.__name__ for check in CHECKS.get_all()]
+    assert len(names) >= 14
+    assert [name for name in names if not getattr(api_schema.config.checks, name).enabled] == []
+    phases = api_schema.config.phases
+    assert phases.examples.enabled and phases.coverage.enabled and phases.fuzzing.enabled
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_every_operation_conforms_and_never_fails(
-    api_schema: BaseSchema, live: Live, mode: GenerationMode
-) -> None:
-    operations = []
-    for result in api_schema.get_all_operations():
-        assert isinstance(result, Ok), result  # the document itself is valid OpenAPI
-        operations.append(result.ok())
-    assert len(operations) > 20, "the schema lost its operations"
-    if mode is GenerationMode.NEGATIVE:
-        operations = [op for op in operations if _negatable(op)]
+def test_every_operation_conforms_and_never_fails(api_schema: BaseSchema, live: Live) -> None:
+    """Each operation's examples, coverage and fuzzing cases (``get_all_tests`` is what
+    ``schemathesis.pytest.from_fixture`` runs, without its subtests, which pytest 9.2 breaks)."""
+
+    def check(case: Case[Any]) -> None:
+        case.call_and_validate(base_url=live.url)
+
+    built = list(get_all_tests(schema=api_schema, test_func=check, settings=None, given_kwargs={}))
+    assert len(built) > 20, "the schema lost its operations"
     failures: list[str] = []
-    for operation in operations:
+    for result in built:
+        assert isinstance(result, Ok), result  # the document itself is valid OpenAPI
+        operation, test = result.ok()
         try:
-            _fuzz(operation, mode, live)
+            test()
         except (Exception, FailureGroup) as exc:
             failures.append(f"{operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)

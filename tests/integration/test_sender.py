@@ -15,8 +15,9 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from hookline.delivery.resolver import GuardedResolver
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress, GuardedResolver
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress
 from tests.integration.certs import make_certificates
 
 LOOPBACK = AddressPolicy(["127.0.0.0/8", "::1/128"])

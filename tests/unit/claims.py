@@ -1,4 +1,4 @@
-"""Claimed deliveries for the worker's pure scheduling tests (holding, admission)."""
+"""Claimed deliveries for the worker's pure scheduling tests (test_scheduler)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from hookline.api.capture_isolation import CaptureIsolation, isolated, refused_header
+from hookline.api.capture_isolation import CaptureIsolation, isolated
+from hookline.domain.capture_headers import refused_header
 
 CSP = (b"content-security-policy", b"sandbox; default-src 'none'; frame-ancestors 'none'")
 

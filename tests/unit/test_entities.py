@@ -7,7 +7,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hookline.api.presets import JOB_EVENT_TYPES, entity_event_types
 from hookline.domain.entities import (
     Change,
     EntityState,
@@ -23,6 +22,7 @@ from hookline.domain.entities import (
     update_mask,
     upsert,
 )
+from hookline.domain.presets import JOB_EVENT_TYPES, entity_event_types
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 LABELS = Labels("packet", "pipelinesPackets", "org-1")

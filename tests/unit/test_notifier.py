@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 
 import pytest
 
 from hookline.store.postgres import Notifier
+from tests.polling import until
 
 
 class FakeSend:
@@ -31,13 +31,6 @@ class FakeSend:
 async def settle(rounds: int = 5) -> None:
     for _ in range(rounds):
         await asyncio.sleep(0.02)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met"
-        await asyncio.sleep(0.01)
 
 
 async def test_the_first_mark_is_sent_at_once_and_a_burst_becomes_one_more() -> None:

@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_url_host
+from hookline.delivery.resolver import check_url_host
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress
 
 BLOCKED = [
     # IPv4
@@ -150,7 +151,7 @@ def test_bad_cidr_is_rejected(bad: str) -> None:
 
 
 def test_blocked_address_is_an_os_error() -> None:
-    # aiohttp wraps resolver OSErrors in ClientConnectorDNSError; see ssrf.py.
+    # aiohttp wraps resolver OSErrors in ClientConnectorDNSError (see BlockedAddress).
     exc = BlockedAddress("127.0.0.1", "loopback")
     assert isinstance(exc, OSError)
     assert exc.address == "127.0.0.1"

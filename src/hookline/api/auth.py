@@ -1,5 +1,7 @@
-"""Bearer-token authentication: the admin token, or a workspace API key that sees only its own
-workspace (another workspace's resources answer 404, so their existence does not leak).
+"""Bearer-token authentication, the REST API's side of it: reading the token, caching keys,
+counting failures. Who may act in which workspace is ``hookline.services.workspaces``'s rule (a
+key used on another workspace's path answers 403 ``wrong_workspace``; another workspace's
+resources through the key's own path answer 404, so their existence does not leak).
 
 Unknown tokens are counted per client address (``HOOKLINE_AUTH_FAILURES_PER_MINUTE`` in any
 sliding minute, per process): past that, the address is answered 429 without its token being
@@ -9,27 +11,19 @@ an address costs one dictionary lookup.
 
 from __future__ import annotations
 
-import hmac
 import math
 import time
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from hookline.api.state import AppState, get_state
 from hookline.domain import keys
-from hookline.errors import ApiError, NotFound
+from hookline.errors import ApiError, Forbidden, Unauthorized
+from hookline.services import workspaces
+from hookline.services.workspaces import Principal
 
-
-class Unauthorized(ApiError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(ApiError):
-    status = 403
-    code = "forbidden"
+__all__ = ["Auth", "Forbidden", "Principal", "Unauthorized", "WorkspaceId", "authenticate"]
 
 
 class TooManyFailures(ApiError):
@@ -44,12 +38,6 @@ class TooManyFailures(ApiError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    admin: bool
-    workspace_id: str | None = None
 
 
 _PRINCIPAL = "hookline.principal"
@@ -77,17 +65,16 @@ async def _authenticate(request: Request, state: AppState) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <admin token or workspace API key>'")
     token_hash = keys.hash_token(token.strip())
-    if hmac.compare_digest(token_hash, state.admin_token_hash):
-        return Principal(admin=True)
-    key = state.api_keys.get(token_hash)
-    if key is None:
+    found = workspaces.identify(state.admin_token_hash, token_hash, state.api_keys.get(token_hash))
+    if found is None:
         generation = state.api_keys.generation()
         key = await state.store.find_api_key(token_hash)
-        if key is None:
+        found = workspaces.identify(state.admin_token_hash, token_hash, key)
+        if key is None or found is None:
             state.auth_failures.record(address, time.monotonic())
             raise Unauthorized("unknown or revoked token")
         state.api_keys.put(key, generation)
-    return Principal(admin=False, workspace_id=key.workspace_id)
+    return found
 
 
 async def principal(request: Request) -> Principal:
@@ -99,8 +86,7 @@ Auth = Annotated[Principal, Depends(principal)]
 
 
 async def admin_only(who: Auth) -> Principal:
-    if not who.admin:
-        raise Forbidden("this operation needs the admin token")
+    workspaces.require_admin(who)
     return who
 
 
@@ -110,13 +96,7 @@ async def workspace_id(
     """The workspace of the path, if this principal may act in it. (One dependency, not one
     per step: each dependency FastAPI resolves costs every request of every route.)"""
     who = await authenticate(request)
-    if who.admin:
-        if await get_state(request).store.get_workspace(ws) is None:
-            raise NotFound(f"workspace {ws} not found")
-        return ws
-    if who.workspace_id != ws:
-        raise NotFound(f"workspace {ws} not found")
-    return ws
+    return await workspaces.workspace_in_reach(get_state(request).deps, who, ws)
 
 
 WorkspaceId = Annotated[str, Depends(workspace_id)]

@@ -1,7 +1,7 @@
 """The inspector's capture URL, ``/in/{bin_id}``: public (a webhook's URL can point at it), it
-takes any method and any path below it, stores the request exactly and answers as the bin is
-configured. ``api/bins.py`` manages the bins; ``api/capture_isolation.py`` sandboxes every
-answer under ``/in/``."""
+takes any method and any path below it, stores the request exactly (``hookline.services.capture``)
+and answers as the bin is configured. ``api/bins.py`` manages the bins;
+``api/capture_isolation.py`` sandboxes every answer under ``/in/``."""
 
 from __future__ import annotations
 
@@ -13,33 +13,20 @@ from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from hookline.api.capture_isolation import refused_header
-from hookline.api.state import AppState, get_state
-from hookline.domain.bin_quotas import BinQuotas, CaptureOutcome
-from hookline.errors import ApiError, NotFound
-from hookline.store.bins import Bin, BinConfig, IncomingRequest
-from hookline.wire.bin_schemas import (
-    BinFull,
-    BinQuotaExceeded,
-    MethodTooLong,
-    WorkspaceQuotaExceeded,
-)
+from hookline.api.state import get_state
+from hookline.domain.capture_headers import refused_header
+from hookline.services import capture as capturing
+from hookline.store.bins import BinConfig, IncomingRequest
 
 router = APIRouter()
 _BODYLESS_STATUSES = frozenset({204, 304})
-_MAX_METHOD = 16  # bin_requests.method
 
 
 async def capture(request: Request) -> Response:
     """Any method, any body: store the request exactly, then answer as the bin is configured."""
-    state = get_state(request)
-    bin_id = request.path_params["bin_id"]
-    found = await state.store.find_bin(bin_id)
+    deps = get_state(request).deps
     now = time.time()
-    if found is None or found.expired(now):
-        raise NotFound(f"bin {bin_id} not found (or expired)")
-    if len(request.method) > _MAX_METHOD:
-        raise MethodTooLong(f"methods are limited to {_MAX_METHOD} characters")
+    found = await capturing.live_bin(deps, request.path_params["bin_id"], request.method, now)
     incoming = IncomingRequest(
         method=request.method,
         path=request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
@@ -49,28 +36,8 @@ async def capture(request: Request) -> Response:
         source=request.client.host if request.client else "",
         received_at=now,
     )
-    quotas = BinQuotas(state.settings.max_bin_bytes, state.settings.max_workspace_bin_bytes)
-    stored = await state.store.capture(bin_id, incoming, now=now, quotas=quotas)
-    if stored.outcome is not CaptureOutcome.STORED:
-        raise _refusal(stored.outcome, found, state)
-    return await _answer(found.config, stored.request_id, request.method)
-
-
-def _refusal(outcome: CaptureOutcome, found: Bin, state: AppState) -> ApiError:
-    settings = state.settings
-    if outcome is CaptureOutcome.FULL:
-        return BinFull(f"bin {found.id} holds its maximum of {found.config.max_requests} requests")
-    if outcome is CaptureOutcome.BIN_QUOTA:
-        return BinQuotaExceeded(
-            f"bin {found.id} would hold more than {settings.max_bin_bytes} bytes of captures;"
-            " delete it, or create it to drop its oldest captures when full"
-        )
-    if outcome is CaptureOutcome.WORKSPACE_QUOTA:
-        return WorkspaceQuotaExceeded(
-            f"the workspace's bins would hold more than {settings.max_workspace_bin_bytes} bytes"
-            " of captures; delete a bin to make room"
-        )
-    return NotFound(f"bin {found.id} not found (or expired)")
+    request_id = await capturing.capture(deps, found, incoming)
+    return await _answer(found.config, request_id, request.method)
 
 
 async def _answer(config: BinConfig, request_id: str | None, method: str) -> Response:

@@ -5,8 +5,8 @@ unless the operator gives capture URLs their own (``capture_base_url``). Every a
 ``/in/`` is therefore sandboxed, whatever produced it (the bin, an error, the body limit): the
 browser shows it as a page of an opaque origin that runs no script, sends no cookie and cannot
 be framed. A bin may not configure the headers a browser applies to the whole origin or that
-would undo the sandbox (``refused_header``); those of bins stored before that rule are dropped
-when answering.
+would undo the sandbox (``hookline.domain.capture_headers``); those of bins stored before that
+rule are dropped when answering.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.api.errors import error_response
+from hookline.domain.capture_headers import refused_header
 
 CAPTURE_PREFIX = "/in/"
 
@@ -28,47 +29,6 @@ ISOLATION_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cross-Origin-Resource-Policy", "same-origin"),
 )
 
-# Cookies, the origin's security policies, cross-origin grants, and the headers a browser
-# remembers for the whole origin (error reporting, alternative services, site data,
-# service-worker scope) or acts on without a script (refresh, preloads, credential prompts).
-_REFUSED = frozenset(
-    {
-        "set-cookie",
-        "set-cookie2",
-        "content-security-policy",
-        "content-security-policy-report-only",
-        "x-content-type-options",
-        "x-frame-options",
-        "x-xss-protection",
-        "strict-transport-security",
-        "referrer-policy",
-        "permissions-policy",
-        "feature-policy",
-        "document-policy",
-        "cross-origin-opener-policy",
-        "cross-origin-embedder-policy",
-        "cross-origin-embedder-policy-report-only",
-        "cross-origin-opener-policy-report-only",
-        "cross-origin-resource-policy",
-        "origin-agent-cluster",
-        "clear-site-data",
-        "refresh",
-        "link",
-        "service-worker-allowed",
-        "nel",
-        "report-to",
-        "reporting-endpoints",
-        "alt-svc",
-        "accept-ch",
-        "critical-ch",
-        "www-authenticate",
-        "proxy-authenticate",
-        "timing-allow-origin",
-        "x-permitted-cross-domain-policies",
-        "x-dns-prefetch-control",
-    }
-)
-_REFUSED_PREFIXES = ("access-control-",)
 # What a browser loads as code or style of the page that asks (``Sec-Fetch-Dest``): a capture
 # URL is never that, and answering would let an injection on Hookline's own origin use a bin's
 # body as a same-origin script that the dashboard's ``script-src 'self'`` would allow.
@@ -87,12 +47,6 @@ _CODE_DESTINATIONS = frozenset(
 )
 _ISOLATION_NAMES = frozenset(name.lower().encode() for name, _ in ISOLATION_HEADERS)
 _ISOLATION_RAW = [(name.lower().encode(), value.encode()) for name, value in ISOLATION_HEADERS]
-
-
-def refused_header(name: str) -> bool:
-    """True for a header a bin may not answer with."""
-    lowered = name.lower()
-    return lowered in _REFUSED or lowered.startswith(_REFUSED_PREFIXES)
 
 
 def isolated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

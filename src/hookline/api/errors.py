@@ -7,6 +7,7 @@ answered with an opaque 500 (no internals leak).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.wire.validation import describe, every_field
@@ -64,7 +65,10 @@ def _documented(description: str, **extra: Any) -> dict[str, Any]:
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _documented("Malformed request (`invalid_json`, `bad_request`)"),
     401: _documented("Missing or unknown token (`unauthorized`)"),
-    403: _documented("The operation needs the admin token (`forbidden`)"),
+    403: _documented(
+        "The operation needs the admin token (`forbidden`), or the API key belongs to another"
+        " workspace (`wrong_workspace`)"
+    ),
     404: _documented("No such resource in this workspace (`not_found`)"),
     409: _documented("Conflicts with an existing resource (`conflict`)"),
     413: _documented("The request body is too large (`payload_too_large`)"),
@@ -124,16 +128,32 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """A 405's ``Allow`` (RFC 9110 §15.5.6): every method some route takes at this path. (The
+    """A 405's ``Allow`` (RFC 9110 §15.5.6): every method the resource at this path takes. (The
     router's own header names only the first route it tried, and FastAPI makes a route per
-    method.)"""
-    routes = request.app.router.routes
+    method.) Where a literal path (``/events/batch``) also fits a template with a parameter
+    (``/events/{event_id}``), the literal one names the resource."""
+    leaves = _leaves(request.app.router.routes)
+    fits = [r for r in leaves if r.matches(request.scope)[0] is not Match.NONE]
+    fewest = min((_parameters(r) for r in fits), default=0)
+    routes = [r for r in fits if _parameters(r) == fewest]
     allowed = []
     for method in _METHODS:
         scope = {**request.scope, "method": method}
         if any(route.matches(scope)[0] is Match.FULL for route in routes):
             allowed.append(method)
     return ", ".join(allowed)
+
+
+def _leaves(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, inside included routers too (FastAPI 0.16x keeps an included router whole,
+    under ``original_router``; earlier versions copy its routes into the app's)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        yield from _leaves(inner.routes) if inner is not None else (route,)
+
+
+def _parameters(route: BaseRoute) -> int:
+    return len(getattr(route, "param_convertors", ()))
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -1,8 +1,8 @@
-"""Publishing events and reading them back."""
+"""Publishing events and reading them back: the REST adapter of
+``hookline.services.publishing`` and ``hookline.services.events``."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import orjson
@@ -11,8 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from hookline.api.auth import WorkspaceId
 from hookline.api.lean_route import LeanRoute
 from hookline.api.state import State, get_state
-from hookline.errors import NotFound
-from hookline.services import publishing
+from hookline.services import events, publishing
 from hookline.store import PublishResult
 from hookline.wire.schemas import (
     EventBatchIn,
@@ -44,19 +43,8 @@ async def publish_event(ws: WorkspaceId, body: EventIn, request: Request) -> Res
     the transaction holding its event has committed."""
     # The state comes from the request rather than a dependency, and the answer is encoded
     # here rather than validated against the response model: this is the hottest route.
-    state = get_state(request)
-    result = await publishing.publish(
-        state.store,
-        state.router,
-        ws,
-        body.type,
-        body.payload,
-        idempotency_key=body.idempotency_key,
-        now=time.time(),
-        group=state.publisher,
-    )
-    if result is None:
-        raise NotFound(f"workspace {ws} not found")
+    deps = get_state(request).deps
+    result = await publishing.publish_event(deps, ws, body.type, body.payload, body.idempotency_key)
     code = status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK
     return _json(_published(result), code)
 
@@ -73,17 +61,8 @@ async def publish_events(ws: WorkspaceId, body: EventBatchIn, request: Request) 
     request's order, shaped as the single publish's; ``duplicate`` marks an idempotent repeat
     (of an earlier request, or of an earlier event of this batch with the same key). Each
     event's payload is held to the single request's size limit."""
-    state = get_state(request)
-    results = await publishing.publish_batch(
-        state.store,
-        state.router,
-        ws,
-        [publishing.NewEvent(e.type, e.payload, e.idempotency_key) for e in body.events],
-        now=time.time(),
-        max_body_bytes=state.settings.max_body_bytes,
-    )
-    if results is None:
-        raise NotFound(f"workspace {ws} not found")
+    batch = [publishing.NewEvent(e.type, e.payload, e.idempotency_key) for e in body.events]
+    results = await publishing.publish_events(get_state(request).deps, ws, batch)
     return _json({"data": [_published(r) for r in results]}, status.HTTP_202_ACCEPTED)
 
 
@@ -109,13 +88,10 @@ async def list_events(
     cursor: str | None = None,
     type: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ListOut:
-    page = await state.store.list_events(ws, limit=limit, cursor=cursor, type=type)
+    page = await events.list_events(state.deps, ws, limit=limit, cursor=cursor, type=type)
     return ListOut(data=[EventOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{event_id}", response_model=EventOut)
 async def get_event(ws: WorkspaceId, event_id: str, state: State) -> EventOut:
-    found = await state.store.get_event(ws, event_id)
-    if found is None:
-        raise NotFound(f"event {event_id} not found")
-    return EventOut.of(found)
+    return EventOut.of(await events.get_event(state.deps, ws, event_id))

@@ -1,16 +1,14 @@
-"""Workspaces (admin) and their API keys."""
+"""Workspaces (admin) and their API keys: the REST adapter of ``hookline.services.workspaces``."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from hookline.api.auth import Principal, WorkspaceId, admin_only
 from hookline.api.state import State
-from hookline.errors import NotFound
-from hookline.services import workspaces as tenancy
+from hookline.services import workspaces
 from hookline.wire.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -26,36 +24,32 @@ Admin = Annotated[Principal, Depends(admin_only)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkspaceCreated)
 async def create_workspace(body: WorkspaceIn, state: State, _: Admin) -> WorkspaceCreated:
-    workspace, token = await tenancy.create_workspace(state.store, body.name)
+    workspace, token = await workspaces.create_workspace(state.store, body.name)
     return WorkspaceCreated(**WorkspaceOut.of(workspace).model_dump(), api_key=token)
 
 
 @router.get("", response_model=ListOut)
 async def list_workspaces(state: State, _: Admin) -> ListOut:
-    return ListOut(data=[WorkspaceOut.of(w) for w in await state.store.list_workspaces()])
+    return ListOut(data=[WorkspaceOut.of(w) for w in await workspaces.list_workspaces(state.deps)])
 
 
 @router.get("/{ws}", response_model=WorkspaceOut)
 async def get_workspace(ws: WorkspaceId, state: State) -> WorkspaceOut:
-    found = await state.store.get_workspace(ws)
-    if found is None:
-        raise NotFound(f"workspace {ws} not found")
-    return WorkspaceOut.of(found)
+    return WorkspaceOut.of(await workspaces.get_workspace(state.deps, ws))
 
 
 @router.post("/{ws}/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyOut)
 async def create_api_key(ws: WorkspaceId, body: ApiKeyIn, state: State) -> ApiKeyOut:
-    key, token = await tenancy.create_api_key(state.store, ws, body.name)
+    key, token = await workspaces.create_api_key(state.deps, ws, body.name)
     return ApiKeyOut.of(key, token)
 
 
 @router.get("/{ws}/api-keys", response_model=ListOut)
 async def list_api_keys(ws: WorkspaceId, state: State) -> ListOut:
-    return ListOut(data=[ApiKeyOut.of(k) for k in await state.store.list_api_keys(ws)])
+    return ListOut(data=[ApiKeyOut.of(k) for k in await workspaces.list_api_keys(state.deps, ws)])
 
 
 @router.delete("/{ws}/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_api_key(ws: WorkspaceId, key_id: str, state: State) -> None:
-    if not await state.store.revoke_api_key(ws, key_id, time.time()):
-        raise NotFound(f"API key {key_id} not found")
+    await workspaces.revoke_api_key(state.deps, ws, key_id)
     state.api_keys.forget(key_id)  # other processes stop trusting it within their cache's TTL

@@ -2,8 +2,8 @@
 
 A local alternative to smee.io or an ngrok tunnel: the bin's capture URL is public (it is
 Hookline's), the app under development is not; this loop carries requests from one to the other
-and prints one line for each. The pure parts (which headers travel, the forward URL, the line)
-are shared with the API's replay.
+and prints one line for each. Which headers travel is the inspector replay's rule too
+(``hookline.domain.forwarding``).
 """
 
 from __future__ import annotations
@@ -14,36 +14,20 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from hookline.domain.forwarding import HOP_BY_HOP, forward_headers
 from hookline.errors import HooklineError
 
-# Meaningful for one connection only (RFC 9110 §7.6.1), or recomputed by the HTTP client.
-HOP_BY_HOP = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-    }
-)
+__all__ = ["HOP_BY_HOP", "ListenConfig", "describe", "forward_headers", "forward_url", "listen"]
+
 _POLL_LIMIT = 100
 _FORWARD_TIMEOUT = 30.0
-
-
-def forward_headers(pairs: Iterable[Sequence[str]]) -> list[tuple[str, str]]:
-    """A captured request's headers minus hop-by-hop ones, order and duplicates kept."""
-    return [(name, value) for name, value in pairs if name.lower() not in HOP_BY_HOP]
 
 
 def forward_url(base: str, subpath: str, query: str) -> str:

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hookline.api import catalog as api
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, validation_errors
 from hookline.errors import ApiError
+from hookline.services import catalog
+from hookline.services.catalog import EventTypeDraft
 from hookline.wire.schemas import EventTypeIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -23,9 +24,9 @@ Who = Annotated[Visitor, Depends(visitor)]
 async def _page(
     who: Visitor, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response:
-    catalog = await who.state.store.list_event_types(who.ws)
+    listed = await catalog.list_event_types(who.state.deps, who.ws)
     return who.page(
-        "event_types.html", status, catalog=catalog, values=values, errors=errors, nav="catalog"
+        "event_types.html", status, catalog=listed, values=values, errors=errors, nav="catalog"
     )
 
 
@@ -54,7 +55,8 @@ async def create(who: Who) -> Response:
     if errors:
         return await _page(who, values, errors, 422)
     try:
-        await api.create_event_type(who.ws, model, who.state)
+        draft = EventTypeDraft(model.name, model.description, model.schema_, model.example)
+        await catalog.create_event_type(who.state.deps, who.ws, draft)
     except ApiError as exc:
         return await _page(who, values, api_error(exc), exc.status)
     return redirect(who.request, f"/event-types#et-{model.name}")

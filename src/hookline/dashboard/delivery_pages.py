@@ -7,25 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from hookline.api import deliveries as api
 from hookline.dashboard.web import PageRoute, Visitor, visitor
-from hookline.domain.models import Delivery
-from hookline.errors import NotFound
+from hookline.services import deliveries
 from hookline.wire.schemas import AttemptOut
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]
 
 
-async def _load(who: Visitor, delivery_id: str) -> Delivery:
-    found = await who.state.store.get_delivery(who.ws, delivery_id)
-    if found is None:
-        raise NotFound(f"delivery {delivery_id} not found")
-    return found
-
-
-async def _attempts(who: Visitor, delivery: Delivery, notice: str | None, full: bool) -> Response:
-    attempts = await who.state.store.list_attempts(who.ws, delivery.id)
+async def _attempts(who: Visitor, delivery_id: str, notice: str | None, full: bool) -> Response:
+    found = await deliveries.get_with_attempts(who.state.deps, who.ws, delivery_id)
+    delivery, attempts = found.delivery, found.attempts
     store = who.state.store
     return who.page(
         "delivery.html" if full else "_attempts.html",
@@ -40,17 +32,16 @@ async def _attempts(who: Visitor, delivery: Delivery, notice: str | None, full: 
 
 @router.get("/deliveries/{delivery_id}")
 async def delivery_page(who: Who, delivery_id: str) -> Response:
-    return await _attempts(who, await _load(who, delivery_id), None, full=True)
+    return await _attempts(who, delivery_id, None, full=True)
 
 
 @router.get("/deliveries/{delivery_id}/attempts")
 async def attempts_fragment(who: Who, delivery_id: str) -> Response:
     """The attempts section, which polls itself while the delivery is pending."""
-    return await _attempts(who, await _load(who, delivery_id), None, full=False)
+    return await _attempts(who, delivery_id, None, full=False)
 
 
 @router.post("/deliveries/{delivery_id}/retry")
 async def retry(who: Who, delivery_id: str) -> Response:
-    await api.retry_delivery(who.ws, delivery_id, who.state)
-    delivery = await _load(who, delivery_id)
-    return await _attempts(who, delivery, "Queued again: a worker sends it now.", full=False)
+    await deliveries.retry(who.state.deps, who.ws, delivery_id)
+    return await _attempts(who, delivery_id, "Queued again: a worker sends it now.", full=False)

@@ -1,5 +1,5 @@
-"""Flows: each with its trigger and webhooks; export as a file and import from one, through
-the API's handlers (``hookline.api.flows_io``)."""
+"""Flows: each with its trigger and webhooks; export as a file and import from one
+(``hookline.services.flows``, ``hookline.services.flow_import``)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,27 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
-from hookline.api import flows_io
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, visitor
-from hookline.dashboard.webhook_form import api_error, validation_errors
+from hookline.dashboard.webhook_form import FORM_ERROR, api_error, validation_errors
 from hookline.errors import ApiError
+from hookline.services import flows
+from hookline.services.flow_import import NamesTaken, import_flow
+from hookline.wire.flow_schemas import FlowDocument, ImportOut
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]
 
 
 async def _page(who: Visitor, status: int = 200, **result: Any) -> Response:
-    store = who.state.store
-    flows = await store.list_flows(who.ws)
-    limit = max(who.state.settings.max_webhooks_per_flow, 1)
-    members = {
-        f.id: (await store.list_webhooks(who.ws, limit=limit, flow_id=f.id)).items for f in flows
-    }
+    deps = who.state.deps
+    listed = await flows.list_flows(deps, who.ws)
+    members = {f.id: await flows.flow_members(deps, who.ws, f.id) for f in listed}
     context = {"errors": {}, "imported": None} | result
-    return who.page("flows.html", status, flows=flows, members=members, nav="flows", **context)
+    return who.page("flows.html", status, flows=listed, members=members, nav="flows", **context)
 
 
 @router.get("/flows")
@@ -38,7 +37,7 @@ async def list_page(who: Who) -> Response:
 
 @router.get("/flows/{flow_id}/export")
 async def export(who: Who, flow_id: str) -> Response:
-    document = await flows_io.export_flow(who.ws, flow_id, who.state, include_secrets=False)
+    document = await flows.export_flow(who.state.deps, who.ws, flow_id)
     name = document["flow"]["name"]
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name) or "flow"
     return Response(
@@ -56,15 +55,14 @@ async def import_(who: Who) -> Response:
         data = orjson.loads(raw)
         if form.get("name").strip() and isinstance(data, dict):
             data["name"] = form.get("name").strip()
-        document = flows_io.FlowDocument.model_validate(data)
-        result = await flows_io.import_flow(who.ws, document, who.state)
+        document = FlowDocument.model_validate(data)
+        result = await import_flow(who.state.deps, who.ws, document.to_import())
     except orjson.JSONDecodeError as exc:
         return await _page(who, 422, errors={"document": f"not a JSON document: {exc}"})
     except ValidationError as exc:
         return await _page(who, 422, errors=validation_errors(exc))
+    except NamesTaken as exc:  # nothing imported
+        return await _page(who, exc.status, errors={FORM_ERROR: exc.message})
     except ApiError as exc:
         return await _page(who, exc.status, errors=api_error(exc))
-    if isinstance(result, JSONResponse):  # 409: names taken, nothing imported
-        error = orjson.loads(bytes(result.body))["error"]
-        return await _page(who, result.status_code, errors={"_form": error["message"]})
-    return await _page(who, 201, imported=result)
+    return await _page(who, 201, imported=ImportOut.of(result))

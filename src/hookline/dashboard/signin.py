@@ -26,10 +26,9 @@ from hookline.dashboard.web import (
     set_session,
 )
 from hookline.dashboard.webhook_form import api_error, validation_errors
-from hookline.domain import keys
 from hookline.errors import ApiError
 from hookline.runtime.state import get_state
-from hookline.services import workspaces as tenancy
+from hookline.services import workspaces
 from hookline.wire.schemas import WorkspaceIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -80,16 +79,11 @@ async def login(request: Request, board: Board) -> Response:
 
 async def _authenticate(request: Request, token: str) -> sessions.Session | None:
     state = get_state(request)
-    now = time.time()
-    if not token:
-        return None
-    if keys.token_matches(token, state.admin_token_hash):
-        return sessions.signed_in(now, admin=True, key_hash=None, workspace_id=None)
-    key = await state.store.find_api_key(keys.hash_token(token))
-    if key is None:
+    who = await workspaces.sign_in(state.deps, state.admin_token_hash, token)
+    if who is None:
         return None
     return sessions.signed_in(
-        now, admin=False, key_hash=key.key_hash, workspace_id=key.workspace_id
+        time.time(), admin=who.admin, key_hash=who.key_hash, workspace_id=who.workspace_id
     )
 
 
@@ -129,12 +123,12 @@ async def _workspaces(
     created: tuple[str, str] | None,
     status: int,
 ) -> Response:
-    workspaces = await get_state(request).store.list_workspaces()
+    listed = await workspaces.list_workspaces(get_state(request).deps)
     return board.renderer.page(
         "workspaces.html",
         status,
         csrf=board.codec.csrf_token(found),
-        workspaces=workspaces,
+        workspaces=listed,
         current=found.workspace_id,
         errors=errors,
         created=created,
@@ -146,8 +140,8 @@ async def choose_workspace(request: Request, board: Board) -> Response:
     found = await _signed_in(request, board)
     form = await check_csrf(request, board, found)
     chosen = form.get("workspace_id")
-    store = get_state(request).store
-    if not found.admin or await store.get_workspace(chosen) is None:
+    deps = get_state(request).deps
+    if not found.admin or await workspaces.find_workspace(deps, chosen) is None:
         return redirect(request, "/workspace")
     response = redirect(request, "/webhooks")
     set_session(request, response, board, found.choose(chosen))
@@ -163,7 +157,7 @@ async def create_workspace(request: Request, board: Board) -> Response:
         return redirect(request, "/webhooks")
     try:
         body = WorkspaceIn(name=form.get("name"))
-        created, token = await tenancy.create_workspace(get_state(request).store, body.name)
+        created, token = await workspaces.create_workspace(get_state(request).store, body.name)
     except ValidationError as exc:
         return await _workspaces(request, board, found, validation_errors(exc), None, 422)
     except ApiError as exc:

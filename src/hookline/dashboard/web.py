@@ -32,6 +32,7 @@ from hookline.domain.models import Workspace
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.runtime.state import AppState, get_state
+from hookline.services import workspaces
 
 log = logging.getLogger(__name__)
 _KEY_META = "dashboard_session_key"
@@ -126,13 +127,12 @@ async def current_session(request: Request, board: Dashboard) -> Session | None:
     session = board.codec.decode(cookie, time.time())
     if session is None or not session.signed_in:
         return session
-    store = get_state(request).store
-    if await store.session_revoked(session.sid):
+    state = get_state(request)
+    if await state.store.session_revoked(session.sid):
         return None
     if session.admin or session.key_hash is None:
         return session
-    key = await store.find_api_key(session.key_hash)
-    if key is None or key.workspace_id != session.workspace_id:
+    if not await workspaces.key_still_valid(state.deps, session.key_hash, session.workspace_id):
         return None
     return session
 
@@ -147,10 +147,11 @@ async def visitor(request: Request) -> Visitor:
         await check_csrf(request, board, session)
     if session.workspace_id is None:
         raise ChooseWorkspace
-    found = await get_state(request).store.get_workspace(session.workspace_id)
+    state = get_state(request)
+    found = await workspaces.find_workspace(state.deps, session.workspace_id)
     if found is None:
         raise ChooseWorkspace
-    return Visitor(request, get_state(request), board, session, found)
+    return Visitor(request, state, board, session, found)
 
 
 async def check_csrf(request: Request, board: Dashboard, session: Session) -> Form:

@@ -1,13 +1,14 @@
-"""The webhook form: its values from a stored configuration or a submission, the API body it
-describes, and the API's validation errors keyed by the field they belong beside.
+"""The webhook form: its values from a stored configuration or a submission, the body it
+describes, and every problem with it keyed by the field it belongs beside.
 
-Validation is the API's own (``WebhookCreate``, ``WebhookConfig`` and the router's reference
-checks); the form only reads what a browser cannot send typed: JSON text and number lists.
+Validation is the services' own (``hookline.services.webhooks.draft_problems``: the
+configuration's rules and what it refers to, every problem at once); the form only reads what a
+browser cannot send typed: JSON text and number lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -106,8 +107,17 @@ def validation_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
+def problem_errors(problems: Sequence[ApiError]) -> dict[str, str]:
+    """Every problem beside its field, the first one per field (see :func:`api_error`)."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        for key, message in api_error(problem).items():
+            errors.setdefault(key, message)
+    return errors
+
+
 def api_error(exc: ApiError) -> dict[str, str]:
-    """An API error beside its field (the message without its ``field:`` prefix)."""
+    """An error beside its field (the message without its ``field:`` prefix)."""
     field = (exc.field or FORM_ERROR).split(".")[0]
     return {field: exc.message.removeprefix(f"{exc.field}: ")}
 

@@ -1,7 +1,8 @@
 """Webhooks: the list, the detail page, and the create and edit forms.
 
-The forms call the API's own handlers (``hookline.api.webhooks``), so the rules and the
-messages are the API's; the messages are shown beside the fields they name.
+The forms save through the services the REST API uses (``hookline.services.webhooks``), so
+the rules and the messages are the API's. Every problem of a submission is shown at once, each
+beside the field it names.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 
-from hookline.api import webhooks as api
 from hookline.dashboard import stats
 from hookline.dashboard.charts import chart, percentiles, summarize
 from hookline.dashboard.forms import read_form
@@ -22,15 +21,16 @@ from hookline.dashboard.webhook_form import (
     api_body,
     api_error,
     blank_values,
-    validation_errors,
+    problem_errors,
     values_from_config,
     values_from_form,
 )
 from hookline.domain import secret_headers, signing
 from hookline.domain.models import CONTENT_TYPES, METHODS, DeliveryStatus, Webhook, WebhookConfig
 from hookline.errors import ApiError
+from hookline.services import deliveries, webhooks
 from hookline.store import DeliveryQuery
-from hookline.wire.schemas import WebhookCreate, WebhookOut, WebhookUpdate
+from hookline.wire.schemas import WebhookOut
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]
@@ -46,7 +46,8 @@ async def list_page(
     cursor: str | None = None,
 ) -> Response:
     store = who.state.store
-    page = await store.list_webhooks(
+    page = await webhooks.list_page(
+        who.state.deps,
         who.ws,
         limit=50,
         cursor=cursor,
@@ -103,15 +104,14 @@ async def new_page(who: Who) -> Response:
 async def create(who: Who) -> Response:
     values = values_from_form(await read_form(who.request))
     body, errors = api_body(values)
-    body["secret"] = values["secret"].strip() or None
+    secret = values["secret"].strip() or None
+    problems = await webhooks.draft_problems(who.state.deps, who.ws, body, secret=secret)
+    if problems or errors:
+        return await _form(who, None, values, problem_errors(problems) | errors, 422)
     try:
-        model = WebhookCreate.model_validate(body)
-    except ValidationError as exc:
-        return await _form(who, None, values, validation_errors(exc) | errors, 422)
-    if errors:
-        return await _form(who, None, values, errors, 422)
-    try:
-        created = await api.create_webhook(who.ws, model, who.state)
+        created = await webhooks.create(
+            who.state.deps, who.ws, WebhookConfig.model_validate(body), secret
+        )
     except ApiError as exc:
         return await _form(who, None, values, api_error(exc), exc.status)
     return redirect(who.request, f"/webhooks/{created.id}?created=1")
@@ -119,24 +119,22 @@ async def create(who: Who) -> Response:
 
 @router.get("/webhooks/{webhook_id}/edit")
 async def edit_page(who: Who, webhook_id: str) -> Response:
-    hook = await api.load_webhook(who.state, who.ws, webhook_id)
+    hook = await webhooks.load(who.state.deps, who.ws, webhook_id)
     catalog = [et.name for et in await who.state.store.list_event_types(who.ws)]
     return await _form(who, hook, values_from_config(hook.config, catalog), {})
 
 
 @router.post("/webhooks/{webhook_id}/edit")
 async def edit(who: Who, webhook_id: str) -> Response:
-    hook = await api.load_webhook(who.state, who.ws, webhook_id)
+    deps = who.state.deps
+    hook = await webhooks.load(deps, who.ws, webhook_id)
     values = values_from_form(await read_form(who.request))
     body, errors = api_body(values)
-    try:  # every error at once; the API handler then reports only its first
-        WebhookConfig.model_validate(hook.config.model_dump() | body)
-    except ValidationError as exc:
-        return await _form(who, hook, values, validation_errors(exc) | errors, 422)
-    if errors:
-        return await _form(who, hook, values, errors, 422)
+    problems = await webhooks.draft_problems(deps, who.ws, body, current=hook)
+    if problems or errors:
+        return await _form(who, hook, values, problem_errors(problems) | errors, 422)
     try:
-        await api.update_webhook(who.ws, webhook_id, WebhookUpdate.model_validate(body), who.state)
+        await webhooks.update(deps, who.ws, webhook_id, body)
     except ApiError as exc:
         return await _form(who, hook, values, api_error(exc), exc.status)
     return redirect(who.request, f"/webhooks/{webhook_id}?saved=1")
@@ -151,10 +149,10 @@ async def detail_page(
     created: bool = False,
     saved: bool = False,
 ) -> Response:
-    hook = await api.load_webhook(who.state, who.ws, webhook_id)
+    hook = await webhooks.load(who.state.deps, who.ws, webhook_id)
     store, now = who.state.store, time.time()
     query = DeliveryQuery(webhook_id=webhook_id, status=status, limit=25, cursor=cursor)
-    page = await store.list_deliveries(who.ws, query)
+    page = await deliveries.list_page(who.state.deps, who.ws, query)
     day = await stats.since(store, who.ws, webhook_id, now - 24 * 3600)
     latency = percentiles(await stats.latencies(store, who.ws, day or page.items))
     return who.page(

@@ -3,13 +3,18 @@ describe it for the attempt log. Aggregation windows are sent as one event carry
 
 A body (or email subject or body) whose template would render more than ``max_body_bytes`` is
 not built and nothing is sent: the attempt fails with error class ``template_too_large``, and
-the delivery with it (the same event renders the same body on every retry)."""
+the delivery with it (the same event renders the same body on every retry).
+
+An email attempt is logged in the attempt log's HTTP-shaped fields (:func:`describe_email`):
+the method ``SMTP``, the URL ``mailto:`` and the recipients, the message's headers and text as
+the request, and the SMTP server's reply code (250) and text as the response."""
 
 from __future__ import annotations
 
 import time
+from email.message import EmailMessage
 
-from hookline.delivery.email import SmtpConfig, build_email, send_email
+from hookline.delivery.email import EmailResult, SmtpConfig, build_email, send_email
 from hookline.delivery.request import (
     build_request,
     redact_headers,
@@ -31,6 +36,7 @@ from hookline.domain.windows import window_event
 from hookline.errors import TemplateTooLarge
 
 _BODY_LOG_LIMIT = 64 * 1024
+_REPLY_LOG_LIMIT = 4096
 
 
 async def attempt_delivery(
@@ -43,25 +49,23 @@ async def attempt_delivery(
     event = window_event(delivery, claimed.batch) if claimed.batch else claimed.event
     started = time.time()
     number = delivery.attempts + 1
-    try:
-        if webhook.config.kind == "email":
-            request, result = await _send_email(claimed, event, smtp, max_body_bytes)
-        else:
-            request = build_request(
-                webhook,
-                event,
-                delivery_id=delivery.id,
-                attempt=number,
-                now=started,
-                max_body_bytes=max_body_bytes,
-            )
-            result = await sender.send(request)
-    except TemplateTooLarge as exc:
-        request, result = _not_rendered(webhook.config, exc)
     config = webhook.config
+    if config.kind == "email":
+        return await _attempt_email(claimed, event, number, started, smtp, max_body_bytes)
+    try:
+        request = build_request(
+            webhook,
+            event,
+            delivery_id=delivery.id,
+            attempt=number,
+            now=started,
+            max_body_bytes=max_body_bytes,
+        )
+        result = await sender.send(request)
+    except TemplateTooLarge as exc:
+        request, result = _not_rendered(config, exc)
     decision = decide(
-        # An email is "2xx" when the SMTP server accepted it (it answers 250).
-        status=result.status if config.kind == "webhook" else _email_status(result),
+        status=result.status,
         error_class=result.error_class,
         attempt=number - delivery.retry_base,
         max_attempts=config.max_attempts,
@@ -77,36 +81,48 @@ def _not_rendered(
     config: WebhookConfig, exc: TemplateTooLarge
 ) -> tuple[OutgoingRequest, SendResult]:
     """The attempt whose template would render too much: described without a body, not sent."""
-    if config.email is not None:
-        method, url = "SMTP", "mailto:" + ", ".join(config.email.to)
-    else:
-        method, url = config.method, config.url or ""
-    request = OutgoingRequest(method, url, {}, None, config.timeout_seconds)
+    request = OutgoingRequest(config.method, config.url or "", {}, None, config.timeout_seconds)
     return request, SendResult(None, {}, "", 0.0, exc.code, str(exc))
+
+
+async def _attempt_email(
+    claimed: Claimed, event: Event, number: int, started: float,
+    smtp: SmtpConfig | None, max_body_bytes: int,
+) -> tuple[AttemptOutcome, Decision]:  # fmt: skip
+    """The email counterpart of :func:`attempt_delivery`'s HTTP exchange."""
+    message, result = await _send_email(claimed, event, smtp, max_body_bytes)
+    if result.accepted:
+        decision = Decision(Outcome.SUCCEEDED, reason=f"SMTP {result.code}")
+    else:
+        config = claimed.webhook.config
+        decision = decide(
+            status=None,
+            error_class=result.error_class,
+            attempt=number - claimed.delivery.retry_base,
+            max_attempts=config.max_attempts,
+            schedule=config.retry_schedule or DEFAULT_SCHEDULE,
+        )
+    attempt = describe_email(claimed, number, started, message, result)
+    return outcome_for(attempt, decision, started), decision
 
 
 async def _send_email(
     claimed: Claimed, event: Event, smtp: SmtpConfig | None, max_body_bytes: int
-) -> tuple[OutgoingRequest, SendResult]:
-    action = claimed.webhook.config.email
-    assert action is not None, "an email action always has its email settings"
-    message = build_email(
-        action,
-        template_context(event),
-        default_sender=smtp.sender if smtp else "hookline@localhost",
-        message_id=claimed.delivery.id,
-        max_bytes=max_body_bytes,
-    )
-    timeout = claimed.webhook.config.timeout_seconds
-    result = await send_email(smtp, message, timeout)
-    headers = {k: str(v) for k, v in message.items()}
-    body = message.get_content().encode()
-    described = OutgoingRequest("SMTP", f"mailto:{message['To']}", headers, body, timeout)
-    return described, result
-
-
-def _email_status(result: SendResult) -> int | None:
-    return 200 if result.error_class is None else None
+) -> tuple[EmailMessage | None, EmailResult]:
+    """The message as built (None when its template would render too much) and its fate."""
+    config = claimed.webhook.config
+    assert config.email is not None, "an email action always has its email settings"
+    try:
+        message = build_email(
+            config.email,
+            template_context(event),
+            default_sender=smtp.sender if smtp else "hookline@localhost",
+            message_id=claimed.delivery.id,
+            max_bytes=max_body_bytes,
+        )
+    except TemplateTooLarge as exc:
+        return None, EmailResult(None, "", (), 0.0, exc.code, str(exc))
+    return message, await send_email(smtp, message, config.timeout_seconds)
 
 
 def outcome_for(attempt: Attempt, decision: Decision, started: float) -> AttemptOutcome:
@@ -123,9 +139,13 @@ def _logged_headers(claimed: Claimed, request: OutgoingRequest) -> dict[str, str
     credential (Hookline's own are ids, types and signatures), so without them nothing needs
     redacting."""
     config = claimed.webhook.config
-    if config.kind == "webhook" and not config.headers:
+    if not config.headers:
         return dict(request.headers)
     return redact_headers(request.headers, config.secret_headers)
+
+
+def _logged_body(body: bytes) -> str:
+    return body[:_BODY_LOG_LIMIT].decode("utf-8", "replace")
 
 
 def describe_attempt(
@@ -141,7 +161,7 @@ def describe_attempt(
     if is_event:
         logged_body: str | None = claimed.event.body  # what ``body`` encodes, without decoding it
     else:
-        logged_body = None if body is None else body[:_BODY_LOG_LIMIT].decode("utf-8", "replace")
+        logged_body = None if body is None else _logged_body(body)
     return Attempt(
         id=new_id("att"),
         delivery_id=claimed.delivery.id,
@@ -160,4 +180,45 @@ def describe_attempt(
         error_class=result.error_class,
         error_message=result.error_message,
         request_body_is_event=is_event,
+    )
+
+
+def describe_email(
+    claimed: Claimed,
+    number: int,
+    started: float,
+    message: EmailMessage | None,
+    result: EmailResult,
+) -> Attempt:
+    """An email attempt as the attempt log shows it (``message`` None: none was built).
+
+    request: method ``SMTP``, URL ``mailto:`` and the To line, the message's headers (secret
+    ones masked) and text; response: the SMTP reply code (250, None when the message was not
+    taken), no headers, the server's reply text naming any refused recipients (up to 4 KiB)."""
+    config = claimed.webhook.config
+    body: str | None
+    if message is None:
+        assert config.email is not None, "an email action always has its email settings"
+        to, headers, body = ", ".join(config.email.to), {}, None
+    else:
+        to, headers = str(message["To"]), {k: str(v) for k, v in message.items()}
+        body = _logged_body(message.get_content().encode())
+    reply = result.reply + (f" (refused: {', '.join(result.refused)})" if result.refused else "")
+    return Attempt(
+        id=new_id("att"),
+        delivery_id=claimed.delivery.id,
+        workspace_id=claimed.delivery.workspace_id,
+        webhook_id=claimed.webhook.id,
+        number=number,
+        started_at=started,
+        duration_ms=round(result.duration_ms, 3),
+        request_method="SMTP",
+        request_url=f"mailto:{to}",
+        request_headers=redact_headers(headers, config.secret_headers),
+        request_body=body,
+        response_status=result.code,
+        response_headers={},
+        response_body=reply[:_REPLY_LOG_LIMIT],
+        error_class=result.error_class,
+        error_message=result.error_message,
     )

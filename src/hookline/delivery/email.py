@@ -4,6 +4,9 @@
 STARTTLS (``starttls=false`` for a plain relay), ``smtps://…:465`` for implicit TLS, and
 ``verify_tls=false`` for a server with a self-signed certificate. Credentials never reach logs
 or attempt records.
+
+Sending a message gives an :class:`EmailResult`, the SMTP exchange's own account;
+:func:`hookline.delivery.attempt.describe_email` is where it becomes an attempt record.
 """
 
 from __future__ import annotations
@@ -20,12 +23,37 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from hookline.delivery.sender import SendResult
 from hookline.domain import templates
 from hookline.domain.models import EmailAction
+from hookline.domain.records import record
 from hookline.errors import ConfigError
 
 _TRUE = ("1", "true", "yes", "on")
+# The reply to DATA that takes a message for delivery; aiosmtplib raises on any other.
+_ACCEPTED = 250
+
+
+@record
+class EmailResult:
+    """What became of one message: the SMTP server's reply, or why there was none.
+
+    ``code`` is the reply code with which the server took the message for delivery (250: any
+    other reply is a refusal); None when it was not taken, or not sent, and then
+    ``error_class`` says why (see :func:`_classify`; ``invalid_request`` without an SMTP server,
+    ``template_too_large`` when the message could not be built). ``reply`` is the server's text,
+    ``refused`` the recipients it turned away while taking the message for the others.
+    """
+
+    code: int | None
+    reply: str
+    refused: tuple[str, ...]
+    duration_ms: float
+    error_class: str | None = None
+    error_message: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.code is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +106,7 @@ def build_message(
 
 async def send_email(
     config: SmtpConfig | None, message: EmailMessage, timeout: float
-) -> SendResult:
+) -> EmailResult:
     """Send one message; like ``Sender.send`` it never raises for delivery problems."""
     started = time.perf_counter()
     if config is None:
@@ -97,9 +125,8 @@ async def send_email(
         )
     except Exception as exc:  # every failure becomes an attempt record, as for HTTP
         return _failed(started, _classify(exc), f"{type(exc).__name__}: {exc}"[:500])
-    refused = ", ".join(sorted(errors)) if errors else ""
-    text = reply + (f" (refused: {refused})" if refused else "")
-    return SendResult(250, {}, text[:4096], _ms(started), None, None)
+    refused = tuple(sorted(errors))
+    return EmailResult(_ACCEPTED, reply, refused, _ms(started))
 
 
 def _classify(exc: Exception) -> str:
@@ -128,8 +155,8 @@ def _caused_by(exc: BaseException, kind: type[BaseException] | UnionType) -> boo
     return False
 
 
-def _failed(started: float, error_class: str, message: str) -> SendResult:
-    return SendResult(None, {}, "", _ms(started), error_class, message)
+def _failed(started: float, error_class: str, message: str) -> EmailResult:
+    return EmailResult(None, "", (), _ms(started), error_class, message)
 
 
 def _ms(started: float) -> float:

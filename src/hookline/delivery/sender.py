@@ -22,12 +22,8 @@ import aiohttp
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED
 from yarl import URL
 
-from hookline.domain.address_policy import (
-    AddressPolicy,
-    BlockedAddress,
-    GuardedResolver,
-    check_url_host,
-)
+from hookline.delivery.resolver import GuardedResolver, check_url_host
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress
 from hookline.domain.records import record
 
 _MAX_MESSAGE = 300

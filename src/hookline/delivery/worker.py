@@ -2,15 +2,14 @@
 limits, record results in batches. Wakes on a notification, polls as a fallback, drains on stop.
 
 Pipelining: the worker holds up to ``worker_concurrency`` requests in flight plus a prefetch of
-claimed deliveries waiting for a slot (:mod:`hookline.delivery.holding`), and a new claim is made
-while the prefetch still lasts, so claim latency is hidden. Requests are sent by long-lived
-runner tasks, one per slot, started as work arrives: a runner that finishes a request takes the
-next waiting delivery itself, so a busy worker creates no task per delivery.
+claimed deliveries waiting for a slot, and a new claim is made while the prefetch still lasts,
+so claim latency is hidden. Requests are sent by long-lived runner tasks, one per slot, started
+as work arrives: a runner that finishes a request takes the next waiting delivery itself, so a
+busy worker creates no task per delivery.
 
-Isolation: each webhook has an adaptive cap (:mod:`hookline.delivery.caps`) on its requests in
-flight and on what it may hold waiting; a webhook at its cap is left out of the next claims, and
-webhooks that time out share a quarter of the worker (:mod:`hookline.delivery.admission`), so
-slow or dead endpoints never hold the whole worker.
+Isolation: each webhook has an adaptive limit on its requests in flight, which also bounds what
+the worker claims and holds of it, and webhooks that time out share a quarter of the worker
+(:mod:`hookline.delivery.scheduler`), so slow or dead endpoints never hold the whole worker.
 """
 
 from __future__ import annotations
@@ -22,15 +21,12 @@ import socket
 import time
 from collections.abc import Callable
 
-from hookline.delivery.admission import Admission
 from hookline.delivery.attempt import attempt_delivery
-from hookline.delivery.caps import Caps
 from hookline.delivery.email import smtp_config
-from hookline.delivery.holding import Holding
 from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
+from hookline.delivery.scheduler import Scheduler
 from hookline.delivery.sender import Sender
-from hookline.delivery.throttle import Throttles
 from hookline.domain.address_policy import AddressPolicy
 from hookline.domain.models import MAX_TIMEOUT, AttemptOutcome, Claimed, DeliveryStatus
 from hookline.domain.retry import Outcome
@@ -65,8 +61,6 @@ class Worker:
         self._smtp = smtp_config(settings.smtp_url)
         self._recorder = Recorder(store)
         self._notices = Notices(store)
-        self._throttles = Throttles()
-        self._caps = Caps(settings.per_webhook_concurrency, settings.worker_concurrency)
         self._slots = settings.worker_concurrency
         # Claimed deliveries may wait for a slot, up to this many: enough to cover a claim's
         # round trip at full speed, and never so long that a lease could run out (see _start).
@@ -74,10 +68,11 @@ class Worker:
         self._refill_at = self._capacity - max(1, self._capacity // 4)
         # A delivery that waited longer than this for a slot is given back, not sent: its lease
         # must outlast the longest request (a rate-limit wait plus the longest timeout).
-        self._holding = Holding(
-            stale_after=max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1)
+        self._scheduler = Scheduler(
+            settings.per_webhook_concurrency,
+            self._slots,
+            stale_after=max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1),
         )
-        self._admission = Admission(self._caps, self._holding)
         self._excluded: set[str] = set()
         self._limited = False
         self._runners: set[asyncio.Task[None]] = set()
@@ -109,7 +104,7 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 claimed = await self._claim()
-                await self._give_back(self._holding.take_stale())
+                await self._give_back(self._scheduler.take_stale())
             except (StoreError, OSError) as exc:
                 log.warning("claim failed, retrying in %.1fs: %s", backoff, exc)
                 await self._sleep(backoff)
@@ -123,23 +118,21 @@ class Worker:
                 continue
             backoff = 0.5
             self._accept(claimed)
-            if not claimed or self._holding.total > self._refill_at:
+            if not claimed or self._scheduler.total > self._refill_at:
                 await self._wait()
 
     async def _claim(self) -> list[Claimed]:
-        if self._holding.total > self._refill_at:
+        if self._scheduler.total > self._refill_at:
             self._limited = True  # wake up when enough of what is held is done
             return []
-        limit = min(self._capacity - self._holding.total, self._settings.claim_batch)
-        saturated = self._admission.saturated()
-        self._excluded = set(saturated)
-        self._limited = bool(saturated) or limit < self._settings.claim_batch
-        rooms, default_room = self._admission.rooms(self._excluded)
+        limit = min(self._capacity - self._scheduler.total, self._settings.claim_batch)
+        self._excluded, rooms, default_room = self._scheduler.claim_terms()
+        self._limited = bool(self._excluded) or limit < self._settings.claim_batch
         claimed = await self._store.claim(
             self.worker_id,
             limit=limit,
             lease_seconds=self._settings.lease_seconds,
-            exclude=saturated,
+            exclude=sorted(self._excluded),
             now=time.time(),
             rooms=rooms,
             default_room=default_room,
@@ -148,7 +141,7 @@ class Worker:
 
     async def _within_cap(self, claimed: list[Claimed]) -> list[Claimed]:
         """The claimed deliveries this worker keeps; the rest are given back at once."""
-        keep, excess = self._admission.split(claimed)
+        keep, excess = self._scheduler.admit(claimed)
         if excess:
             self._limited = True
             await self._give_back(excess)
@@ -164,15 +157,15 @@ class Worker:
             log.warning("giving back %d deliveries failed: %s", len(delivery_ids), exc)
 
     def _accept(self, claimed: list[Claimed]) -> None:
-        self._holding.add(claimed, time.monotonic())
+        self._scheduler.hold(claimed, time.monotonic())
         self._start()
 
     def _start(self) -> None:
         """Hand deliveries that may start to idle runners, and start runners for the rest while
         fewer than the slots run."""
-        holding, idle, limit = self._holding, self._idle, self._caps.limit
+        scheduler, idle = self._scheduler, self._idle
         while idle or len(self._runners) < self._slots:
-            claimed = holding.take(limit, time.monotonic())
+            claimed = scheduler.take(time.monotonic())
             if claimed is None:
                 return
             while idle:
@@ -187,7 +180,7 @@ class Worker:
 
     async def _run_deliveries(self, claimed: Claimed | None) -> None:
         """One slot: deliver, then take the next delivery that may start, or wait for one."""
-        holding, limit = self._holding, self._caps.limit
+        scheduler = self._scheduler
         loop = asyncio.get_running_loop()
         while claimed is not None:
             webhook_id = claimed.webhook.id
@@ -195,12 +188,14 @@ class Worker:
                 await self._deliver(claimed)
             except Exception:
                 log.exception("delivery failed unexpectedly", extra={"webhook_id": webhook_id})
-            holding.finish(webhook_id)
-            if self._limited and (holding.total <= self._refill_at or webhook_id in self._excluded):
+            scheduler.finish(webhook_id)
+            if self._limited and (
+                scheduler.total <= self._refill_at or webhook_id in self._excluded
+            ):
                 self._room.set()
             if self._closing:
                 return
-            claimed = holding.take(limit, time.monotonic())
+            claimed = scheduler.take(time.monotonic())
             if claimed is None:
                 waiter: asyncio.Future[Claimed | None] = loop.create_future()
                 self._idle.append(waiter)
@@ -209,7 +204,7 @@ class Worker:
                 self._start()  # this request's end may let more than one start
 
     async def _deliver(self, claimed: Claimed) -> None:
-        throttle = self._throttles.for_webhook(claimed.webhook)
+        throttle = self._scheduler.throttle(claimed.webhook)
         wait = throttle.delay(time.monotonic(), _MAX_LOCAL_WAIT)
         if wait > _MAX_LOCAL_WAIT:
             await self._store.release([claimed.delivery.id], not_before=time.time() + wait)
@@ -220,7 +215,7 @@ class Worker:
             self._sender, claimed, smtp=self._smtp, max_body_bytes=self._settings.max_body_bytes
         )
         throttle.observe(outcome.attempt.response_status, time.monotonic())
-        self._caps.observe(claimed.webhook.id, outcome.attempt.error_class)
+        self._scheduler.observe(claimed.webhook.id, outcome.attempt.error_class)
         self._recorder.add(outcome)
         if self._on_outcome is not None:
             self._on_outcome(outcome)
@@ -267,7 +262,7 @@ class Worker:
         # Deliveries claimed but not started go back to the queue now rather than when their
         # leases end: another worker can send them at once.
         self._closing = True
-        await self._give_back(self._holding.clear())
+        await self._give_back(self._scheduler.clear())
         busy = self.in_flight
         for waiter in self._idle:
             if not waiter.done():

@@ -1,30 +1,21 @@
-"""SSRF guard: keep outgoing requests away from internal networks.
+"""The outgoing-address policy: which destinations webhook deliveries may reach.
 
-Webhook URLs are chosen by users, so without a guard a URL such as
+Webhook URLs are chosen by users, so without a policy a URL such as
 ``http://169.254.169.254/`` would make the platform fetch cloud credentials on
 the attacker's behalf. The rules are a fixed table (not ``ipaddress``'s
 ``is_private`` family, whose lists change between Python patch releases), and
 an operator can open chosen networks with ``HOOKLINE_ALLOWED_NETWORKS``.
 
-Two entry points cover every way aiohttp picks an address:
-
-* :class:`GuardedResolver` filters each DNS answer. The connector only dials
-  addresses its resolver returned, so the address checked is the address used
-  and a DNS-rebinding answer cannot slip in between check and connect.
-* :func:`check_url_host` judges IP-literal hosts, which aiohttp never sends to
-  the resolver.
+This module only decides; it opens no socket and resolves no name.
+:mod:`hookline.delivery.resolver` enforces the decisions on every connection
+(each DNS answer, and IP-literal hosts in URLs).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Sequence
-
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
-from yarl import URL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -157,34 +148,6 @@ class AddressPolicy:
             raise BlockedAddress(str(ip), reason)
 
 
-class GuardedResolver(AbstractResolver):
-    """A resolver that drops disallowed addresses from every answer.
-
-    If nothing is left it raises :class:`BlockedAddress`, which the connector
-    reports as ``ClientConnectorDNSError`` with the original in ``os_error``.
-    It also catches hostnames that getaddrinfo reads as numbers
-    (``0x7f000001`` is 127.0.0.1), since the answer is judged, not the name.
-    """
-
-    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
-        self._policy = policy
-        self._inner = inner if inner is not None else ThreadedResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        """Resolve ``host`` with the wrapped resolver and keep allowed answers."""
-        answers = await self._inner.resolve(host, port, family)
-        allowed = [a for a in answers if self._policy.is_allowed(a["host"])]
-        if not allowed and answers:
-            self._policy.check(answers[0]["host"])
-        return allowed
-
-    async def close(self) -> None:
-        """Close the wrapped resolver."""
-        await self._inner.close()
-
-
 _NUMERIC_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
 
 
@@ -215,17 +178,15 @@ def _literal_address(host: str) -> IPAddress | None:
         return _legacy_ipv4(host)
 
 
-def check_url_host(url: str, policy: AddressPolicy) -> None:
-    """Raise :class:`BlockedAddress` if ``url``'s host is a disallowed IP literal.
+def check_literal_host(host: str, policy: AddressPolicy) -> None:
+    """Raise :class:`BlockedAddress` if ``host`` is an IP literal ``policy`` refuses.
 
-    aiohttp skips the resolver for IP literals, so they are judged here;
-    hostnames pass (the resolver judges their answers). Numeric hostnames in
-    the legacy inet_aton forms count as literals because that is how the
-    system resolver reads them. A malformed URL raises ``ValueError``.
+    Hostnames pass: their DNS answers are judged when a connection resolves
+    them. Numeric hostnames in the legacy inet_aton forms (``2130706433``,
+    ``0x7f.1``) count as literals because that is how the system resolver reads
+    them. ``host`` is a URL's host as the HTTP client will dial it, without
+    brackets (``::1``, ``fe80::1%eth0``).
     """
-    host = URL(url).host
-    if host is None:
-        return
     address = _literal_address(host)
     if address is not None:
         policy.check(address)

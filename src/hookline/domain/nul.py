@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationInfo, field_validator
 
+from hookline.domain.json_numbers import NumbersNotBooleans
+
 MESSAGE = "text must not contain the NUL character (U+0000)"
 #: The validation context of configuration read back from the database: checks that guard what
 #: may be created are not applied again to what was stored before they existed.
@@ -40,8 +42,9 @@ def has_nul(value: object) -> bool:
     return False
 
 
-class NoNulModel(BaseModel):
-    """A request model whose strings may not contain U+0000 (see the module's docstring)."""
+class NoNulModel(NumbersNotBooleans):
+    """A request model whose strings may not contain U+0000 (see the module's docstring), and
+    whose numbers are not ``true`` or ``false`` (``hookline.domain.json_numbers``)."""
 
     free_json: ClassVar[frozenset[str]] = frozenset()
 

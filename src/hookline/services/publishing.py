@@ -1,8 +1,11 @@
-"""Turning a published payload into an event and one delivery per subscribed webhook."""
+"""Publishing: turning a published payload into an event and one delivery per subscribed
+webhook, one event at a time or a batch in one transaction (``hookline.services.events``
+reads them back)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +13,8 @@ from hookline.domain.ids import new_id
 from hookline.domain.models import Delivery, DeliveryStatus, Event
 from hookline.domain.payloads import encode_payload
 from hookline.domain.records import record
-from hookline.errors import PayloadTooLarge
+from hookline.errors import NotFound, PayloadTooLarge
+from hookline.services.deps import Deps
 from hookline.services.routing import Router, Target
 from hookline.store import PublishResult, Store
 from hookline.store.group_commit import GroupCommit
@@ -56,6 +60,47 @@ def new_delivery(
         created_at=now,
         updated_at=now,
     )
+
+
+async def publish_event(
+    deps: Deps, workspace_id: str, type: str, payload: Any, idempotency_key: str | None
+) -> PublishResult:
+    """Accept an event: it and one delivery per subscribed webhook are committed when this
+    returns, sharing a transaction with the process's concurrent publishes (group commit). A
+    repeated ``idempotency_key`` returns the first event (``created`` false) and stores nothing.
+    """
+    result = await publish(
+        deps.store,
+        deps.router,
+        workspace_id,
+        type,
+        payload,
+        idempotency_key=idempotency_key,
+        now=time.time(),
+        group=deps.publisher,
+    )
+    if result is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    return result
+
+
+async def publish_events(
+    deps: Deps, workspace_id: str, events: Sequence[NewEvent]
+) -> list[PublishResult]:
+    """Accept several events at once: all of them and all their deliveries in one transaction,
+    or none; one result per event, in order. Each event's payload is held to the single
+    publish's size limit (``PayloadTooLarge`` names the event)."""
+    results = await publish_batch(
+        deps.store,
+        deps.router,
+        workspace_id,
+        events,
+        now=time.time(),
+        max_body_bytes=deps.settings.max_body_bytes,
+    )
+    if results is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    return results
 
 
 async def publish(

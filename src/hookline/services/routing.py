@@ -1,8 +1,9 @@
 """Which webhooks an event goes to: event-type patterns and payload filters, of the webhook and
 of its flow (the flow's trigger), and whether it is collected in an aggregation window.
 
-Disabled webhooks are routed too: their deliveries are made and held until they are enabled
-again (see ``hookline.store.held``).
+Whether one webhook takes an event is ``hookline.domain.explain``'s rule, the one previews
+answer with too. Disabled webhooks are routed: their deliveries are made and held until they
+are enabled again (see ``hookline.store.held``).
 
 The webhooks and flows of a workspace are cached together with the workspace's config version;
 every webhook or flow change bumps the version in the same transaction, so one cheap version
@@ -22,39 +23,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hookline.domain.filters import Filter, compile_filter
-from hookline.domain.models import Flow, Webhook, event_matches
-from hookline.domain.records import record
+from hookline.domain.explain import Route, Target, route_for
 from hookline.store import Store
 
-
-@record
-class Target:
-    """A subscribed webhook, its effective aggregation window (0 = deliver each event) and
-    whether it delivers in FIFO order (``ordering: "fifo"``), as of the routing snapshot.
-    ``webhook.config.enabled`` false: its deliveries are held until it is enabled."""
-
-    webhook: Webhook
-    aggregation_seconds: int = 0
-    aggregation_max_events: int | None = None
-    fifo: bool = False
-
-
-@record
-class _Rule:
-    events: list[str]
-    filter: Filter | None
-
-    def matches(self, event_type: str, payload: Any) -> bool:
-        if not event_matches(self.events, event_type):
-            return False
-        return self.filter is None or self.filter.matches(payload)
-
-
-@record
-class _Route:
-    target: Target
-    rules: tuple[_Rule, ...]
+__all__ = ["OFF_LOOP_BYTES", "Router", "Routes", "Target", "VersionReads"]
 
 
 #: Payloads from this size (in bytes) are handled off the event loop: routed there when a route
@@ -67,7 +39,7 @@ OFF_LOOP_BYTES = 64 * 1024
 class Router:
     def __init__(self, store: Store, max_workspaces: int = 10_000) -> None:
         self._store = store
-        self._cache: dict[str, tuple[int, list[_Route]]] = {}
+        self._cache: dict[str, tuple[int, list[Route]]] = {}
         self._max = max_workspaces
         self._versions = VersionReads(store.config_version)
 
@@ -89,7 +61,7 @@ class Router:
         routes = await self._routes(workspace_id)
         return None if routes is None else Routes(routes)
 
-    async def _routes(self, workspace_id: str) -> list[_Route] | None:
+    async def _routes(self, workspace_id: str) -> list[Route] | None:
         version = await self._versions(workspace_id)
         if version is None:
             return None
@@ -99,7 +71,7 @@ class Router:
         snapshot = await self._store.routing_snapshot(workspace_id)
         if snapshot is None:
             return None
-        routes = [_route(w, snapshot.flows.get(w.config.flow or "")) for w in snapshot.webhooks]
+        routes = [route_for(w, snapshot.flows.get(w.config.flow or "")) for w in snapshot.webhooks]
         if len(self._cache) >= self._max:
             self._cache.clear()
         self._cache[workspace_id] = (snapshot.version, routes)
@@ -166,7 +138,7 @@ class Routes:
 
     __slots__ = ("_filtered", "_routes")
 
-    def __init__(self, routes: list[_Route]) -> None:
+    def __init__(self, routes: list[Route]) -> None:
         self._routes = routes
         self._filtered = any(rule.filter is not None for r in routes for rule in r.rules)
 
@@ -177,25 +149,4 @@ class Routes:
 
     def match(self, event_type: str, payload: Any) -> list[Target]:
         """The webhooks subscribed to this event, disabled ones included."""
-        return [
-            r.target
-            for r in self._routes
-            if all(rule.matches(event_type, payload) for rule in r.rules)
-        ]
-
-
-def _route(webhook: Webhook, flow: Flow | None) -> _Route:
-    config = webhook.config
-    rules = [_Rule(config.events, _compile(config.filter))]
-    seconds, max_events = config.aggregation_seconds, config.aggregation_max_events
-    if flow is not None:
-        rules.append(_Rule(flow.config.events, _compile(flow.config.filter)))
-        if not seconds:
-            seconds = flow.config.aggregation_seconds
-            max_events = flow.config.aggregation_max_events
-    fifo = config.ordering == "fifo"
-    return _Route(Target(webhook, seconds, max_events, fifo), tuple(rules))
-
-
-def _compile(spec: dict[str, Any] | None) -> Filter | None:
-    return None if spec is None else compile_filter(spec)
+        return [r.target for r in self._routes if r.accepts(event_type, payload)]

@@ -1,17 +1,123 @@
-"""Workspaces, their API keys and the admin token (used by the API and the CLI alike)."""
+"""Workspaces, their API keys and the admin token, and who may act in which workspace: the
+rules the REST API, the dashboard and the CLI all apply.
+
+A workspace API key acts in its own workspace only. Used on another workspace's path it is
+refused with 403 ``wrong_workspace`` whether that workspace exists or not, so the answer tells
+a client its mistake without telling it which workspaces exist; the admin token may act in
+every workspace, and an unknown one answers 404.
+"""
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from hookline.domain import keys
 from hookline.domain.ids import new_id
 from hookline.domain.models import ApiKey, Workspace
+from hookline.domain.records import record
+from hookline.errors import Forbidden, NotFound
+from hookline.services.deps import Deps
 from hookline.store import Store
 
 
-async def create_api_key(store: Store, workspace_id: str, name: str) -> tuple[ApiKey, str]:
+@record
+class Principal:
+    """Who a token is: the admin, or a workspace API key (its workspace and hash)."""
+
+    admin: bool
+    workspace_id: str | None = None
+    key_hash: str | None = None
+
+
+ADMIN = Principal(admin=True)
+
+
+def identify(admin_hash: str, token_hash: str, key: ApiKey | None) -> Principal | None:
+    """The principal of a token given its hash and the API key stored under it, if any; None
+    for a token that is neither the admin's nor a live key."""
+    if hmac.compare_digest(token_hash, admin_hash):
+        return ADMIN
+    if key is None:
+        return None
+    return Principal(admin=False, workspace_id=key.workspace_id, key_hash=key.key_hash)
+
+
+async def sign_in(deps: Deps, admin_hash: str, token: str) -> Principal | None:
+    """The principal of a token as typed (``None``: unknown or revoked)."""
+    if not token:
+        return None
+    token_hash = keys.hash_token(token)
+    if hmac.compare_digest(token_hash, admin_hash):
+        return ADMIN  # no key lookup for the admin's token
+    return identify(admin_hash, token_hash, await deps.store.find_api_key(token_hash))
+
+
+def require_admin(who: Principal) -> None:
+    """Creating and listing workspaces is the admin's alone."""
+    if not who.admin:
+        raise Forbidden("this operation needs the admin token")
+
+
+async def workspace_in_reach(deps: Deps, who: Principal, workspace_id: str) -> str:
+    """``workspace_id`` if ``who`` may act in it: 404 for the admin when it does not exist, 403
+    ``wrong_workspace`` for a key of another workspace (see the module's text)."""
+    if who.admin:
+        if await deps.store.get_workspace(workspace_id) is None:
+            raise NotFound(f"workspace {workspace_id} not found")
+        return workspace_id
+    if who.workspace_id != workspace_id:
+        raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
+    return workspace_id
+
+
+async def key_still_valid(deps: Deps, key_hash: str, workspace_id: str | None) -> bool:
+    """Whether the key with this hash is live and still of ``workspace_id``."""
+    key = await deps.store.find_api_key(key_hash)
+    return key is not None and key.workspace_id == workspace_id
+
+
+async def create_workspace(store: Store, name: str) -> tuple[Workspace, str]:
+    """A new workspace and its first API key, ``default`` (the token, shown once). Takes the
+    store alone, so the CLI can create one without a running Hookline."""
+    workspace = Workspace(id=new_id("ws"), name=name, created_at=time.time())
+    await store.create_workspace(workspace)
+    _, token = await _new_key(store, workspace.id, "default")
+    return workspace, token
+
+
+async def list_workspaces(deps: Deps) -> list[Workspace]:
+    return await deps.store.list_workspaces()
+
+
+async def find_workspace(deps: Deps, workspace_id: str) -> Workspace | None:
+    return await deps.store.get_workspace(workspace_id)
+
+
+async def get_workspace(deps: Deps, workspace_id: str) -> Workspace:
+    found = await deps.store.get_workspace(workspace_id)
+    if found is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+    return found
+
+
+async def create_api_key(deps: Deps, workspace_id: str, name: str) -> tuple[ApiKey, str]:
     """A new key; the token itself is returned once and only its hash is stored."""
+    return await _new_key(deps.store, workspace_id, name)
+
+
+async def list_api_keys(deps: Deps, workspace_id: str) -> list[ApiKey]:
+    return await deps.store.list_api_keys(workspace_id)
+
+
+async def revoke_api_key(deps: Deps, workspace_id: str, key_id: str) -> None:
+    """Revoke at once in the database; each API process's key cache may trust it for at most
+    ``HOOKLINE_API_KEY_CACHE_SECONDS`` more (the caller forgets it in its own)."""
+    if not await deps.store.revoke_api_key(workspace_id, key_id, time.time()):
+        raise NotFound(f"API key {key_id} not found")
+
+
+async def _new_key(store: Store, workspace_id: str, name: str) -> tuple[ApiKey, str]:
     token = keys.new_token()
     key = ApiKey(
         id=new_id("key"),
@@ -23,13 +129,6 @@ async def create_api_key(store: Store, workspace_id: str, name: str) -> tuple[Ap
     )
     await store.create_api_key(key)
     return key, token
-
-
-async def create_workspace(store: Store, name: str) -> tuple[Workspace, str]:
-    workspace = Workspace(id=new_id("ws"), name=name, created_at=time.time())
-    await store.create_workspace(workspace)
-    _, token = await create_api_key(store, workspace.id, "default")
-    return workspace, token
 
 
 async def admin_token_hash(store: Store, configured: str | None) -> tuple[str, str | None]:

@@ -1,5 +1,5 @@
 """The inspector's request and response bodies (their JSON names are the contract), and the
-errors the capture URL answers."""
+errors the capture URL answers (defined in ``hookline.errors``)."""
 
 from __future__ import annotations
 
@@ -10,45 +10,35 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hookline import verify as receiver
-from hookline.api.capture_isolation import refused_header
+from hookline.domain import forwarding
+from hookline.domain.capture_headers import refused_header
 from hookline.domain.models import check_header, check_url
 from hookline.domain.nul import NoNulModel
 from hookline.domain.timefmt import iso
-from hookline.errors import ApiError
+from hookline.errors import (
+    BinFull,
+    BinQuotaExceeded,
+    MethodTooLong,
+    TooManyBins,
+    WorkspaceQuotaExceeded,
+)
 from hookline.store.bins import Bin, CapturedRequest, ReplayResult
 
-
-class BinFull(ApiError):
-    """The bin holds its ``max_requests`` and refuses more."""
-
-    status = 429
-    code = "bin_full"
-
-
-class BinQuotaExceeded(ApiError):
-    """The capture would take the bin past ``max_bin_bytes``."""
-
-    status = 429
-    code = "bin_quota_exceeded"
-
-
-class WorkspaceQuotaExceeded(ApiError):
-    """The capture would take the workspace's bins past ``max_workspace_bin_bytes``."""
-
-    status = 429
-    code = "workspace_quota_exceeded"
-
-
-class TooManyBins(ApiError):
-    """The workspace has ``max_bins_per_workspace`` bins already."""
-
-    status = 429
-    code = "too_many_bins"
-
-
-class MethodTooLong(ApiError):
-    status = 405
-    code = "method_not_allowed"
+__all__ = [
+    "BinFull",
+    "BinIn",
+    "BinOut",
+    "BinQuotaExceeded",
+    "CapturedReplayIn",
+    "CapturedReplayOut",
+    "MethodTooLong",
+    "RequestOut",
+    "TooManyBins",
+    "VerifyIn",
+    "VerifyOut",
+    "WorkspaceQuotaExceeded",
+    "captured_url",
+]
 
 
 class BinIn(NoNulModel):
@@ -186,7 +176,7 @@ class RequestOut(BaseModel):
             id=captured.id,
             method=r.method,
             path=r.path,
-            subpath=_subpath(captured),
+            subpath=forwarding.subpath(captured.bin_id, r.path),
             query=r.query,
             url=captured_url(captured, base),
             headers=list(r.headers),
@@ -205,11 +195,7 @@ class VerifyOut(BaseModel):
     code: str | None = None
 
 
-def _subpath(captured: CapturedRequest) -> str:
-    return captured.request.path.removeprefix(f"/in/{captured.bin_id}")
-
-
 def captured_url(captured: CapturedRequest, base: str) -> str:
     """The URL the sender used (what a timestamped GET/DELETE signature covers)."""
-    query = captured.request.query
-    return f"{base}/in/{captured.bin_id}{_subpath(captured)}" + (f"?{query}" if query else "")
+    r = captured.request
+    return forwarding.captured_url(captured.bin_id, r.path, r.query, base)

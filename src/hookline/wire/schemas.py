@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, cast
 
@@ -27,6 +28,20 @@ from hookline.domain.models import (
 from hookline.domain.nul import NoNulModel
 from hookline.domain.timefmt import iso
 from hookline.wire.payloads import JsonObject, JsonValue
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    """pydantic also reads a number, or a numeric string, as seconds since 1970: the API
+    documents (and its clients send) RFC 3339 date-times only."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("an RFC 3339 date-time is required, e.g. 2024-05-01T12:00:00Z")
+    return value
+
+
+#: A date-time in a request: RFC 3339 text, never a number.
+Timestamp = Annotated[datetime, BeforeValidator(_not_a_number)]
 
 
 class _In(NoNulModel):
@@ -336,8 +351,8 @@ class DeliveryDetail(DeliveryOut):
 
 
 class ReplayIn(_In):
-    since: datetime
-    until: datetime | None = None
+    since: Timestamp
+    until: Timestamp | None = None
     statuses: list[DeliveryStatus] = Field(
         default_factory=lambda: [DeliveryStatus.FAILED], min_length=1
     )

@@ -1,0 +1,104 @@
+"""The checks a webhook's configuration passes before it is saved, beyond its own validation
+(``WebhookConfig``): the event types and the flow it names exist in the workspace, the flow has
+room for it, its URL's host is an address Hookline may send to, and its signing secret suits
+its signature schemes.
+
+Each check reports its problem as the error the save raises (``ValidationFailed`` or
+``LimitExceeded``, naming the field). :func:`reference_problems` finds every problem at once,
+for a form that shows them all; a save raises the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hookline.delivery.notices import PREFIX as NOTICE_PREFIX
+from hookline.delivery.resolver import check_url_host
+from hookline.domain import secret_headers, signing
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress
+from hookline.errors import ApiError, LimitExceeded, SigningError, ValidationFailed
+from hookline.services.deps import Deps
+
+__all__ = ["reference_problems", "restored_headers", "schemes_problem", "secret_problem"]
+
+
+async def reference_problems(
+    deps: Deps,
+    ws: str,
+    *,
+    events: Sequence[str],
+    flow: str | None,
+    url: str | None,
+    own_id: str | None,
+) -> list[ApiError]:
+    """Every problem with what a configuration refers to, in field order: unknown event types,
+    a missing or full flow, a URL whose host Hookline may not send to. ``own_id``: the webhook
+    being edited (None when creating)."""
+    problems: list[ApiError] = []
+    unknown = await _unknown_event_type(deps, ws, events)
+    if unknown is not None:
+        problems.append(
+            ValidationFailed(
+                f"events: unknown event type {unknown!r}; create it under /event-types first",
+                field="events",
+            )
+        )
+    if flow is not None:
+        problems += await _flow_problems(deps, ws, flow, own_id)
+    if url is not None:
+        problems += _url_problems(deps, url)
+    return problems
+
+
+async def _unknown_event_type(deps: Deps, ws: str, events: Sequence[str]) -> str | None:
+    named = [p for p in events if p != "*" and not p.endswith(".*")]
+    # Hookline's operational events need no catalog entry.
+    named = [p for p in named if not p.startswith(NOTICE_PREFIX)]
+    if not named:
+        return None
+    known = {et.name for et in await deps.store.list_event_types(ws)}
+    return next((p for p in named if p not in known), None)
+
+
+async def _flow_problems(deps: Deps, ws: str, flow: str, own_id: str | None) -> list[ApiError]:
+    if await deps.store.get_flow(ws, flow) is None:
+        return [ValidationFailed(f"flow: flow {flow!r} not found", field="flow")]
+    count = await deps.store.count_flow_webhooks(ws, flow)
+    current = None if own_id is None else await deps.store.get_webhook(ws, own_id)
+    already_in = current is not None and current.config.flow == flow
+    most = deps.settings.max_webhooks_per_flow
+    if not already_in and count >= most:
+        return [LimitExceeded(f"flow: a flow holds at most {most} webhooks", field="flow")]
+    return []
+
+
+def _url_problems(deps: Deps, url: str) -> list[ApiError]:
+    try:
+        check_url_host(url, AddressPolicy(deps.settings.allowed_networks))
+    except (BlockedAddress, ValueError) as exc:
+        return [ValidationFailed(f"url: {exc}", field="url")]
+    return []
+
+
+def secret_problem(secret: str, schemes: Sequence[str], field: str = "secret") -> ApiError | None:
+    """Why ``secret`` cannot sign with ``schemes`` (reported on ``field``); None if it can."""
+    try:
+        signing.validate_secret(secret, schemes)
+    except SigningError as exc:
+        return ValidationFailed(f"{field}: {exc}", field=field)
+    return None
+
+
+def schemes_problem(schemes: Sequence[str], has_secret: bool) -> ApiError | None:
+    """Signature schemes without a secret to sign with."""
+    if schemes and not has_secret:
+        return ValidationFailed("signature_schemes need a secret", field="secret")
+    return None
+
+
+def restored_headers(sent: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """The headers of a create or an edit, each masked value replaced by the stored one."""
+    try:
+        return secret_headers.restore(sent, stored)
+    except ValueError as exc:
+        raise ValidationFailed(f"headers: {exc}", field="headers") from None
