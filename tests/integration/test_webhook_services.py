@@ -78,10 +78,11 @@ async def test_a_draft_reports_every_problem_at_once(deps: Deps) -> None:
     assert _fields(await webhooks.draft_problems(deps, WS, good, secret="nope")) == ["secret"]
     assert _fields(await webhooks.draft_problems(deps, WS, good)) == ["secret"]
     assert await webhooks.draft_problems(deps, WS, good, secret=webhooks.GENERATE) == []
-    # A save raises the first problem.
+    # A save reports every problem.
     with pytest.raises(ValidationFailed) as raised:
         await webhooks.create(deps, WS, _config("http://10.1.2.3/hooks", flow="nope"), None)
     assert raised.value.field == "flow"
+    assert [p.field for p in raised.value.problems] == ["flow", "url"]
 
 
 async def test_create_change_rotate_and_delete(deps: Deps, receiver: Receiver) -> None:

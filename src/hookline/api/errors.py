@@ -1,4 +1,5 @@
-"""One error shape everywhere: ``{"error": {"code", "message", "field"}}``.
+"""One error shape everywhere: ``{"error": {"code", "message", "field"}}``, and on a 422
+``errors``, every invalid field (``{"field", "code", "message"}``).
 
 Client errors carry a stable code; anything unexpected is logged with the request's context and
 answered with an opaque 500 (no internals leak).
@@ -35,7 +36,10 @@ _HTTP_CODES = {
 
 class FieldError(BaseModel):
     field: str | None = Field(description="The request field at fault.")
-    code: str = Field(description="`required` (missing) or `invalid`.")
+    code: str = Field(
+        description="`required` (missing), `invalid`, or a more specific code such as "
+        "`limit_exceeded` or `template_too_large`."
+    )
     message: str = Field(description="What is wrong with it, for a person.")
 
 
@@ -45,8 +49,8 @@ class ErrorDetail(BaseModel):
     field: str | None = Field(default=None, description="The request field at fault, if any.")
     errors: list[FieldError] | None = Field(
         default=None,
-        description="On `validation_failed`: every invalid field, one entry each, the first "
-        "being the one `field` and `message` describe.",
+        description="On every 422: every invalid field, one entry each, the first being the "
+        "one `field` and `message` describe.",
     )
 
 
@@ -94,8 +98,9 @@ def error_response(
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    """The error's own shape (``ApiError.to_dict``): a 422 lists every problem in ``errors``."""
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.field, **exc.headers())
+    return JSONResponse(exc.to_dict(), exc.status, headers=exc.headers() or None)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookline.domain import nul
+from hookline.errors import ApiError, PayloadTooLarge, ValidationFailed
 
 
 class BodyTooLarge(HTTPException):
@@ -82,12 +83,12 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send, max_bytes: int) -> None:
         message = f"request bodies are limited to {max_bytes} bytes"
-        await _refuse(send, 413, "payload_too_large", message)
+        await _refuse(send, PayloadTooLarge(message))
 
 
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+async def _refuse(send: Send, error: ApiError) -> None:
     """An error answer in the API's shape, sent before any route runs."""
-    body = orjson.dumps({"error": {"code": code, "message": message, "field": None}})
+    status, body = error.status, orjson.dumps(error.to_dict())
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -108,7 +109,7 @@ class NulRefusal:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._has_nul(scope):
-            await _refuse(send, 422, "validation_failed", f"path and query: {nul.MESSAGE}")
+            await _refuse(send, ValidationFailed(f"path and query: {nul.MESSAGE}"))
             return
         await self.app(scope, receive, send)
 

@@ -119,7 +119,7 @@ def problem_errors(problems: Sequence[ApiError]) -> dict[str, str]:
 def api_error(exc: ApiError) -> dict[str, str]:
     """An error beside its field (the message without its ``field:`` prefix)."""
     field = (exc.field or FORM_ERROR).split(".")[0]
-    return {field: exc.message.removeprefix(f"{exc.field}: ")}
+    return {field: exc.field_message}
 
 
 def _split(text: str) -> list[str]:

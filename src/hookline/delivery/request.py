@@ -89,7 +89,7 @@ def build_request(
     }
     secrets = webhook.active_secrets(now)
     if secrets:
-        schemes = config.signature_schemes or ["standard"]
+        schemes = signing.schemes_or_default(config.signature_schemes)
         own |= signing.sign_request(
             schemes,
             secrets,

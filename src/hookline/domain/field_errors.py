@@ -5,12 +5,13 @@ import's webhooks) all name fields this way."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hookline.domain.field_wording import plain_message
+from hookline.errors import ValidationFailed
 
-__all__ = ["describe"]
+__all__ = ["describe", "problem", "problems"]
 
 _NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
 
@@ -28,3 +29,17 @@ def describe(error: Mapping[str, Any]) -> tuple[str | None, str]:
     if field is None and named:  # a cross-field check names its field first ("url: …")
         field, message = named.group(1), named.group(2)
     return field, message
+
+
+def problem(error: Mapping[str, Any], prefix: str = "") -> ValidationFailed:
+    """One pydantic error as the 422 it answers: ``"field: message"`` naming the field (under
+    ``prefix``, for a part of a document such as ``webhooks.2``), ``required`` if missing."""
+    field, message = describe(error)
+    path = ".".join(p for p in (prefix, field or "") if p) or None
+    text = f"{path}: {message}" if path else message
+    return ValidationFailed(text, field=path, required=error.get("type") == "missing")
+
+
+def problems(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> list[ValidationFailed]:
+    """Every pydantic error (``ValidationError.errors()``) as :func:`problem` words it."""
+    return [problem(error, prefix) for error in errors]

@@ -49,6 +49,15 @@ HEADER_NAMES: Final[frozenset[str]] = frozenset(
 )
 
 
+#: The schemes of a webhook that has a signing secret but names none.
+DEFAULT_SCHEMES: Final[tuple[str, ...]] = ("standard",)
+
+
+def schemes_or_default(schemes: Sequence[str]) -> list[str]:
+    """The schemes a webhook with a secret signs with: its own, else :data:`DEFAULT_SCHEMES`."""
+    return list(schemes or DEFAULT_SCHEMES)
+
+
 def validate_schemes(schemes: Sequence[str]) -> tuple[str, ...]:
     """Return the schemes without duplicates, in order; refuse unknown ones and clashes.
 

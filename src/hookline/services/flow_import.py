@@ -2,11 +2,14 @@
 its trigger and its webhooks are recreated in a workspace, with the event types the document
 names and the catalog lacks.
 
-An import is validated whole before anything is written: a name that exists (the flow's or any
-webhook's) raises ``NamesTaken`` listing every conflict, and changes nothing. Should a write
-still fail (a concurrent request took a name), what the import created is removed again.
-A signed webhook exported without its secret gets a new one (shown once in the result), and
-credential headers exported masked are left out and listed.
+An import is validated whole before anything is written, each webhook with the checks a new
+webhook passes (``webhook_checks``: its configuration, its signing secret, its URL against the
+address policy), and every problem of the document is reported at once (a 422 lists them all).
+Then names: a name that exists (the flow's or any webhook's) raises ``NamesTaken`` listing
+every conflict, and changes nothing. Should a write still fail (a concurrent request took a
+name), what the import created is removed again. A signed webhook exported without its secret
+gets a new one (shown once in the result), and credential headers exported masked are left
+out and listed.
 """
 
 from __future__ import annotations
@@ -15,19 +18,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
-from hookline.delivery.resolver import check_url_host
-from hookline.domain import secret_headers, signing
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress
 from hookline.domain.ids import new_id
-from hookline.domain.models import EventType, Flow, FlowConfig, SecretEntry, Webhook, WebhookConfig
+from hookline.domain.models import EventType, Flow, FlowConfig, Webhook
 from hookline.domain.records import record
-from hookline.errors import Conflict, LimitExceeded, SigningError, ValidationFailed
+from hookline.errors import ApiError, Conflict, ValidationFailed, raise_every
 from hookline.services.catalog import EventTypeDraft, check_schema, new_event_type
 from hookline.services.deps import Deps
-from hookline.services.flows import event_names, invalid
-from hookline.settings import Settings
+from hookline.services.flow_plans import PlannedWebhook, planned_webhooks
+from hookline.services.flows import event_names
 
 _PAGE = 500
 
@@ -69,14 +67,6 @@ class NamesTaken(Conflict):
         self.conflicts = conflicts
 
 
-@record
-class _Planned:
-    config: WebhookConfig
-    secrets: tuple[SecretEntry, ...]
-    generated: bool
-    left_out: tuple[str, ...] = ()
-
-
 async def import_flow(deps: Deps, workspace_id: str, document: FlowImport) -> ImportResult:
     """Recreate the document's flow and webhooks in the workspace (see the module's text)."""
     planned = await _validated(deps, workspace_id, document)
@@ -96,76 +86,31 @@ async def import_flow(deps: Deps, workspace_id: str, document: FlowImport) -> Im
     )
 
 
-async def _validated(deps: Deps, workspace_id: str, document: FlowImport) -> list[_Planned]:
+async def _validated(deps: Deps, workspace_id: str, document: FlowImport) -> list[PlannedWebhook]:
     """The document's webhooks as they would be created, once everything is checked."""
-    planned = [_plan(i, raw) for i, raw in enumerate(document.webhooks)]
-    _check_plans(deps.settings, planned)
-    for i, et in enumerate(document.event_types):
-        try:
-            check_schema(et.schema, et.example)
-        except ValidationFailed as exc:
-            raise ValidationFailed(f"event_types.{i}: {exc}", field=f"event_types.{i}") from None
-    names = [p.config.name for p in planned]
-    conflicts = await _conflicts(deps, workspace_id, document.name, names)
+    ready, problems = planned_webhooks(deps, document.webhooks)
+    problems += _schema_problems(document.event_types)
+    raise_every(problems)
+    conflicts = await _conflicts(deps, workspace_id, document.name, [p.config.name for p in ready])
     if conflicts:
         raise NamesTaken(conflicts)
-    return planned
+    return ready
 
 
-def _webhook(workspace_id: str, flow_id: str, planned: _Planned, now: float) -> Webhook:
+def _webhook(workspace_id: str, flow_id: str, planned: PlannedWebhook, now: float) -> Webhook:
     config = planned.config.model_copy(update={"flow": flow_id})
     return Webhook(new_id("wh"), workspace_id, config, planned.secrets, now, now)
 
 
-def _plan(index: int, raw: dict[str, Any]) -> _Planned:
-    """A document's webhook validated as a new webhook would be; no secret for a signed
-    webhook (exported without secrets) means a newly generated one, and masked header values
-    (exported without secrets too) are left out."""
-    where = f"webhooks.{index}"
-    secret = raw.get("secret")
-    data = {k: v for k, v in raw.items() if k not in ("secret", "flow")}
-    left_out: tuple[str, ...] = ()
-    if isinstance(data.get("headers"), dict):
-        left_out = tuple(secret_headers.masked(data["headers"]))
-        data["headers"] = {k: v for k, v in data["headers"].items() if k not in left_out}
-    try:
-        config = WebhookConfig.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(exc, where) from None
-    if secret is not None and not isinstance(secret, str):
-        raise ValidationFailed(f"{where}.secret: must be a string", field=f"{where}.secret")
-    generated = secret == "generate" or (secret is None and bool(config.signature_schemes))
-    if generated:
-        secret = signing.generate_secret()
-    if secret is None:
-        return _Planned(config, (), False, left_out)
-    schemes = config.signature_schemes or ["standard"]
-    try:
-        signing.validate_secret(secret, schemes)
-    except SigningError as exc:
-        raise ValidationFailed(f"{where}.secret: {exc}", field=f"{where}.secret") from None
-    config = config.model_copy(update={"signature_schemes": schemes})
-    return _Planned(config, (SecretEntry(secret),), generated, left_out)
-
-
-def _check_plans(settings: Settings, planned: list[_Planned]) -> None:
-    limit = settings.max_webhooks_per_flow
-    if len(planned) > limit:
-        raise LimitExceeded(f"webhooks: a flow holds at most {limit} webhooks", field="webhooks")
-    seen: set[str] = set()
-    policy = AddressPolicy(settings.allowed_networks)
-    for i, p in enumerate(planned):
-        if p.config.name in seen:
-            raise ValidationFailed(
-                f"webhooks.{i}.name: {p.config.name!r} appears twice in the document",
-                field=f"webhooks.{i}.name",
-            )
-        seen.add(p.config.name)
+def _schema_problems(event_types: Sequence[EventTypeDraft]) -> list[ApiError]:
+    """The catalog definitions whose schema is not valid, or whose example does not match."""
+    problems: list[ApiError] = []
+    for i, et in enumerate(event_types):
         try:
-            if p.config.url is not None:
-                check_url_host(p.config.url, policy)
-        except (BlockedAddress, ValueError) as exc:
-            raise ValidationFailed(f"webhooks.{i}.url: {exc}", field=f"webhooks.{i}.url") from None
+            check_schema(et.schema, et.example)
+        except ValidationFailed as exc:
+            problems.append(ValidationFailed(f"event_types.{i}: {exc}", field=f"event_types.{i}"))
+    return problems
 
 
 async def _conflicts(
@@ -188,7 +133,7 @@ async def _conflicts(
 
 
 async def _missing_event_types(
-    deps: Deps, workspace_id: str, document: FlowImport, planned: list[_Planned]
+    deps: Deps, workspace_id: str, document: FlowImport, planned: list[PlannedWebhook]
 ) -> list[EventType]:
     """Catalog entries to create: named by the document, absent here (the document's
     definition if it has one, else just the name)."""

@@ -16,11 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from hookline.domain import secret_headers
-from hookline.domain.field_errors import describe
+from hookline.domain.field_errors import problems as field_problems
 from hookline.domain.ids import new_id
 from hookline.domain.models import EventType, Flow, FlowConfig, Webhook, WebhookConfig
 from hookline.domain.timefmt import iso
-from hookline.errors import NotFound, ValidationFailed
+from hookline.errors import NotFound, every_problem
 from hookline.services.deps import Deps
 from hookline.store import Store
 
@@ -53,13 +53,14 @@ async def update_flow(
     deps: Deps, workspace_id: str, flow_id: str, changes: Mapping[str, Any]
 ) -> Flow:
     """Change what ``changes`` names: ``name``, ``description`` (None keeps them) and the
-    trigger's fields (``events``, ``filter``, ``aggregation_seconds``, …)."""
+    trigger's fields (``events``, ``filter``, ``aggregation_seconds``, …); every invalid field
+    is reported at once."""
     current = await get_flow(deps, workspace_id, flow_id)
     trigger = {k: v for k, v in changes.items() if k not in ("name", "description")}
     try:
         config = FlowConfig.model_validate(current.config.model_dump() | trigger)
     except ValidationError as exc:
-        raise invalid(exc) from None
+        raise every_problem(field_problems(exc.errors())) from None
     names = {k: changes[k] for k in ("name", "description") if changes.get(k) is not None}
     updated = replace(current, **names, config=config, updated_at=time.time())
     await deps.store.save_flow(updated, create=False)
@@ -131,10 +132,3 @@ def _exported_type(et: EventType) -> dict[str, Any]:
         "schema": et.schema,
         "example": et.example,
     }
-
-
-def invalid(exc: ValidationError, prefix: str = "") -> ValidationFailed:
-    """The first of a model's validation errors, its field under ``prefix``."""
-    field, message = describe(exc.errors()[0])
-    path = ".".join(p for p in (prefix, field) if p)
-    return ValidationFailed(f"{path}: {message}" if path else message, field=path or None)

@@ -12,15 +12,14 @@ import time
 from collections.abc import Sequence
 
 from hookline import verify as receiver
-from hookline.delivery.resolver import check_url_host
 from hookline.delivery.sender import OutgoingRequest
 from hookline.domain import forwarding
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress
 from hookline.domain.ids import new_id
 from hookline.domain.models import Page
 from hookline.domain.records import record
 from hookline.errors import NotFound, TooManyBins, ValidationFailed
 from hookline.services.deps import Deps
+from hookline.services.webhook_checks import url_problem
 from hookline.settings import Settings
 from hookline.store.bins import Bin, BinConfig, CapturedRequest, ReplayResult
 
@@ -136,10 +135,9 @@ async def replay_request(
     """Send the captured request again, to any URL the address policy allows: same method,
     headers (hop-by-hop ones aside) and body. The outcome is kept with the request."""
     found = await get_request(deps, workspace_id, bin_id, rid)
-    try:
-        check_url_host(url, AddressPolicy(deps.settings.allowed_networks))
-    except (BlockedAddress, ValueError) as exc:
-        raise ValidationFailed(f"url: {exc}", field="url") from None
+    refused = url_problem(deps, url)
+    if refused is not None:
+        raise refused
     r = found.request
     headers = forwarding.joined_headers(r.headers)
     outgoing = OutgoingRequest(r.method, url, headers, r.body or None, REPLAY_TIMEOUT)

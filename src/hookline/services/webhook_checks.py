@@ -4,8 +4,9 @@ room for it, its URL's host is an address Hookline may send to, and its signing 
 its signature schemes.
 
 Each check reports its problem as the error the save raises (``ValidationFailed`` or
-``LimitExceeded``, naming the field). :func:`reference_problems` finds every problem at once,
-for a form that shows them all; a save raises the first.
+``LimitExceeded``, naming the field), and a save reports every problem it finds at once
+(``hookline.errors.raise_every``), as a form shows them. Every front door that saves a webhook
+or sends to a URL (webhooks, flow import, the inspector's replay) checks with these.
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ from hookline.domain.address_policy import AddressPolicy, BlockedAddress
 from hookline.errors import ApiError, LimitExceeded, SigningError, ValidationFailed
 from hookline.services.deps import Deps
 
-__all__ = ["reference_problems", "restored_headers", "schemes_problem", "secret_problem"]
+__all__ = [
+    "GENERATE",
+    "new_secret_problem",
+    "reference_problems",
+    "restored_headers",
+    "schemes_problem",
+    "secret_problem",
+    "url_problem",
+]
+
+#: The secret that asks Hookline to generate one.
+GENERATE = "generate"
 
 
 async def reference_problems(
@@ -34,7 +46,7 @@ async def reference_problems(
     """Every problem with what a configuration refers to, in field order: unknown event types,
     a missing or full flow, a URL whose host Hookline may not send to. ``own_id``: the webhook
     being edited (None when creating)."""
-    problems: list[ApiError] = []
+    problems: list[ApiError | None] = []
     unknown = await _unknown_event_type(deps, ws, events)
     if unknown is not None:
         problems.append(
@@ -46,8 +58,8 @@ async def reference_problems(
     if flow is not None:
         problems += await _flow_problems(deps, ws, flow, own_id)
     if url is not None:
-        problems += _url_problems(deps, url)
-    return problems
+        problems.append(url_problem(deps, url))
+    return [p for p in problems if p is not None]
 
 
 async def _unknown_event_type(deps: Deps, ws: str, events: Sequence[str]) -> str | None:
@@ -72,12 +84,14 @@ async def _flow_problems(deps: Deps, ws: str, flow: str, own_id: str | None) -> 
     return []
 
 
-def _url_problems(deps: Deps, url: str) -> list[ApiError]:
+def url_problem(deps: Deps, url: str, field: str = "url") -> ApiError | None:
+    """Why Hookline may not send to ``url`` (its host is an address the policy,
+    ``HOOKLINE_ALLOWED_NETWORKS``, refuses), reported on ``field``; None if it may."""
     try:
         check_url_host(url, AddressPolicy(deps.settings.allowed_networks))
     except (BlockedAddress, ValueError) as exc:
-        return [ValidationFailed(f"url: {exc}", field="url")]
-    return []
+        return ValidationFailed(f"{field}: {exc}", field=field)
+    return None
 
 
 def secret_problem(secret: str, schemes: Sequence[str], field: str = "secret") -> ApiError | None:
@@ -87,6 +101,18 @@ def secret_problem(secret: str, schemes: Sequence[str], field: str = "secret") -
     except SigningError as exc:
         return ValidationFailed(f"{field}: {exc}", field=field)
     return None
+
+
+def new_secret_problem(
+    schemes: Sequence[str], secret: str | None, field: str = "secret"
+) -> ApiError | None:
+    """Why a new webhook cannot sign with ``secret`` (:data:`GENERATE`: a generated one; None:
+    none, and then it may name no schemes); its schemes default to ``standard``."""
+    if secret is None:
+        return schemes_problem(schemes, has_secret=False)
+    if secret == GENERATE:
+        return None
+    return secret_problem(secret, signing.schemes_or_default(schemes), field)
 
 
 def schemes_problem(schemes: Sequence[str], has_secret: bool) -> ApiError | None:

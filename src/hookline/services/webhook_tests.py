@@ -161,7 +161,7 @@ async def _draft_secrets(
     if not typed or typed == GENERATE:
         return ()
     try:
-        signing.validate_secret(typed, schemes or ["standard"])
+        signing.validate_secret(typed, signing.schemes_or_default(schemes))
     except SigningError:
         return ()
     return (SecretEntry(typed),)

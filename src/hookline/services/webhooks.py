@@ -17,12 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from hookline.domain import signing
-from hookline.domain.field_errors import describe
+from hookline.domain.field_errors import problems as field_problems
 from hookline.domain.ids import new_id
 from hookline.domain.models import Page, SecretEntry, Webhook, WebhookConfig
-from hookline.errors import ApiError, NotFound, ValidationFailed
+from hookline.errors import ApiError, NotFound, raise_every
 from hookline.services.deps import Deps
 from hookline.services.webhook_checks import (
+    GENERATE,
+    new_secret_problem,
     reference_problems,
     restored_headers,
     schemes_problem,
@@ -39,12 +41,9 @@ __all__ = [
     "merged_config",
     "rotate_secret",
     "set_enabled",
+    "signed",
     "update",
 ]
-
-#: The secret that asks Hookline to generate one.
-GENERATE = "generate"
-_DEFAULT_SCHEMES = ["standard"]
 
 
 async def load(deps: Deps, ws: str, webhook_id: str) -> Webhook:
@@ -74,27 +73,27 @@ async def list_page(
 
 async def create(deps: Deps, ws: str, config: WebhookConfig, secret: str | None) -> Webhook:
     """A new webhook. ``secret``: its signing secret, :data:`GENERATE` for a new one, None for
-    none (then it may have no signature schemes); the schemes default to ``standard``."""
-    config = config.model_copy(update={"headers": restored_headers(config.headers, {})})
-    if secret == GENERATE:
-        secret = signing.generate_secret()
-    config, secrets = _signed(config, secret)
-    hook_id = new_id("wh")
-    await _check(deps, ws, config, None)
+    none (then it may have no signature schemes); the schemes default to ``standard``. Every
+    problem found is reported at once (``hookline.errors.raise_every``)."""
+    config, problems = _unmasked(config)
+    raise_every(problems + await _config_problems(deps, ws, config, secret, None))
+    config, secrets = signed(config, secret)
     now = time.time()
-    hook = Webhook(hook_id, ws, config, secrets, now, now)
+    hook = Webhook(new_id("wh"), ws, config, secrets, now, now)
     await deps.store.save_webhook(hook, create=True)
     return hook
 
 
-def _signed(
+def signed(
     config: WebhookConfig, secret: str | None
 ) -> tuple[WebhookConfig, tuple[SecretEntry, ...]]:
+    """A new webhook's configuration and secrets for ``secret`` (checked already: see
+    ``webhook_checks.new_secret_problem``); :data:`GENERATE` makes a new one."""
     if secret is None:
-        _raise(schemes_problem(config.signature_schemes, has_secret=False))
         return config, ()
-    schemes = config.signature_schemes or _DEFAULT_SCHEMES
-    _raise(secret_problem(secret, schemes))
+    if secret == GENERATE:
+        secret = signing.generate_secret()
+    schemes = signing.schemes_or_default(config.signature_schemes)
     return config.model_copy(update={"signature_schemes": schemes}), (SecretEntry(secret),)
 
 
@@ -109,20 +108,13 @@ def merged_config(current: Webhook, changes: Mapping[str, Any]) -> WebhookConfig
 
 
 async def update(deps: Deps, ws: str, webhook_id: str, changes: Mapping[str, Any]) -> Webhook:
-    """Change some fields (see :func:`merged_config`; an invalid result raises
-    :class:`ValidationFailed` naming its first problem). Disabling records why, unless the
-    webhook was already disabled with a reason (such as a 410 Gone)."""
+    """Change some fields (see :func:`merged_config`; every problem with the result is reported
+    at once, as :func:`draft_problems` finds them). Disabling records why, unless the webhook
+    was already disabled with a reason (such as a 410 Gone)."""
     current = await load(deps, ws, webhook_id)
-    try:
-        config = merged_config(current, changes)
-    except ValidationError as exc:
-        field, message = describe(exc.errors()[0])
-        raise ValidationFailed(f"{field}: {message}" if field else message, field=field) from None
-    _raise(schemes_problem(config.signature_schemes, has_secret=bool(current.secrets)))
-    if current.secrets and config.signature_schemes:
-        schemes = config.signature_schemes
-        _raise(secret_problem(current.secrets[0].secret, schemes, field="signature_schemes"))
-    await _check(deps, ws, config, webhook_id)
+    config, problems = await _draft(deps, ws, changes, secret=None, current=current)
+    raise_every(problems)
+    assert config is not None
     reason = None if config.enabled else current.disabled_reason or "disabled by a user"
     updated = replace(current, config=config, updated_at=time.time(), disabled_reason=reason)
     await deps.store.save_webhook(updated, create=False)
@@ -151,8 +143,10 @@ async def rotate_secret(
     keeps signing for ``grace_seconds`` (default ``HOOKLINE_ROTATION_GRACE_SECONDS``)."""
     current = await load(deps, ws, webhook_id)
     secret = secret or signing.generate_secret()
-    schemes = current.config.signature_schemes or _DEFAULT_SCHEMES
-    _raise(secret_problem(secret, schemes, field="signature_schemes"))
+    schemes = signing.schemes_or_default(current.config.signature_schemes)
+    problem = secret_problem(secret, schemes, field="signature_schemes")
+    if problem is not None:
+        raise problem
     now = time.time()
     grace = deps.settings.rotation_grace_seconds if grace_seconds is None else grace_seconds
     kept = [SecretEntry(s.secret, now + grace) for s in current.secrets[:1] if grace > 0]
@@ -173,46 +167,80 @@ async def draft_problems(
 ) -> list[ApiError]:
     """Every problem a save of ``data`` would meet, at once, for a form that shows them all:
     a new webhook's configuration with ``secret``, or changes to ``current``. A save reports
-    the first of them."""
-    problems: list[ApiError] = []
-    config = None
-    try:
-        if current is None:
-            config = WebhookConfig.model_validate(dict(data))
-        else:
-            config = merged_config(current, data)
-    except ValidationError as exc:
-        problems += [_invalid(error) for error in exc.errors()]
-    except ApiError as exc:  # a masked header with no stored value
-        problems.append(exc)
+    the same problems."""
+    return (await _draft(deps, ws, data, secret=secret, current=current))[1]
+
+
+async def _draft(
+    deps: Deps,
+    ws: str,
+    data: Mapping[str, Any],
+    *,
+    secret: str | None,
+    current: Webhook | None,
+) -> tuple[WebhookConfig | None, list[ApiError]]:
+    """The configuration ``data`` describes (None if it does not validate), and every problem
+    with it: its own validation, its signing, then what it refers to."""
+    config, problems = _validated(data, current)
     if config is not None:
-        problems += _secret_problems(config, secret, current)
-    events, flow, url = (config.events, config.flow, config.url) if config else _raw(data)
+        return config, problems + await _config_problems(deps, ws, config, secret, current)
+    events, flow, url = _raw(data)
     problems += await reference_problems(
         deps, ws, events=events, flow=flow, url=url, own_id=current.id if current else None
     )
-    return problems
+    return None, problems
 
 
-def _invalid(error: Any) -> ApiError:
-    field, message = describe(error)
-    return ValidationFailed(f"{field}: {message}" if field else message, field=field)
+def _validated(
+    data: Mapping[str, Any], current: Webhook | None
+) -> tuple[WebhookConfig | None, list[ApiError]]:
+    """A new webhook's configuration, or the changes merged into ``current``'s; else None and
+    why not."""
+    try:
+        if current is not None:
+            return merged_config(current, data), []
+        config = WebhookConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        return None, list(field_problems(exc.errors()))
+    except ApiError as exc:  # a masked header with no stored value
+        return None, [exc]
+    return _unmasked(config)
+
+
+def _unmasked(config: WebhookConfig) -> tuple[WebhookConfig, list[ApiError]]:
+    """A new webhook's headers: none may be sent masked, as none has a stored value."""
+    try:
+        return config.model_copy(update={"headers": restored_headers(config.headers, {})}), []
+    except ApiError as exc:
+        return config, [exc]
+
+
+async def _config_problems(
+    deps: Deps, ws: str, config: WebhookConfig, secret: str | None, current: Webhook | None
+) -> list[ApiError]:
+    """A valid configuration's problems: its signing, then what it refers to."""
+    found = _secret_problems(config, secret, current)
+    return found + await reference_problems(
+        deps,
+        ws,
+        events=config.events,
+        flow=config.flow,
+        url=config.url,
+        own_id=current.id if current else None,
+    )
 
 
 def _secret_problems(
     config: WebhookConfig, secret: str | None, current: Webhook | None
 ) -> list[ApiError]:
     schemes = config.signature_schemes
-    if current is not None:
+    if current is None:
+        found = [new_secret_problem(schemes, secret)]
+    else:
         stored = current.secrets[0].secret if current.secrets else None
         found = [schemes_problem(schemes, has_secret=stored is not None)]
         if stored is not None and schemes:
             found.append(secret_problem(stored, schemes, field="signature_schemes"))
-    elif secret is None:
-        found = [schemes_problem(schemes, has_secret=False)]
-    else:
-        generated = secret == GENERATE
-        found = [None if generated else secret_problem(secret, schemes or _DEFAULT_SCHEMES)]
     return [p for p in found if p is not None]
 
 
@@ -222,16 +250,3 @@ def _raw(data: Mapping[str, Any]) -> tuple[list[str], str | None, str | None]:
     named = [e for e in events if isinstance(e, str)] if isinstance(events, list) else []
     flow, url = data.get("flow"), data.get("url")
     return named, flow if isinstance(flow, str) else None, url if isinstance(url, str) else None
-
-
-async def _check(deps: Deps, ws: str, config: WebhookConfig, own_id: str | None) -> None:
-    problems = await reference_problems(
-        deps, ws, events=config.events, flow=config.flow, url=config.url, own_id=own_id
-    )
-    if problems:
-        raise problems[0]
-
-
-def _raise(problem: Exception | None) -> None:
-    if problem is not None:
-        raise problem

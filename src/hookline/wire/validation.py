@@ -7,17 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.domain.field_errors import describe
+from hookline.domain.field_errors import describe, problems
+from hookline.errors import field_entries
 
 __all__ = ["describe", "every_field"]
 
 
 def every_field(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """One entry per invalid field, in the order pydantic found them (a field that failed
-    several ways, as a union does, is reported by its first failure)."""
-    found: dict[str | None, dict[str, Any]] = {}
-    for error in errors:
-        field, message = describe(error)
-        code = "required" if error.get("type") == "missing" else "invalid"
-        found.setdefault(field, {"field": field, "code": code, "message": message})
-    return list(found.values())
+    several ways, as a union does, is reported by its first failure); the entries of a 422's
+    ``errors`` (``hookline.errors.field_entries``)."""
+    return list(field_entries(problems(errors)))
