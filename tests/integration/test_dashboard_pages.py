@@ -61,3 +61,26 @@ async def test_a_key_sees_only_its_own_workspace_on_the_dashboard(service: Servi
         await visitor.sign_in(key_a)
         assert (await visitor.get(f"/events/{event['id']}")).status == 404
         assert event["id"] not in (await visitor.get("/events")).text
+
+
+async def test_the_flow_import_page_lists_every_problem_of_the_document(service: Service) -> None:
+    _, key = await service.workspace("imports")
+    document = {
+        "hookline": "flow-export",
+        "version": 1,
+        "flow": {"name": "F"},
+        "webhooks": [
+            {"name": "blocked", "url": "http://10.1.2.3/hooks"},
+            {"name": "also blocked", "url": "http://10.1.2.4/hooks"},
+            {"url": "http://10.1.2.5/hooks"},
+        ],
+    }
+    async with browserless() as http:
+        visitor = DashboardClient(http, service.url)
+        await visitor.sign_in(key)
+        page = await visitor.get("/flows")
+        form = {"csrf_token": page.csrf(), "document_text": json.dumps(document), "name": ""}
+        refused = await visitor.post("/flows/import", form)
+    assert refused.status == 422
+    for field in ("webhooks.0.url", "webhooks.1.url", "webhooks.2.name"):
+        assert f"{field}:" in refused.text, field

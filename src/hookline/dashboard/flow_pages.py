@@ -64,5 +64,5 @@ async def import_(who: Who) -> Response:
     except NamesTaken as exc:  # nothing imported
         return await _page(who, exc.status, errors={FORM_ERROR: exc.message})
     except ApiError as exc:
-        return await _page(who, exc.status, errors=api_error(exc))
+        return await _page(who, exc.status, errors=api_error(exc, full_paths=True))
     return await _page(who, 201, imported=ImportOut.of(result))

@@ -116,10 +116,18 @@ def problem_errors(problems: Sequence[ApiError]) -> dict[str, str]:
     return errors
 
 
-def api_error(exc: ApiError) -> dict[str, str]:
-    """An error beside its field (the message without its ``field:`` prefix)."""
-    field = (exc.field or FORM_ERROR).split(".")[0]
-    return {field: exc.field_message}
+def api_error(exc: ApiError, *, full_paths: bool = False) -> dict[str, str]:
+    """Every problem of an error beside its field (each message without its ``field:`` prefix).
+    Fields are the form's inputs (``webhooks.0.url`` shows at ``webhooks``), or, with
+    ``full_paths``, the whole path, for pages that list problems of a document; two problems of
+    one input share its place."""
+    shown: dict[str, str] = {}
+    for problem in getattr(exc, "problems", None) or (exc,):
+        field = problem.field or FORM_ERROR
+        key = field if full_paths else field.split(".")[0]
+        message = problem.field_message
+        shown[key] = f"{shown[key]}; {message}" if key in shown else message
+    return shown
 
 
 def _split(text: str) -> list[str]:
