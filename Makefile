@@ -29,7 +29,8 @@ run: $(STAMP) $(TOKEN_FILE)
 
 ## test: install into .venv, lint, type-check and run the whole suite (on every core, at most 4)
 test: $(STAMP) chromium lint typecheck
-	@$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup
+	@$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup -m "not alone"
+	@$(BIN)/python -m pytest -q -m alone
 
 ## chromium: Debian's Chromium for the browser tests, installed when root with apt-get
 chromium:

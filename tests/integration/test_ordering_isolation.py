@@ -6,9 +6,14 @@ import asyncio
 import json
 from itertools import pairwise
 
+import pytest
+
 from tests.conftest import Receiver, Service, start_receiver
 from tests.integration.engine_helpers import Api, running_service, workspace
 from tests.polling import eventually
+
+# Bounds on how soon deliveries arrive: measured with no other test competing for the CPU.
+pytestmark = pytest.mark.alone
 
 
 def _failures(n: int) -> int:
