@@ -26,7 +26,7 @@ async def new_bin(
     store: Store, ws: str, bin_id: str, *, max_bins: int | None = None, **config: Any
 ) -> bool:
     created = Bin(bin_id, ws, bin_id, BinConfig(**config), 0, T0 + 3600, T0)
-    return await store.create_bin(created, max_bins=max_bins)
+    return await store.inspector.create_bin(created, max_bins=max_bins)
 
 
 async def usage(db_url: str, ws: str) -> list[int]:
@@ -39,7 +39,7 @@ async def usage(db_url: str, ws: str) -> list[int]:
 
 
 async def stored(store: Store, ws: str, bin_id: str) -> list[bytes]:
-    page = await store.list_bin_requests(ws, bin_id, limit=100)
+    page = await store.inspector.list_bin_requests(ws, bin_id, limit=100)
     return [c.request.body for c in reversed(page.items)]
 
 
@@ -50,31 +50,35 @@ async def test_byte_totals_follow_captures_drops_and_deletes(
     assert await new_bin(store, ws, "bin_a")
     assert await new_bin(store, ws, "bin_b", when_full=DROP_OLDEST)
     outcomes = [
-        (await store.capture("bin_a", incoming(b"%d" % i * 90), now=T0, quotas=quotas)).outcome
+        (
+            await store.inspector.capture("bin_a", incoming(b"%d" % i * 90), now=T0, quotas=quotas)
+        ).outcome
         for i in range(4)
     ]
     assert outcomes == [CaptureOutcome.STORED] * 3 + [CaptureOutcome.BIN_QUOTA]
-    a = await store.get_bin(ws, "bin_a")
+    a = await store.inspector.get_bin(ws, "bin_a")
     assert a is not None and (a.request_count, a.byte_count) == (3, 300)
     assert await usage(db_url, ws) == [2, 300]
 
     for i in range(4):  # b: room for two (the workspace's 500), then it drops its oldest
-        captured = await store.capture("bin_b", incoming(b"%d" % i * 90), now=T0, quotas=quotas)
+        captured = await store.inspector.capture(
+            "bin_b", incoming(b"%d" % i * 90), now=T0, quotas=quotas
+        )
         assert captured.outcome is CaptureOutcome.STORED
     assert await stored(store, ws, "bin_b") == [b"2" * 90, b"3" * 90]
-    b = await store.get_bin(ws, "bin_b")
+    b = await store.inspector.get_bin(ws, "bin_b")
     assert b is not None and (b.request_count, b.byte_count) == (2, 200)
     assert await usage(db_url, ws) == [2, 500]
-    big = await store.capture("bin_b", incoming(b"x" * 291), now=T0, quotas=quotas)
+    big = await store.inspector.capture("bin_b", incoming(b"x" * 291), now=T0, quotas=quotas)
     assert big.outcome is CaptureOutcome.BIN_QUOTA  # 301 bytes fit in no bin
-    two = await store.capture("bin_b", incoming(b"x" * 190), now=T0, quotas=quotas)
+    two = await store.inspector.capture("bin_b", incoming(b"x" * 190), now=T0, quotas=quotas)
     assert two.outcome is CaptureOutcome.STORED  # 200 bytes: both older ones dropped
     assert await stored(store, ws, "bin_b") == [b"x" * 190]
     assert await usage(db_url, ws) == [2, 500]
 
-    assert await store.delete_bin(ws, "bin_a")
+    assert await store.inspector.delete_bin(ws, "bin_a")
     assert await usage(db_url, ws) == [1, 200]
-    assert await store.purge_expired_bins(T0 + 3600) == 1
+    assert await store.inspector.purge_expired_bins(T0 + 3600) == 1
     assert await usage(db_url, ws) == [0, 0]
 
 
@@ -85,9 +89,9 @@ async def test_a_workspace_has_at_most_max_bins(store: Store, ws: str, db_url: s
         True,
         False,
     ]
-    assert await store.get_bin(ws, "bin_2") is None
+    assert await store.inspector.get_bin(ws, "bin_2") is None
     assert await new_bin(store, other, "bin_other", max_bins=2)
-    assert await store.delete_bin(ws, "bin_0")
+    assert await store.inspector.delete_bin(ws, "bin_0")
     assert await new_bin(store, ws, "bin_2", max_bins=2)
     assert await usage(db_url, ws) == [2, 0]
 
@@ -103,7 +107,7 @@ async def test_concurrent_captures_from_several_stores_keep_to_the_quotas(
     async with opened(db_url) as second, opened(db_url) as third:
         stores = [store, second, third]
         captures = [
-            stores[i % 3].capture(
+            stores[i % 3].inspector.capture(
                 ids[i % 3], incoming(b"%03d" % i + b"x" * 87), now=T0, quotas=quotas
             )
             for i in range(60)
@@ -114,7 +118,7 @@ async def test_concurrent_captures_from_several_stores_keep_to_the_quotas(
     assert await usage(db_url, ws) == [3, 2_500]
     total = 0
     for bin_id in ids:
-        found = await store.get_bin(ws, bin_id)
+        found = await store.inspector.get_bin(ws, bin_id)
         assert found is not None and found.byte_count <= 1_000
         count = len(await stored(store, ws, bin_id))
         assert (found.request_count, found.byte_count) == (count, 100 * count)

@@ -24,7 +24,7 @@ async def test_credential_values_are_sealed_with_a_key(db_url: str) -> None:
         stored = await _stored_config(db_url, hook.id)
         assert TOKEN not in stored and "t-7a" not in stored
         assert "fernet:not-sealed" in stored  # not a credential: stored as it is
-        found = await store.get_webhook(ws, hook.id)
+        found = await store.config.get_webhook(ws, hook.id)
         assert found is not None and found.config.headers == HEADERS
 
 
@@ -36,9 +36,9 @@ async def test_values_stored_before_the_key_still_read_and_are_sealed_on_the_nex
         hook = await webhook(store, ws, headers=HEADERS)
     assert TOKEN in await _stored_config(db_url, hook.id)
     async with opened(db_url, secret_key=SecretBox.generate_key()) as store:
-        found = await store.get_webhook(ws, hook.id)
+        found = await store.config.get_webhook(ws, hook.id)
         assert found is not None and found.config.headers == HEADERS
-        await store.save_webhook(replace(found, updated_at=T0 + 1), create=False)
+        await store.config.save_webhook(replace(found, updated_at=T0 + 1), create=False)
         assert TOKEN not in await _stored_config(db_url, hook.id)
-        again = await store.get_webhook(ws, hook.id)
+        again = await store.config.get_webhook(ws, hook.id)
         assert again is not None and again.config.headers == HEADERS

@@ -66,7 +66,7 @@ def start(group: GroupCommit, *items: PublishItem) -> list[asyncio.Task[PublishR
 
 
 async def stored(store: Store, ws: str) -> list[str]:
-    return sorted(ids((await store.list_events(ws, limit=500)).items))
+    return sorted(ids((await store.history.list_events(ws, limit=500)).items))
 
 
 async def test_concurrent_publishes_share_transactions(store: Store, ws: str) -> None:
@@ -112,7 +112,7 @@ async def test_an_id_conflict_fails_only_its_own_publish(
 ) -> None:
     hook = await webhook(store, ws)
     taken = item(ws, hook)
-    await store.publish_many([taken])
+    await store.publishing.publish_many([taken])
     group = GroupCommit(store)
     clash = item(ws, hook)
     clash = replace(clash, event=replace(clash.event, id=taken.event.id, body='{"other": 1}'))
@@ -125,7 +125,7 @@ async def test_an_id_conflict_fails_only_its_own_publish(
     good = [r for r in results if isinstance(r, PublishResult)]
     assert len(good) == 3 and all(r.created for r in good)
     assert await stored(store, ws) == sorted([taken.event.id, *(r.event.id for r in good)])
-    assert await store.get_event(ws, taken.event.id) == taken.event
+    assert await store.history.get_event(ws, taken.event.id) == taken.event
 
 
 async def test_a_key_repeated_in_a_group_is_a_repeat_of_the_first(
@@ -167,16 +167,16 @@ async def failing(db_url: str, store: Store) -> AsyncIterator[Callable[[], Await
     ``locked`` holds is terminated (the connection is lost).
     """
     if isinstance(store, SqliteStore):
-        writer = store._writer
+        writer = store.dialect._writer
         assert writer is not None
 
         async def full() -> None:
-            async with store._lock:
+            async with store.dialect._lock:
                 (row,) = await writer.execute_fetchall("PRAGMA page_count")
                 await writer.execute_fetchall(f"PRAGMA max_page_count = {int(row[0])}")
 
         yield full
-        async with store._lock:
+        async with store.dialect._lock:
             await writer.execute_fetchall(f"PRAGMA max_page_count = {_UNLIMITED}")
         return
     admin = await asyncpg.connect(db_url)
@@ -223,16 +223,16 @@ async def test_a_database_failure_fails_every_publish_of_the_group(
     assert group.groups == 0
     assert await stored(store, ws) == []
     if isinstance(store, SqliteStore):  # lift the cap that made its file full
-        async with store._lock:
-            assert store._writer is not None
-            await store._writer.execute_fetchall(f"PRAGMA max_page_count = {_UNLIMITED}")
+        async with store.dialect._lock:
+            assert store.dialect._writer is not None
+            await store.dialect._writer.execute_fetchall(f"PRAGMA max_page_count = {_UNLIMITED}")
     again = await group.publish(big(ws))  # the next group gets through
     assert await stored(store, ws) == [again.event.id]
 
 
 async def test_a_publish_alone_fails_as_it_would_without_grouping(store: Store, ws: str) -> None:
     taken = item(ws)
-    await store.publish_many([taken])
+    await store.publishing.publish_many([taken])
     group = GroupCommit(store)
     with pytest.raises(Conflict):
         await group.publish(taken)

@@ -37,25 +37,25 @@ def item(
 
 
 async def stored_events(store: Store, ws: str) -> list[str]:
-    return sorted(ids((await store.list_events(ws, limit=500)).items))
+    return sorted(ids((await store.history.list_events(ws, limit=500)).items))
 
 
 async def stored_deliveries(store: Store, ws: str) -> list[str]:
-    return sorted(ids((await store.list_deliveries(ws, DeliveryQuery(limit=500))).items))
+    return sorted(ids((await store.history.list_deliveries(ws, DeliveryQuery(limit=500))).items))
 
 
 async def test_publish_many_stores_every_event_and_delivery_in_order(store: Store, ws: str) -> None:
     a, b = await webhook(store, ws, "a"), await webhook(store, ws, "b")
     items = [item(ws, [a, b], at=T0), item(ws, [], at=T0 + 1), item(ws, [b], at=T0 + 2)]
-    results = await store.publish_many(items)
+    results = await store.publishing.publish_many(items)
     assert results == [PublishResult(i.event, list(i.deliveries), True) for i in items]
     assert await stored_events(store, ws) == sorted(i.event.id for i in items)
     assert await stored_deliveries(store, ws) == sorted(d.id for i in items for d in i.deliveries)
     for i in items:
-        assert await store.get_event(ws, i.event.id) == i.event
+        assert await store.history.get_event(ws, i.event.id) == i.event
         for d in i.deliveries:
-            assert await store.get_delivery(ws, d.id) == d
-    assert await store.publish_many([]) == []
+            assert await store.history.get_delivery(ws, d.id) == d
+    assert await store.publishing.publish_many([]) == []
 
 
 async def test_publish_many_is_all_or_nothing(store: Store, ws: str) -> None:
@@ -63,10 +63,10 @@ async def test_publish_many_is_all_or_nothing(store: Store, ws: str) -> None:
     good, bad = item(ws, [hook]), item(ws, [hook], at=T0 + 1)
     clash = replace(bad.deliveries[0], id=good.deliveries[0].id)  # the last row breaks it
     with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):
-        await store.publish_many([good, replace(bad, deliveries=[clash])])
+        await store.publishing.publish_many([good, replace(bad, deliveries=[clash])])
     assert await stored_events(store, ws) == []
     assert await stored_deliveries(store, ws) == []
-    assert [r.created for r in await store.publish_many([good, bad])] == [True, True]
+    assert [r.created for r in await store.publishing.publish_many([good, bad])] == [True, True]
 
 
 async def test_an_event_id_collision_is_a_conflict_and_stores_nothing(
@@ -74,26 +74,26 @@ async def test_an_event_id_collision_is_a_conflict_and_stores_nothing(
 ) -> None:
     hook = await webhook(store, ws)
     first = item(ws, [hook])
-    await store.publish_many([first])
+    await store.publishing.publish_many([first])
     again = item(ws, [hook], at=T0 + 1)
     collision = replace(again, event=replace(again.event, id=first.event.id, body="{}"))
     with pytest.raises(Conflict):
-        await store.publish_many([item(ws, [hook], at=T0 + 2), collision])
+        await store.publishing.publish_many([item(ws, [hook], at=T0 + 2), collision])
     assert await stored_events(store, ws) == [first.event.id]
     assert await stored_deliveries(store, ws) == ids(first.deliveries)
     # A key does not make a colliding id a repeat: the key is new, the id is not.
     keyed = replace(collision, event=replace(collision.event, idempotency_key="fresh"))
     with pytest.raises(Conflict):
-        await store.publish_many([keyed])
+        await store.publishing.publish_many([keyed])
 
 
 async def test_existing_keys_return_the_first_events(store: Store, ws: str) -> None:
     a, b = await webhook(store, ws, "a"), await webhook(store, ws, "b")
-    [one, two] = await store.publish_many(
+    [one, two] = await store.publishing.publish_many(
         [item(ws, [a, b], key="k1"), item(ws, [a], key="k2", at=T0 + 1)]
     )
     fresh = item(ws, [b], key="k3", at=T0 + 2)
-    results = await store.publish_many(
+    results = await store.publishing.publish_many(
         [item(ws, [a], key="k2", at=T0 + 3), fresh, item(ws, [], key="k1", at=T0 + 4)]
     )
     assert results == [
@@ -105,7 +105,9 @@ async def test_existing_keys_return_the_first_events(store: Store, ws: str) -> N
     assert len(await stored_deliveries(store, ws)) == 4
     # Keys belong to a workspace: the same key elsewhere is a new event.
     beta = await workspace(store, "beta")
-    assert [r.created for r in await store.publish_many([item(beta, [], key="k1")])] == [True]
+    assert [r.created for r in await store.publishing.publish_many([item(beta, [], key="k1")])] == [
+        True
+    ]
 
 
 async def test_a_key_repeated_within_a_call_maps_to_its_first_event(store: Store, ws: str) -> None:
@@ -116,7 +118,7 @@ async def test_a_key_repeated_within_a_call_maps_to_its_first_event(store: Store
         item(ws, [hook], key="same", at=T0 + 2),
         item(ws, [hook], key="same", at=T0 + 3),
     ]
-    results = await store.publish_many(items)
+    results = await store.publishing.publish_many(items)
     assert [r.created for r in results] == [True, True, False, False]
     assert results[2] == results[3] == PublishResult(items[0].event, results[0].deliveries, False)
     assert await stored_events(store, ws) == sorted([items[0].event.id, items[1].event.id])
@@ -125,7 +127,9 @@ async def test_a_key_repeated_within_a_call_maps_to_its_first_event(store: Store
 
 async def test_concurrent_calls_with_one_key_create_one_event(store: Store, ws: str) -> None:
     hook = await webhook(store, ws)
-    calls = [store.publish_many([item(ws, [hook], key="same", at=T0 + i)]) for i in range(5)]
+    calls = [
+        store.publishing.publish_many([item(ws, [hook], key="same", at=T0 + i)]) for i in range(5)
+    ]
     results = [r for found in await asyncio.gather(*calls) for r in found]
     assert sum(r.created for r in results) == 1
     assert len({r.event.id for r in results}) == 1
@@ -141,7 +145,7 @@ async def test_fifo_comes_with_the_items_and_is_read_only_when_missing(
     routed = [item(ws, [fifo, plain], at=T0 + i, fifo=frozenset({fifo.id})) for i in range(2)]
     unknown = item(ws, [fifo, plain], at=T0 + 2)  # None: the store reads the configs
     stale = item(ws, [fifo, plain], at=T0 + 3, fifo=frozenset())  # routed before a change
-    await store.publish_many([*routed, unknown, stale])
+    await store.publishing.publish_many([*routed, unknown, stale])
     ordered = await execute_raw(
         db_url,
         *(
@@ -166,7 +170,7 @@ async def test_events_of_one_call_join_a_window_in_order(store: Store, ws: str) 
         item(ws, [other] if i == 1 else [], at=T0 + i, windows=[spec], key=f"k{i}")
         for i in range(4)
     ]
-    results = await store.publish_many(items)
+    results = await store.publishing.publish_many(items)
     windows = [[d for d in r.deliveries if d.webhook_id == hook.id] for r in results]
     assert [len(w) for w in windows] == [1, 1, 1, 1]
     first_window = windows[0][0].id
@@ -178,7 +182,7 @@ async def test_events_of_one_call_join_a_window_in_order(store: Store, ws: str) 
     assert list(batches) == [first_window]
     assert [e.id for e in batches[first_window]] == [i.event.id for i in items[:3]]
     # A repeat finds the windows its first event joined, opened or not by it.
-    repeats = await store.publish_many(
+    repeats = await store.publishing.publish_many(
         [item(ws, at=T0 + 9, key="k1", windows=[spec]), item(ws, at=T0 + 9, key="k3")]
     )
     assert [r.created for r in repeats] == [False, False]

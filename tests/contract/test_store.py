@@ -114,7 +114,7 @@ async def execute_raw(database_url: str, *statements: str) -> list[Any]:
 
 async def workspace(store: Store, name: str = "acme") -> str:
     created = Workspace(new_id("ws"), name, T0)
-    await store.create_workspace(created)
+    await store.config.create_workspace(created)
     return created.id
 
 
@@ -123,7 +123,7 @@ async def webhook(
 ) -> Webhook:
     cfg = WebhookConfig(name=name, url=f"https://example.com/{quote(name)}", **config)
     hook = Webhook(new_id("wh"), ws, cfg, tuple(SecretEntry(s) for s in secrets), T0, T0)
-    await store.save_webhook(hook, create=True)
+    await store.config.save_webhook(hook, create=True)
     return hook
 
 
@@ -138,7 +138,9 @@ async def publish(
     type: str = "order.created",
 ) -> PublishResult:
     event = new_event(ws, type, {"at": at}, key, at)
-    return await store.publish(event, [new_delivery(event, h.id, at, due=due) for h in hooks])
+    return await store.publishing.publish(
+        event, [new_delivery(event, h.id, at, due=due) for h in hooks]
+    )
 
 
 async def claim(
@@ -152,7 +154,7 @@ async def claim(
     rooms: dict[str, int] | None = None,
     default_room: int | None = None,
 ) -> list[Claimed]:
-    return await store.claim(
+    return await store.queue.claim(
         worker,
         limit=limit,
         lease_seconds=lease,
@@ -199,7 +201,7 @@ def outcome(
 async def finish(store: Store, now: float, statuses: dict[str, DeliveryStatus]) -> None:
     """Claim every due delivery and record one attempt with the status given per delivery."""
     found = await claim(store, now)
-    await store.record(
+    await store.queue.record(
         [outcome(c, statuses.get(c.delivery.id, PENDING), at=now) for c in found], now
     )
 
@@ -210,7 +212,7 @@ def ids(items: Sequence[Any]) -> list[str]:
 
 async def routed(store: Store, ws: str) -> tuple[int, list[Webhook]] | None:
     """The routing snapshot with its webhooks in id order (the store promises no order)."""
-    snapshot = await store.routing_snapshot(ws)
+    snapshot = await store.config.routing_snapshot(ws)
     if snapshot is None:
         return None
     return snapshot.version, sorted(snapshot.webhooks, key=lambda w: w.id)
@@ -229,50 +231,50 @@ async def test_ping_and_waiting_for_work(store: Store, ws: str) -> None:
 
 # -- meta, workspaces, api keys ---------------------------------------------------------------
 async def test_meta_is_set_only_once(store: Store) -> None:
-    assert await store.get_meta("admin") is None
-    assert await store.set_meta_if_absent("admin", "first") is True
-    assert await store.set_meta_if_absent("admin", "second") is False
-    assert await store.get_meta("admin") == "first"
+    assert await store.config.get_meta("admin") is None
+    assert await store.config.set_meta_if_absent("admin", "first") is True
+    assert await store.config.set_meta_if_absent("admin", "second") is False
+    assert await store.config.get_meta("admin") == "first"
 
 
 async def test_workspaces(store: Store) -> None:
     first, second = Workspace(new_id("ws"), "acme", T0), Workspace(new_id("ws"), "beta", T0 + 1)
-    await store.create_workspace(second)
-    await store.create_workspace(first)
-    assert await store.get_workspace(first.id) == first
-    assert await store.get_workspace("ws_missing") is None
-    assert await store.list_workspaces() == sorted([first, second], key=lambda w: w.id)
-    assert await store.config_version(first.id) == 0
-    assert await store.config_version("ws_missing") is None
+    await store.config.create_workspace(second)
+    await store.config.create_workspace(first)
+    assert await store.config.get_workspace(first.id) == first
+    assert await store.config.get_workspace("ws_missing") is None
+    assert await store.config.list_workspaces() == sorted([first, second], key=lambda w: w.id)
+    assert await store.config.config_version(first.id) == 0
+    assert await store.config.config_version("ws_missing") is None
 
 
 async def test_api_key_is_found_by_hash_until_revoked(store: Store, ws: str) -> None:
     key = ApiKey(new_id("key"), ws, "ci", "hlk_abcd", "hash-1", T0)
     other = ApiKey(new_id("key"), ws, "cd", "hlk_efgh", "hash-2", T0)
-    await store.create_api_key(key)
-    await store.create_api_key(other)
-    assert await store.find_api_key("hash-1") == key
-    assert await store.find_api_key("hash-unknown") is None
-    assert await store.revoke_api_key("ws_other", key.id, T0 + 5) is False
-    assert await store.revoke_api_key(ws, key.id, T0 + 5) is True
-    assert await store.revoke_api_key(ws, key.id, T0 + 6) is False
-    assert await store.find_api_key("hash-1") is None
-    assert await store.find_api_key("hash-2") == other
-    listed = {k.id: k for k in await store.list_api_keys(ws)}
+    await store.config.create_api_key(key)
+    await store.config.create_api_key(other)
+    assert await store.config.find_api_key("hash-1") == key
+    assert await store.config.find_api_key("hash-unknown") is None
+    assert await store.config.revoke_api_key("ws_other", key.id, T0 + 5) is False
+    assert await store.config.revoke_api_key(ws, key.id, T0 + 5) is True
+    assert await store.config.revoke_api_key(ws, key.id, T0 + 6) is False
+    assert await store.config.find_api_key("hash-1") is None
+    assert await store.config.find_api_key("hash-2") == other
+    listed = {k.id: k for k in await store.config.list_api_keys(ws)}
     assert listed == {key.id: replace(key, revoked_at=T0 + 5), other.id: other}
 
 
 async def test_revoked_sessions_are_kept_until_they_expire(store: Store) -> None:
-    assert await store.session_revoked("sid-1") is False
-    await store.revoke_session("sid-1", T0 + 100)
-    await store.revoke_session("sid-1", T0 + 100)  # signing out twice is not an error
-    await store.revoke_session("sid-2", T0 + 200)
-    assert await store.session_revoked("sid-1") is True
-    assert await store.session_revoked("sid-3") is False
-    assert await store.purge_revoked_sessions(T0 + 99) == 0
-    assert await store.purge_revoked_sessions(T0 + 100) == 1
-    assert await store.session_revoked("sid-1") is False
-    assert await store.session_revoked("sid-2") is True
+    assert await store.config.session_revoked("sid-1") is False
+    await store.config.revoke_session("sid-1", T0 + 100)
+    await store.config.revoke_session("sid-1", T0 + 100)  # signing out twice is not an error
+    await store.config.revoke_session("sid-2", T0 + 200)
+    assert await store.config.session_revoked("sid-1") is True
+    assert await store.config.session_revoked("sid-3") is False
+    assert await store.config.purge_revoked_sessions(T0 + 99) == 0
+    assert await store.config.purge_revoked_sessions(T0 + 100) == 1
+    assert await store.config.session_revoked("sid-1") is False
+    assert await store.config.session_revoked("sid-2") is True
 
 
 # -- catalog ----------------------------------------------------------------------------------
@@ -281,86 +283,86 @@ async def test_event_types(store: Store, ws: str) -> None:
         new_id("et"), ws, "order.created", "", {"type": "object"}, {"id": 1}, T0, T0
     )
     plain = EventType(new_id("et"), ws, "a.plain", "no schema", None, None, T0, T0)
-    await store.save_event_type(created, create=True)
-    await store.save_event_type(plain, create=True)
+    await store.config.save_event_type(created, create=True)
+    await store.config.save_event_type(plain, create=True)
     with pytest.raises(Conflict):
-        await store.save_event_type(replace(created, id=new_id("et")), create=True)
-    assert await store.get_event_type(ws, "order.created") == created
-    assert await store.get_event_type("ws_other", "order.created") is None
-    assert await store.list_event_types(ws) == [plain, created]
+        await store.config.save_event_type(replace(created, id=new_id("et")), create=True)
+    assert await store.config.get_event_type(ws, "order.created") == created
+    assert await store.config.get_event_type("ws_other", "order.created") is None
+    assert await store.config.list_event_types(ws) == [plain, created]
     changed = replace(created, description="d", schema=None, example=[1, "x"], updated_at=T0 + 1)
-    await store.save_event_type(changed, create=False)
-    assert await store.get_event_type(ws, "order.created") == changed
-    assert await store.delete_event_type(ws, "order.created") is True
-    assert await store.delete_event_type(ws, "order.created") is False
-    assert await store.list_event_types(ws) == [plain]
+    await store.config.save_event_type(changed, create=False)
+    assert await store.config.get_event_type(ws, "order.created") == changed
+    assert await store.config.delete_event_type(ws, "order.created") is True
+    assert await store.config.delete_event_type(ws, "order.created") is False
+    assert await store.config.list_event_types(ws) == [plain]
 
 
 async def test_flows(store: Store, ws: str) -> None:
     eu, us = (Flow(new_id("flow"), ws, name, "", T0, T0) for name in ("eu", "us"))
-    await store.save_flow(eu, create=True)
-    await store.save_flow(us, create=True)
+    await store.config.save_flow(eu, create=True)
+    await store.config.save_flow(us, create=True)
     with pytest.raises(Conflict):
-        await store.save_flow(replace(eu, id=new_id("flow")), create=True)
+        await store.config.save_flow(replace(eu, id=new_id("flow")), create=True)
     with pytest.raises(Conflict):
-        await store.save_flow(replace(us, name="eu"), create=False)
+        await store.config.save_flow(replace(us, name="eu"), create=False)
     renamed = replace(us, name="americas", description="all of them", updated_at=T0 + 1)
-    await store.save_flow(renamed, create=False)
-    assert await store.get_flow(ws, us.id) == renamed
-    assert await store.get_flow("ws_other", us.id) is None
-    assert await store.list_flows(ws) == [renamed, eu]
+    await store.config.save_flow(renamed, create=False)
+    assert await store.config.get_flow(ws, us.id) == renamed
+    assert await store.config.get_flow("ws_other", us.id) is None
+    assert await store.config.list_flows(ws) == [renamed, eu]
 
 
 async def test_deleting_a_flow_detaches_its_webhooks(store: Store, ws: str) -> None:
     flow = Flow(new_id("flow"), ws, "eu", "", T0, T0)
-    await store.save_flow(flow, create=True)
+    await store.config.save_flow(flow, create=True)
     inside = [await webhook(store, ws, f"in-{i}", flow=flow.id) for i in range(2)]
     outside = await webhook(store, ws, "out")
-    assert await store.count_flow_webhooks(ws, flow.id) == 2
-    assert await store.get_webhook(ws, inside[0].id) == inside[0]
-    assert await store.config_version(ws) == 4  # the flow and two webhooks
-    assert await store.delete_flow(ws, flow.id) is True
-    assert await store.delete_flow(ws, flow.id) is False
-    assert await store.get_flow(ws, flow.id) is None
-    assert await store.count_flow_webhooks(ws, flow.id) == 0
+    assert await store.config.count_flow_webhooks(ws, flow.id) == 2
+    assert await store.config.get_webhook(ws, inside[0].id) == inside[0]
+    assert await store.config.config_version(ws) == 4  # the flow and two webhooks
+    assert await store.config.delete_flow(ws, flow.id) is True
+    assert await store.config.delete_flow(ws, flow.id) is False
+    assert await store.config.get_flow(ws, flow.id) is None
+    assert await store.config.count_flow_webhooks(ws, flow.id) == 0
     for hook in inside:
-        found = await store.get_webhook(ws, hook.id)
+        found = await store.config.get_webhook(ws, hook.id)
         assert found is not None and found.config.flow is None
-    assert (await store.list_webhooks(ws, limit=10, flow_id=flow.id)).items == []
-    assert await store.get_webhook(ws, outside.id) == outside
-    assert await store.config_version(ws) == 5  # routers reload the detached webhooks
+    assert (await store.config.list_webhooks(ws, limit=10, flow_id=flow.id)).items == []
+    assert await store.config.get_webhook(ws, outside.id) == outside
+    assert await store.config.config_version(ws) == 5  # routers reload the detached webhooks
 
 
 # -- webhooks ---------------------------------------------------------------------------------
 async def test_webhook_create_update_and_names(store: Store, ws: str) -> None:
     hook = await webhook(store, ws, "orders", events=["order.*"], headers={"X-Team": "a"})
     other = await webhook(store, ws, "billing")
-    assert await store.config_version(ws) == 2
-    assert await store.get_webhook(ws, hook.id) == hook
-    assert await store.get_webhook("ws_other", hook.id) is None
+    assert await store.config.config_version(ws) == 2
+    assert await store.config.get_webhook(ws, hook.id) == hook
+    assert await store.config.get_webhook("ws_other", hook.id) is None
     with pytest.raises(Conflict):
         await webhook(store, ws, "orders")
     with pytest.raises(Conflict):
-        await store.save_webhook(replace(other, config=hook.config), create=False)
-    assert await store.config_version(ws) == 2  # a rejected save changes nothing
+        await store.config.save_webhook(replace(other, config=hook.config), create=False)
+    assert await store.config.config_version(ws) == 2  # a rejected save changes nothing
     config = hook.config.model_copy(update={"name": "orders-v2", "retry_schedule": [1.0, 5.0]})
     changed = replace(hook, config=config, updated_at=T0 + 1)
-    await store.save_webhook(changed, create=False)
-    assert await store.get_webhook(ws, hook.id) == changed
-    assert await store.config_version(ws) == 3
+    await store.config.save_webhook(changed, create=False)
+    assert await store.config.get_webhook(ws, hook.id) == changed
+    assert await store.config.config_version(ws) == 3
     await webhook(store, await workspace(store, "beta"), "orders")  # names are per workspace
 
 
 async def test_list_webhooks_pages_and_filters(store: Store, ws: str) -> None:
     flow = Flow(new_id("flow"), ws, "eu", "", T0, T0)
-    await store.save_flow(flow, create=True)
+    await store.config.save_flow(flow, create=True)
     names = ["Orders EU", "orders us", "Über billing", "ship_a", "shipxa"]
     hooks = [await webhook(store, ws, n, flow=flow.id if "rders" in n else None) for n in names]
     await webhook(store, await workspace(store, "beta"), "orders elsewhere")
-    await store.set_webhook_enabled(hooks[2].id, False, "paused", T0 + 1)
+    await store.config.set_webhook_enabled(hooks[2].id, False, "paused", T0 + 1)
     pages, cursor = [], None
     while True:
-        page = await store.list_webhooks(ws, limit=2, cursor=cursor)
+        page = await store.config.list_webhooks(ws, limit=2, cursor=cursor)
         pages.append(ids(page.items))
         if (cursor := page.next_cursor) is None:
             break
@@ -368,7 +370,7 @@ async def test_list_webhooks_pages_and_filters(store: Store, ws: str) -> None:
     assert [i for page in pages for i in page] == sorted(ids(hooks))
 
     async def listed(**filters: Any) -> list[str]:
-        return sorted(ids((await store.list_webhooks(ws, limit=50, **filters)).items))
+        return sorted(ids((await store.config.list_webhooks(ws, limit=50, **filters)).items))
 
     assert await listed(enabled=False) == [hooks[2].id]
     assert await listed(enabled=True) == sorted(ids(hooks[:2] + hooks[3:]))
@@ -378,8 +380,8 @@ async def test_list_webhooks_pages_and_filters(store: Store, ws: str) -> None:
     assert await listed(search="ship_") == [hooks[3].id]  # a literal substring, not a pattern
     assert await listed(search="%") == []
     assert await listed(search="orders", enabled=False) == []
-    first = await store.list_webhooks(ws, limit=3, enabled=True)
-    rest = await store.list_webhooks(ws, limit=3, enabled=True, cursor=first.next_cursor)
+    first = await store.config.list_webhooks(ws, limit=3, enabled=True)
+    rest = await store.config.list_webhooks(ws, limit=3, enabled=True, cursor=first.next_cursor)
     assert ids(first.items + rest.items) == sorted(ids(hooks[:2] + hooks[3:]))
     assert rest.next_cursor is None
 
@@ -387,19 +389,19 @@ async def test_list_webhooks_pages_and_filters(store: Store, ws: str) -> None:
 async def test_enabling_webhooks_and_the_routing_snapshot(store: Store, ws: str) -> None:
     on, off = await webhook(store, ws, "on"), await webhook(store, ws, "off")
     assert await routed(store, ws) == (2, [on, off])
-    await store.set_webhook_enabled(off.id, False, "endpoint answered 410 Gone", T0 + 1)
-    disabled = await store.get_webhook(ws, off.id)
+    await store.config.set_webhook_enabled(off.id, False, "endpoint answered 410 Gone", T0 + 1)
+    disabled = await store.config.get_webhook(ws, off.id)
     assert disabled is not None and disabled.config.enabled is False
     assert disabled.disabled_reason == "endpoint answered 410 Gone"
     assert disabled.updated_at == T0 + 1
     assert await routed(store, ws) == (3, [on, disabled])  # routed still: its deliveries wait
-    await store.set_webhook_enabled(off.id, True, None, T0 + 2)
-    enabled = await store.get_webhook(ws, off.id)
+    await store.config.set_webhook_enabled(off.id, True, None, T0 + 2)
+    enabled = await store.config.get_webhook(ws, off.id)
     assert enabled is not None and enabled.config.enabled and enabled.disabled_reason is None
     assert await routed(store, ws) == (4, [on, replace(off, updated_at=T0 + 2)])
-    await store.set_webhook_enabled("wh_missing", False, "x", T0 + 3)
-    assert await store.config_version(ws) == 4
-    assert await store.routing_snapshot("ws_missing") is None
+    await store.config.set_webhook_enabled("wh_missing", False, "x", T0 + 3)
+    assert await store.config.config_version(ws) == 4
+    assert await store.config.routing_snapshot("ws_missing") is None
     assert await routed(store, await workspace(store, "empty")) == (0, [])
 
 
@@ -412,20 +414,20 @@ async def test_deleting_a_webhook_removes_its_deliveries_and_attempts(
     doomed, survivor = published.deliveries
     await publish(store, ws, [gone], at=T0 + 1)
     [in_flight] = await claim(store, T0 + 1)
-    assert await store.delete_webhook("ws_other", gone.id) is False
-    assert await store.delete_webhook(ws, gone.id) is True
-    assert await store.delete_webhook(ws, gone.id) is False
-    await store.record([outcome(in_flight, SUCCEEDED, at=T0 + 2)], T0 + 2)  # after the delete
-    assert await store.get_webhook(ws, gone.id) is None
-    assert await store.get_delivery(ws, doomed.id) is None
-    assert await store.get_delivery(ws, in_flight.delivery.id) is None
-    assert await store.list_attempts(ws, doomed.id) == []
-    assert await store.get_delivery(ws, survivor.id) is not None
-    assert len(await store.list_attempts(ws, survivor.id)) == 1
-    assert await store.list_attempts("ws_other", survivor.id) == []
+    assert await store.config.delete_webhook("ws_other", gone.id) is False
+    assert await store.config.delete_webhook(ws, gone.id) is True
+    assert await store.config.delete_webhook(ws, gone.id) is False
+    await store.queue.record([outcome(in_flight, SUCCEEDED, at=T0 + 2)], T0 + 2)  # after the delete
+    assert await store.config.get_webhook(ws, gone.id) is None
+    assert await store.history.get_delivery(ws, doomed.id) is None
+    assert await store.history.get_delivery(ws, in_flight.delivery.id) is None
+    assert await store.history.list_attempts(ws, doomed.id) == []
+    assert await store.history.get_delivery(ws, survivor.id) is not None
+    assert len(await store.history.list_attempts(ws, survivor.id)) == 1
+    assert await store.history.list_attempts("ws_other", survivor.id) == []
     assert await execute_raw(db_url, "SELECT COUNT(*) FROM attempts") == [1]  # no orphans
-    assert await store.get_event(ws, published.event.id) == published.event
-    assert await store.config_version(ws) == 3
+    assert await store.history.get_event(ws, published.event.id) == published.event
+    assert await store.config.config_version(ws) == 3
 
 
 async def test_an_attempt_that_sent_the_event_body_unchanged_keeps_no_copy_of_it(
@@ -442,10 +444,10 @@ async def test_an_attempt_that_sent_the_event_body_unchanged_keeps_no_copy_of_it
         request_body='{"reshaped": true}',
         request_body_is_event=False,
     )
-    await store.record([AttemptOutcome(sent, PENDING, T0 + 1)], T0 + 1)
-    await store.record([AttemptOutcome(templated, SUCCEEDED, T0 + 2)], T0 + 2)
+    await store.queue.record([AttemptOutcome(sent, PENDING, T0 + 1)], T0 + 1)
+    await store.queue.record([AttemptOutcome(templated, SUCCEEDED, T0 + 2)], T0 + 2)
     # Read back whole: the first from the event, the second as stored.
-    assert await store.list_attempts(ws, claimed.delivery.id) == [sent, templated]
+    assert await store.history.list_attempts(ws, claimed.delivery.id) == [sent, templated]
     assert sent.request_body == claimed.event.body
     stored = "SELECT request_body FROM attempts WHERE id = '{}'"
     assert await execute_raw(db_url, stored.format(sent.id), stored.format(templated.id)) == [
@@ -460,8 +462,8 @@ async def test_secrets_round_trip(store: Store, ws: str) -> None:
         secrets=(SecretEntry("whsec_current"), SecretEntry("whsec_old", T0 + 3600)),
         updated_at=T0 + 1,
     )
-    await store.save_webhook(hook, create=False)
-    found = await store.get_webhook(ws, hook.id)
+    await store.config.save_webhook(hook, create=False)
+    found = await store.config.get_webhook(ws, hook.id)
     assert found is not None and found.secrets == hook.secrets
 
 
@@ -472,7 +474,7 @@ async def test_secrets_are_encrypted_at_rest_with_a_key(db_url: str) -> None:
         [stored] = await execute_raw(db_url, f"SELECT secrets FROM webhooks WHERE id = '{hook.id}'")
         assert "whsec_plaintext" not in stored
         assert all(s.startswith("fernet:") for s, _ in orjson.loads(stored))
-        found = await store.get_webhook(ws, hook.id)
+        found = await store.config.get_webhook(ws, hook.id)
         assert found is not None and found.secrets == (SecretEntry("whsec_plaintext"),)
         await publish(store, ws, [hook])
         [claimed] = await claim(store, T0)
@@ -484,13 +486,15 @@ async def test_publish_stores_the_event_and_its_deliveries(store: Store, ws: str
     hooks = [await webhook(store, ws, "a"), await webhook(store, ws, "b")]
     result = await publish(store, ws, hooks, due=T0 + 5)
     assert result.created is True
-    assert await store.get_event(ws, result.event.id) == result.event
-    assert await store.get_event("ws_other", result.event.id) is None
+    assert await store.history.get_event(ws, result.event.id) == result.event
+    assert await store.history.get_event("ws_other", result.event.id) is None
     for delivery in result.deliveries:
-        assert await store.get_delivery(ws, delivery.id) == delivery
-        assert await store.get_delivery("ws_other", delivery.id) is None
+        assert await store.history.get_delivery(ws, delivery.id) == delivery
+        assert await store.history.get_delivery("ws_other", delivery.id) is None
     no_hooks = await publish(store, ws, [])
-    assert no_hooks.created and await store.get_event(ws, no_hooks.event.id) == no_hooks.event
+    assert (
+        no_hooks.created and await store.history.get_event(ws, no_hooks.event.id) == no_hooks.event
+    )
 
 
 async def test_publish_is_all_or_nothing(store: Store, ws: str) -> None:
@@ -498,12 +502,14 @@ async def test_publish_is_all_or_nothing(store: Store, ws: str) -> None:
     event = new_event(ws, "order.created", {}, None, T0)
     first = new_delivery(event, hook.id, T0)
     with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):
-        await store.publish(event, [first, replace(first, webhook_id="wh_other")])
-    assert await store.get_event(ws, event.id) is None
-    assert (await store.list_deliveries(ws, DeliveryQuery())).items == []
-    assert (await store.publish(event, [first])).created  # the failed publish left nothing behind
+        await store.publishing.publish(event, [first, replace(first, webhook_id="wh_other")])
+    assert await store.history.get_event(ws, event.id) is None
+    assert (await store.history.list_deliveries(ws, DeliveryQuery())).items == []
+    assert (
+        await store.publishing.publish(event, [first])
+    ).created  # the failed publish left nothing behind
     with pytest.raises(Conflict):  # an id collision is not an idempotent repeat
-        await store.publish(replace(event, body="{}"), [])
+        await store.publishing.publish(replace(event, body="{}"), [])
 
 
 async def test_idempotency_key_returns_the_first_event(store: Store, ws: str) -> None:
@@ -511,12 +517,12 @@ async def test_idempotency_key_returns_the_first_event(store: Store, ws: str) ->
     first = await publish(store, ws, hooks, key="order-1")
     again = await publish(store, ws, hooks[:1], key="order-1", at=T0 + 10)
     assert again == PublishResult(first.event, sorted(first.deliveries, key=lambda d: d.id), False)
-    assert len((await store.list_deliveries(ws, DeliveryQuery())).items) == 2
+    assert len((await store.history.list_deliveries(ws, DeliveryQuery())).items) == 2
     elsewhere = await publish(store, await workspace(store, "beta"), [], key="order-1")
     assert elsewhere.created
     unkeyed = [await publish(store, ws, hooks) for _ in range(3)]
     assert all(r.created for r in unkeyed)
-    assert len((await store.list_events(ws, limit=10)).items) == 4
+    assert len((await store.history.list_events(ws, limit=10)).items) == 4
 
 
 async def test_concurrent_publishes_with_one_key_create_one_event(store: Store, ws: str) -> None:
@@ -525,7 +531,7 @@ async def test_concurrent_publishes_with_one_key_create_one_event(store: Store, 
     assert sum(r.created for r in results) == 1
     assert len({r.event.id for r in results}) == 1
     assert len({r.deliveries[0].id for r in results}) == 1
-    assert len((await store.list_deliveries(ws, DeliveryQuery())).items) == 1
+    assert len((await store.history.list_deliveries(ws, DeliveryQuery())).items) == 1
 
 
 async def test_list_events_pages_newest_first(store: Store, ws: str) -> None:
@@ -534,14 +540,14 @@ async def test_list_events_pages_newest_first(store: Store, ws: str) -> None:
     await publish(store, await workspace(store, "beta"), [])
     seen, cursor = [], None
     while True:
-        page = await store.list_events(ws, limit=4, cursor=cursor)
+        page = await store.history.list_events(ws, limit=4, cursor=cursor)
         seen += ids(page.items)
         if (cursor := page.next_cursor) is None:
             break
     assert seen == ids(events[::-1])
-    paid = await store.list_events(ws, limit=2, type="order.paid")
+    paid = await store.history.list_events(ws, limit=2, type="order.paid")
     assert paid.items == [events[5], events[3]] and paid.next_cursor == events[3].id
-    last = await store.list_events(ws, limit=2, type="order.paid", cursor=paid.next_cursor)
+    last = await store.history.list_events(ws, limit=2, type="order.paid", cursor=paid.next_cursor)
     assert last.items == [events[1]] and last.next_cursor is None
 
 
@@ -555,7 +561,7 @@ async def test_list_deliveries_filters_and_pages(store: Store, ws: str) -> None:
     await finish(store, T0 + 100, {d.id: SUCCEEDED if d == done else PENDING for d in everything})
 
     async def listed(**query: Any) -> list[str]:
-        return ids((await store.list_deliveries(ws, DeliveryQuery(**query))).items)
+        return ids((await store.history.list_deliveries(ws, DeliveryQuery(**query))).items)
 
     newest_first = ids(everything[::-1])
     assert await listed() == newest_first
@@ -568,8 +574,8 @@ async def test_list_deliveries_filters_and_pages(store: Store, ws: str) -> None:
     assert await listed(since=T0 + 10, until=T0 + 20, webhook_id=b.id) == [
         published[1].deliveries[1].id
     ]
-    first = await store.list_deliveries(ws, DeliveryQuery(limit=4))
-    rest = await store.list_deliveries(ws, DeliveryQuery(limit=4, cursor=first.next_cursor))
+    first = await store.history.list_deliveries(ws, DeliveryQuery(limit=4))
+    rest = await store.history.list_deliveries(ws, DeliveryQuery(limit=4, cursor=first.next_cursor))
     assert ids(first.items + rest.items) == newest_first and rest.next_cursor is None
 
 
@@ -655,10 +661,10 @@ async def test_fifo_webhook_yields_only_its_oldest_pending_delivery(store: Store
     )
     assert await claim(store, T0 + 5) == []
     head = next(c for c in claimed if c.delivery.id == first[0].id)
-    await store.record([outcome(head, SUCCEEDED, at=T0 + 6)], T0 + 6)
+    await store.queue.record([outcome(head, SUCCEEDED, at=T0 + 6)], T0 + 6)
     [nxt] = await claim(store, T0 + 7)
     assert nxt.delivery.id == second[0].id
-    await store.record([outcome(nxt, PENDING, at=T0 + 8, retry_at=T0 + 100)], T0 + 8)
+    await store.queue.record([outcome(nxt, PENDING, at=T0 + 8, retry_at=T0 + 100)], T0 + 8)
     assert await claim(store, T0 + 50) == []  # the head waits for its retry; the rest wait too
     later = await claim(store, T0 + 100)
     assert [c.delivery.id for c in later if c.webhook.id == fifo.id] == [second[0].id]
@@ -667,10 +673,12 @@ async def test_fifo_webhook_yields_only_its_oldest_pending_delivery(store: Store
 async def test_claim_leaves_deliveries_of_disabled_webhooks_queued(store: Store, ws: str) -> None:
     paused, live = await webhook(store, ws, "paused"), await webhook(store, ws, "live")
     published = await publish(store, ws, [paused, live])
-    await store.set_webhook_enabled(paused.id, False, "paused by a user", T0)
+    await store.config.set_webhook_enabled(paused.id, False, "paused by a user", T0)
     assert [c.webhook.id for c in await claim(store, T0)] == [live.id]
-    assert await store.get_delivery(ws, published.deliveries[0].id) == published.deliveries[0]
-    await store.set_webhook_enabled(paused.id, True, None, T0 + 1)
+    assert (
+        await store.history.get_delivery(ws, published.deliveries[0].id) == published.deliveries[0]
+    )
+    await store.config.set_webhook_enabled(paused.id, True, None, T0 + 1)
     assert [c.webhook.id for c in await claim(store, T0 + 1)] == [paused.id]
 
 
@@ -685,11 +693,11 @@ async def test_record_stores_attempts_and_ends_leases(store: Store, ws: str) -> 
                 error="timed out"),
         outcome(by_hook[gone.id], FAILED, at=T0 + 1, http_status=410, disable=gone_410),
     ]  # fmt: skip
-    await store.record(outcomes, T0 + 2)
+    await store.queue.record(outcomes, T0 + 2)
     for o in outcomes:
         attempt, claimed = o.attempt, by_hook[o.attempt.webhook_id]
-        assert await store.list_attempts(ws, attempt.delivery_id) == [attempt]
-        assert await store.get_delivery(ws, attempt.delivery_id) == replace(
+        assert await store.history.list_attempts(ws, attempt.delivery_id) == [attempt]
+        assert await store.history.get_delivery(ws, attempt.delivery_id) == replace(
             claimed.delivery,
             status=o.status,
             attempts=1,
@@ -701,11 +709,11 @@ async def test_record_stores_attempts_and_ends_leases(store: Store, ws: str) -> 
     assert await claim(store, T0 + 29) == []
     [retried] = await claim(store, T0 + 30)  # before the first lease would have run out
     assert retried.delivery.id == by_hook[flaky.id].delivery.id
-    disabled = await store.get_webhook(ws, gone.id)
+    disabled = await store.config.get_webhook(ws, gone.id)
     assert disabled is not None and not disabled.config.enabled
     assert disabled.disabled_reason == gone_410
     assert await routed(store, ws) == (4, [ok, flaky, disabled])
-    await store.record([], T0 + 3)
+    await store.queue.record([], T0 + 3)
 
 
 async def test_a_late_record_from_an_expired_lease_does_not_undo_a_result(
@@ -714,11 +722,11 @@ async def test_a_late_record_from_an_expired_lease_does_not_undo_a_result(
     published = await publish(store, ws, [await webhook(store, ws)])
     [slow] = await claim(store, T0, lease=30, worker="slow")
     [fast] = await claim(store, T0 + 31, worker="fast")
-    await store.record([outcome(fast, SUCCEEDED, at=T0 + 32)], T0 + 32)
-    await store.record([outcome(slow, PENDING, at=T0 + 33, retry_at=T0 + 40)], T0 + 33)
-    found = await store.get_delivery(ws, published.deliveries[0].id)
+    await store.queue.record([outcome(fast, SUCCEEDED, at=T0 + 32)], T0 + 32)
+    await store.queue.record([outcome(slow, PENDING, at=T0 + 33, retry_at=T0 + 40)], T0 + 33)
+    found = await store.history.get_delivery(ws, published.deliveries[0].id)
     assert found is not None and found.status is SUCCEEDED
-    assert len(await store.list_attempts(ws, found.id)) == 2  # both attempts happened
+    assert len(await store.history.list_attempts(ws, found.id)) == 2  # both attempts happened
     assert await claim(store, T0 + 40) == []
 
 
@@ -737,11 +745,11 @@ async def test_one_batch_with_two_results_for_a_delivery_applies_both_in_order(
         outcome(other, PENDING, at=T0 + 32, retry_at=T0 + 50, http_status=500),
         outcome(fast, SUCCEEDED, at=T0 + 33),
     ]
-    await store.record(batch, T0 + 33)
-    found = await store.get_delivery(ws, published.deliveries[0].id)
+    await store.queue.record(batch, T0 + 33)
+    found = await store.history.get_delivery(ws, published.deliveries[0].id)
     assert found is not None and (found.status, found.attempts) == (SUCCEEDED, 2)
-    assert len(await store.list_attempts(ws, found.id)) == 2
-    retried = await store.get_delivery(ws, other.delivery.id)
+    assert len(await store.history.list_attempts(ws, found.id)) == 2
+    retried = await store.history.get_delivery(ws, other.delivery.id)
     assert retried is not None
     assert (retried.status, retried.attempts, retried.next_attempt_at) == (PENDING, 1, T0 + 50)
     assert await claim(store, T0 + 40) == []
@@ -751,13 +759,13 @@ async def test_release_gives_a_delivery_back_unattempted(store: Store, ws: str) 
     hook = await webhook(store, ws)
     await publish(store, ws, [hook, hook])
     held, done = await claim(store, T0)
-    await store.record([outcome(done, SUCCEEDED, at=T0)], T0)
-    await store.release([held.delivery.id, done.delivery.id], not_before=T0 + 10)
-    await store.release([], not_before=T0)
+    await store.queue.record([outcome(done, SUCCEEDED, at=T0)], T0)
+    await store.queue.release([held.delivery.id, done.delivery.id], not_before=T0 + 10)
+    await store.queue.release([], not_before=T0)
     assert await claim(store, T0 + 9) == []
     [again] = await claim(store, T0 + 10)
     assert again.delivery == replace(held.delivery, next_attempt_at=T0 + 10)
-    finished = await store.get_delivery(ws, done.delivery.id)
+    finished = await store.history.get_delivery(ws, done.delivery.id)
     assert finished is not None and finished.status is SUCCEEDED
 
 
@@ -765,19 +773,21 @@ async def test_retry_delivery_starts_a_fresh_round(store: Store, ws: str) -> Non
     published = await publish(store, ws, [await webhook(store, ws)])
     delivery = published.deliveries[0]
     [c] = await claim(store, T0)
-    await store.record([outcome(c, PENDING, at=T0, retry_at=T0 + 1)], T0)
+    await store.queue.record([outcome(c, PENDING, at=T0, retry_at=T0 + 1)], T0)
     [c] = await claim(store, T0 + 1)
-    await store.record([outcome(c, FAILED, at=T0 + 1, http_status=500)], T0 + 1)
-    assert await store.retry_delivery("ws_other", delivery.id, T0 + 10) is False
-    assert await store.retry_delivery(ws, "dlv_missing", T0 + 10) is False
-    assert await store.retry_delivery(ws, delivery.id, T0 + 10) is True
-    found = await store.get_delivery(ws, delivery.id)
+    await store.queue.record([outcome(c, FAILED, at=T0 + 1, http_status=500)], T0 + 1)
+    assert await store.history.retry_delivery("ws_other", delivery.id, T0 + 10) is False
+    assert await store.history.retry_delivery(ws, "dlv_missing", T0 + 10) is False
+    assert await store.history.retry_delivery(ws, delivery.id, T0 + 10) is True
+    found = await store.history.get_delivery(ws, delivery.id)
     assert found is not None
     assert (found.status, found.attempts, found.retry_base) == (PENDING, 2, 2)
     assert (found.next_attempt_at, found.updated_at) == (T0 + 10, T0 + 10)
     [c] = await claim(store, T0 + 10, lease=60)
     assert (c.delivery.attempts, c.delivery.retry_base) == (2, 2)
-    assert await store.retry_delivery(ws, delivery.id, T0 + 20) is False  # leased: in flight
+    assert (
+        await store.history.retry_delivery(ws, delivery.id, T0 + 20) is False
+    )  # leased: in flight
 
 
 async def test_replay_webhook_requeues_a_time_range_by_status(store: Store, ws: str) -> None:
@@ -788,7 +798,7 @@ async def test_replay_webhook_requeues_a_time_range_by_status(store: Store, ws: 
     await finish(store, T0 + 100, plan)
 
     async def replay(since: float, until: float, *statuses: DeliveryStatus, of: str = ws) -> int:
-        return await store.replay_webhook(
+        return await store.history.replay_webhook(
             of, hook.id, since=since, until=until, statuses=statuses, now=T0 + 200
         )
 
@@ -796,26 +806,26 @@ async def test_replay_webhook_requeues_a_time_range_by_status(store: Store, ws: 
     assert await replay(T0, T0 + 100, FAILED) == 2  # the first and the last
     assert await replay(T0, T0 + 100, FAILED, PENDING, of="ws_other") == 0
     for d in ours:
-        found = await store.get_delivery(ws, d.id)
+        found = await store.history.get_delivery(ws, d.id)
         assert found is not None
         assert (found.status, found.retry_base, found.next_attempt_at) == (PENDING, 1, T0 + 200)
     for r in runs:
-        untouched = await store.get_delivery(ws, r.deliveries[1].id)
+        untouched = await store.history.get_delivery(ws, r.deliveries[1].id)
         assert untouched is not None and untouched.status is FAILED
     assert sorted(ids([c.delivery for c in await claim(store, T0 + 200)])) == sorted(ids(ours))
 
 
 async def test_next_due_at_and_queue_stats(store: Store, ws: str) -> None:
-    assert await store.next_due_at() is None
-    assert await store.queue_stats(T0) == QueueStats(0, None)
+    assert await store.queue.next_due_at() is None
+    assert await store.queue.queue_stats(T0) == QueueStats(0, None)
     hook = await webhook(store, ws)
     await publish(store, ws, [hook], due=T0 + 50)
     soon = await publish(store, ws, [hook], due=T0 + 20)
-    assert await store.next_due_at() == T0 + 20
-    assert await store.queue_stats(T0) == QueueStats(2, T0 + 20)
+    assert await store.queue.next_due_at() == T0 + 20
+    assert await store.queue.queue_stats(T0) == QueueStats(2, T0 + 20)
     await finish(store, T0 + 20, {soon.deliveries[0].id: SUCCEEDED})
-    assert await store.next_due_at() == T0 + 50
-    assert await store.queue_stats(T0 + 20) == QueueStats(1, T0 + 50)
+    assert await store.queue.next_due_at() == T0 + 50
+    assert await store.queue.queue_stats(T0 + 20) == QueueStats(1, T0 + 50)
 
 
 # -- concurrency ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class Counted:
 
     async def __call__(self, workspace_id: str) -> int | None:
         self.reads += 1
-        version = await self.store.config_version(workspace_id)
+        version = await self.store.config.config_version(workspace_id)
         # A read takes at least a turn of the loop: SQLite's is made on the loop's thread and
         # returns at once, which would leave concurrent callers nothing to share.
         await asyncio.sleep(0)
@@ -52,7 +52,7 @@ async def test_concurrent_routes_share_version_reads(
 async def test_a_caller_never_gets_a_read_that_began_before_it_asked(store: Store, ws: str) -> None:
     counted = Counted(store)
     reads = VersionReads(counted)
-    before = await store.config_version(ws)
+    before = await store.config.config_version(ws)
     counted.hold.clear()
     early = asyncio.create_task(reads(ws))  # reads the old version, then is held
     await counted.holding.wait()
@@ -62,7 +62,7 @@ async def test_a_caller_never_gets_a_read_that_began_before_it_asked(store: Stor
     assert not any(t.done() for t in late)
     counted.hold.set()
     assert await early == before
-    after = await store.config_version(ws)
+    after = await store.config.config_version(ws)
     assert after is not None and after > (before or 0)
     assert [await t for t in late] == [after] * 3  # one read, begun after they asked
     assert counted.reads == 2

@@ -1,4 +1,4 @@
-"""Entity-state storage for entity events (SQL, every dialect).
+"""Entity state for entity events.
 
 An entity's ``updated_at`` is its version: it strictly increases with every change
 (:func:`hookline.domain.entities.next_time`), so a write that names the version it read
@@ -9,42 +9,31 @@ together, or not at all; the caller reads again and retries when it lost the rac
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 
 from hookline.domain.entities import Change, EntityState, Labels
 from hookline.domain.models import Delivery, Event
-from hookline.store.items import WindowSpec
+from hookline.store.dialect import Dialect
+from hookline.store.items import PublishItem, WindowSpec
 from hookline.store.rows import Row
+from hookline.store.statements.entities import EntitySql
 from hookline.store.tx import Tx
-from hookline.store.windows import SqlWindowOps
-
-# The same statements as SqlStore.publish's: an entity event is published like any event.
-_INSERT_EVENT = (
-    "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6)"
-)
-_CREATE = (
-    "INSERT INTO entities (workspace_id, path, value, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, path) DO NOTHING RETURNING path"
-)
-_UPDATE = (
-    "UPDATE entities SET value = $3, updated_at = $4"
-    " WHERE workspace_id = $1 AND path = $2 AND updated_at = $5 RETURNING path"
-)
-_DELETE = (
-    "DELETE FROM entities WHERE workspace_id = $1 AND path = $2 AND updated_at = $3 RETURNING path"
-)
+from hookline.store.windows import Windows
 
 
-class EntityStore(ABC):
-    """Domain operations on remembered entity state."""
+class EntityRepository:
+    """Remembered entity state, changed together with the event that reports the change."""
 
-    @abstractmethod
+    def __init__(self, dialect: Dialect, windows: Windows) -> None:
+        self._d = dialect
+        self._sql = dialect.prepare(EntitySql())
+        self._windows = windows
+
     async def get_entity(self, workspace_id: str, path: str) -> EntityState | None:
         """The entity's last state, or None if it is not known (never seen, or deleted)."""
+        row = await self._d.fetchrow(self._sql.entity, workspace_id, path)
+        return None if row is None else _state(row)
 
-    @abstractmethod
     async def commit_entity_change(
         self,
         workspace_id: str,
@@ -63,58 +52,29 @@ class EntityStore(ABC):
         On success: the deliveries, with the aggregation windows the event joined.
         ``windows`` and ``fifo`` are as in ``PublishItem``.
         """
-
-
-class SqlEntityOps(SqlWindowOps, EntityStore):
-    """Entity operations in SQL."""
-
-    @abstractmethod
-    def notify_local(self) -> None: ...
-
-    async def get_entity(self, workspace_id: str, path: str) -> EntityState | None:
-        sql = "SELECT * FROM entities WHERE workspace_id = $1 AND path = $2"
-        async with self._read() as conn:
-            row = await conn.fetchrow(sql, workspace_id, path)
-        return None if row is None else _state(row)
-
-    async def commit_entity_change(
-        self,
-        workspace_id: str,
-        path: str,
-        change: Change,
-        event: Event,
-        deliveries: Sequence[Delivery],
-        *,
-        windows: Sequence[WindowSpec] = (),
-        fifo: Collection[str] | None = None,
-    ) -> list[Delivery] | None:
-        async with self._tx() as tx:
+        e = event
+        async with self._d.tx() as tx:
             if not await self._save_state(tx, workspace_id, path, change):
                 return None
-            e = event
-            await tx.execute(
-                _INSERT_EVENT, e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at
-            )
-            sent = await self._enqueue(tx, event, deliveries, windows, fifo)
+            args = (e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at)
+            await tx.execute(self._sql.insert_event, *args)
+            item = PublishItem(event, deliveries, windows, fifo)
+            (sent,) = await self._windows.enqueue(tx, [item])
         if sent:
-            self.notify_local()
+            self._d.notify_local()
         return sent
 
     async def _save_state(self, tx: Tx, workspace_id: str, path: str, change: Change) -> bool:
-        old, new = change.old, change.new
+        old, new, sql = change.old, change.new, self._sql
         if new is None:
             assert old is not None, "only a known entity can be forgotten"
-            found = await tx.fetchrow(_DELETE, workspace_id, path, old.updated_at)
+            found = await tx.fetchrow(sql.delete, workspace_id, path, old.updated_at)
         elif old is None:
-            value = _encode(new)
-            found = await tx.fetchrow(
-                _CREATE, workspace_id, path, value, new.created_at, new.updated_at
-            )
+            args = (workspace_id, path, _encode(new), new.created_at, new.updated_at)
+            found = await tx.fetchrow(sql.create, *args)
         else:
-            value = _encode(new)
-            found = await tx.fetchrow(
-                _UPDATE, workspace_id, path, value, new.updated_at, old.updated_at
-            )
+            args = (workspace_id, path, _encode(new), new.updated_at, old.updated_at)
+            found = await tx.fetchrow(sql.update, *args)
         return found is not None
 
 

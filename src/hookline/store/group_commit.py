@@ -3,8 +3,8 @@
 A publish costs one write transaction, and on SQLite (``synchronous = FULL``) or PostgreSQL
 that means waiting for a disk flush; the transactions of one process also run one at a time on
 SQLite. ``GroupCommit`` lets publishes that arrive while a transaction is in flight wait for it
-to end and then go in the next transaction together, one ``Store.publish_many`` for all of
-them, so N concurrent publishes cost about one flush instead of N.
+to end and then go in the next transaction together, one ``store.publishing.publish_many`` for
+all of them, so N concurrent publishes cost about one flush instead of N.
 
 There is no timer: the first publish to find nothing in flight starts a transaction at once (a
 *leader* task commits the queue); publishes arriving during it queue up (*followers*) and the
@@ -96,7 +96,7 @@ class GroupCommit:
 
     async def _commit(self, group: Sequence[_Waiting]) -> None:
         try:
-            results = await self._store.publish_many([w.item for w in group])
+            results = await self._store.publishing.publish_many([w.item for w in group])
         except StoreUnavailable as exc:
             for waiting in group:
                 _fail(waiting, exc)
@@ -121,7 +121,7 @@ class GroupCommit:
             if waiting.done.done():  # its caller stopped waiting meanwhile
                 continue
             try:
-                (result,) = await self._store.publish_many([waiting.item])
+                (result,) = await self._store.publishing.publish_many([waiting.item])
             except StoreUnavailable as exc:
                 for rest in group[i:]:
                     _fail(rest, exc)

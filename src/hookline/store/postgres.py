@@ -1,4 +1,5 @@
-"""PostgreSQL dialect: an asyncpg pool, ``FOR UPDATE SKIP LOCKED`` claims, LISTEN/NOTIFY wake-ups.
+"""The PostgreSQL dialect: an asyncpg pool, ``FOR UPDATE SKIP LOCKED`` claims, LISTEN/NOTIFY
+wake-ups.
 
 Many API and worker processes on many machines share one database; PostgreSQL's row locks are
 the only coordination between them.
@@ -30,7 +31,8 @@ from hookline.domain.models import AttemptOutcome
 from hookline.domain.secretbox import SecretBox
 from hookline.errors import StoreUnavailable
 from hookline.store import pg_arrays
-from hookline.store.sql import SqlStore
+from hookline.store.base import Store
+from hookline.store.dialect import Dialect
 from hookline.store.tx import Tx
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,11 @@ _UNAVAILABLE = (
     # until the socket closes: the next query fails with this instead of a connection error.
     asyncpg.InternalClientError,
     TimeoutError,
+)
+#: Errors of a server that is up but cannot take the work now: as unavailable to the caller.
+_BUSY = (
+    asyncpg.TooManyConnectionsError,
+    asyncpg.LockNotAvailableError,  # a lock_timeout ran out
 )
 #: Seconds after one NOTIFY before the next may go; wake-ups marked meanwhile are merged.
 NOTIFY_INTERVAL = 0.005
@@ -141,20 +148,21 @@ class Notifier:
             self.sent += 1
 
 
-class PostgresStore(SqlStore):
-    _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
-    _ROW_LOCK = " FOR UPDATE"
+class PostgresDialect(Dialect):
+    """PostgreSQL's spelling (row locks, lists as arrays, JSON rooms) and its connections."""
+
+    LOCK = " FOR UPDATE SKIP LOCKED"
+    ROW_LOCK = " FOR UPDATE"
 
     def __init__(
         self,
         dsn: str,
-        box: SecretBox,
         *,
         min_size: int = 2,
         max_size: int = 10,
         notify_interval: float = NOTIFY_INTERVAL,
     ) -> None:
-        super().__init__(box)
+        super().__init__()
         self._dsn = dsn
         self._pool: asyncpg.Pool | None = None
         self._sizes = (min_size, max_size)
@@ -165,7 +173,21 @@ class PostgresStore(SqlStore):
         # Connections whose open transaction queued work: NOTIFY once it has committed.
         self._enqueued: set[Tx] = set()
 
-    async def open(self) -> PostgresStore:
+    # -- statements ---------------------------------------------------------------------------
+    def in_list(self, param: str) -> str:
+        return f"= ANY({param}::text[])"
+
+    def not_in_list(self, param: str) -> str:
+        return f"<> ALL({param}::text[])"
+
+    def room_of(self, param: str, column: str) -> str:
+        return f"({param}::jsonb ->> {column})::int"  # a binary search in the object
+
+    def list_param(self, values: Sequence[str]) -> Any:
+        return list(values)
+
+    # -- connections --------------------------------------------------------------------------
+    async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
                 self._dsn,
@@ -174,9 +196,8 @@ class PostgresStore(SqlStore):
                 timeout=10,
                 reset=_keep_session,
             )
-        except _UNAVAILABLE as exc:
+        except (*_UNAVAILABLE, *_BUSY) as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
-        return self
 
     async def close(self) -> None:
         await self.notifier.close()  # first: a pending wake-up still goes out
@@ -188,15 +209,12 @@ class PostgresStore(SqlStore):
             await self._pool.close()
         self._pool = self._listener = self._notifying = None
 
-    async def ping(self) -> None:
-        await self._fetchrow("SELECT 1 AS one")
-
     @asynccontextmanager
     async def _acquire(self) -> AsyncIterator[asyncpg.Connection]:
         assert self._pool is not None, "store is not open"
         try:
             conn = await self._pool.acquire(timeout=10)
-        except _UNAVAILABLE as exc:
+        except (*_UNAVAILABLE, *_BUSY) as exc:
             raise StoreUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
         try:
             yield conn
@@ -207,6 +225,8 @@ class PostgresStore(SqlStore):
                 conn.terminate()
             await self._pool.expire_connections()
             raise StoreUnavailable(f"PostgreSQL connection lost: {exc}") from exc
+        except _BUSY as exc:
+            raise StoreUnavailable(f"PostgreSQL is busy: {exc}") from exc
         finally:
             await self._release(conn)
 
@@ -220,9 +240,9 @@ class PostgresStore(SqlStore):
             log.info("discarded a broken PostgreSQL connection: %s", exc)
 
     @asynccontextmanager
-    async def _tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
+    async def tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
         settings = []
-        if not durable:  # see SqlPrimitives._tx: no wait for the WAL flush
+        if not durable:  # see Dialect.tx: no wait for the WAL flush
             settings.append("SET LOCAL synchronous_commit = off")
         if custom_plans:
             settings.append(_CUSTOM_PLANS)
@@ -239,7 +259,12 @@ class PostgresStore(SqlStore):
                 self._enqueued.discard(conn)
                 self.notifier.mark()
 
-    async def _insert_many(
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        async with self._acquire() as conn:
+            yield conn
+
+    async def insert_many(
         self,
         tx: Tx,
         table: str,
@@ -252,34 +277,30 @@ class PostgresStore(SqlStore):
                 pg_arrays.insert_sql(table, columns, suffix), *pg_arrays.arrays(values)
             )
 
-    async def _store_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> None:
-        if pg_arrays.one_per_delivery(outcomes):
-            await pg_arrays.store_results(tx, outcomes, now)
-        else:
-            await super()._store_results(tx, outcomes, now)
+    async def record_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> bool:
+        if not pg_arrays.one_per_delivery(outcomes):
+            return False
+        await pg_arrays.store_results(tx, outcomes, now)
+        return True
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Tx]:
-        async with self._acquire() as conn:
-            yield conn
-
-    def _in(self, n: int) -> str:
-        return f"= ANY(${n}::text[])"
-
-    def _not_in(self, n: int) -> str:
-        return f"<> ALL(${n}::text[])"
-
-    def _room_of(self, n: int, column: str) -> str:
-        return f"(${n}::jsonb ->> {column})::int"  # a binary search in the object
-
-    def _list(self, values: Sequence[str]) -> Any:
-        return list(values)
-
-    def _is_unique_violation(self, exc: BaseException) -> bool:
+    # -- errors -------------------------------------------------------------------------------
+    def is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, asyncpg.UniqueViolationError)
 
-    async def _after_enqueue(self, tx: Tx) -> None:
-        # Not a NOTIFY here (see the module docstring): ``_tx`` sends one after the commit.
+    def translate(self, exc: BaseException) -> Exception | None:
+        """A lost or refused connection, a server shutting down or out of connections, a lock
+        not granted in time: the database is unavailable or busy."""
+        if isinstance(exc, StoreUnavailable):
+            return exc
+        if isinstance(exc, _UNAVAILABLE):
+            return StoreUnavailable(f"PostgreSQL is unavailable: {exc}")
+        if isinstance(exc, _BUSY):
+            return StoreUnavailable(f"PostgreSQL is busy: {exc}")
+        return None
+
+    # -- wake-ups -----------------------------------------------------------------------------
+    async def after_enqueue(self, tx: Tx) -> None:
+        # Not a NOTIFY here (see the module docstring): ``tx`` sends one after the commit.
         self._enqueued.add(tx)
 
     async def _notify_workers(self) -> None:
@@ -328,3 +349,27 @@ class PostgresStore(SqlStore):
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+
+
+class PostgresStore(Store):
+    """The store on a PostgreSQL database."""
+
+    dialect: PostgresDialect
+
+    def __init__(
+        self,
+        dsn: str,
+        box: SecretBox,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        notify_interval: float = NOTIFY_INTERVAL,
+    ) -> None:
+        dialect = PostgresDialect(
+            dsn, min_size=min_size, max_size=max_size, notify_interval=notify_interval
+        )
+        super().__init__(dialect, box)
+
+    async def open(self) -> PostgresStore:
+        await self.dialect.open()
+        return self

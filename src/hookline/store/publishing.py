@@ -1,42 +1,53 @@
-"""Publishing in SQL: a batch of events stored in one multi-row insert and their deliveries
-queued in the same transaction; an idempotent repeat gets the first publish's event and
-deliveries back."""
+"""Publishing: a batch of events stored in one multi-row insert and their deliveries queued in
+the same transaction; an idempotent repeat gets the first publish's event and deliveries back."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from hookline.domain.models import Delivery, Event
 from hookline.errors import Conflict
 from hookline.store import rows
-from hookline.store.base import PublishItem, PublishResult
+from hookline.store.dialect import Dialect
+from hookline.store.records import PublishItem, PublishResult, WindowSpec
+from hookline.store.statements.publishing import PublishingSql
 from hookline.store.tx import Tx
-from hookline.store.windows import SqlWindowOps
+from hookline.store.windows import Windows
+
+_SKIP_REPEATS = " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING"
 
 
-class SqlPublishOps(SqlWindowOps):
-    @abstractmethod
-    def notify_local(self) -> None: ...
+class PublishingRepository:
+    """Events and what they queue, committed together."""
+
+    def __init__(self, dialect: Dialect, windows: Windows) -> None:
+        self._d = dialect
+        self._sql = dialect.prepare(PublishingSql())
+        self._windows = windows
 
     async def publish_many(self, items: Sequence[PublishItem]) -> list[PublishResult]:
-        # A key repeated within the call maps to its first occurrence, the only one inserted.
-        firsts: dict[tuple[str, str], int] = {}
-        repeats: dict[int, int] = {}
-        for i, item in enumerate(items):
-            key = item.event.idempotency_key
-            if key is not None:
-                first = firsts.setdefault((item.event.workspace_id, key), i)
-                if first != i:
-                    repeats[i] = first
+        """Commit events and their deliveries, all of them in one transaction; one result per
+        item, in order.
+
+        For each of an item's ``windows`` its event joins that webhook's open aggregation
+        window (or opens one); the window's delivery is among the item's returned deliveries.
+        Items join windows in order, so events of one call share a window as if published one
+        after another.
+
+        An event whose idempotency key exists already is not stored again: the first event and
+        its deliveries come back with ``created=False``. So does a key repeated within ``items``
+        (its first occurrence is the one stored). An event whose id exists already without
+        being such a repeat raises ``Conflict`` and nothing of the call is stored.
+        """
+        repeats = _repeats(items)
         fresh = [item for i, item in enumerate(items) if i not in repeats]
         if not fresh:
             return []
-        async with self._tx() as tx:
+        async with self._d.tx() as tx:
             await self._insert_events(tx, [item.event for item in fresh])
             skipped = await self._skipped_events(tx, [item.event for item in fresh])
             stored = [item for item in fresh if item.event.id not in skipped]
-            queued = await self._enqueue_many(tx, stored)
+            queued = await self._windows.enqueue(tx, stored)
             done = {
                 item.event.id: PublishResult(item.event, deliveries, created=True)
                 for item, deliveries in zip(stored, queued, strict=True)
@@ -46,7 +57,7 @@ class SqlPublishOps(SqlWindowOps):
                     tx, [item.event for item in fresh if item.event.id in skipped]
                 )
         if any(queued):
-            self.notify_local()
+            self._d.notify_local()
         results: list[PublishResult] = []
         for i, item in enumerate(items):
             if i in repeats:
@@ -56,21 +67,29 @@ class SqlPublishOps(SqlWindowOps):
                 results.append(done[item.event.id])
         return results
 
+    async def publish(
+        self,
+        event: Event,
+        deliveries: Sequence[Delivery],
+        *,
+        windows: Sequence[WindowSpec] = (),
+        fifo: Collection[str] | None = None,
+    ) -> PublishResult:
+        """``publish_many`` of one event (see ``PublishItem`` for the arguments)."""
+        (result,) = await self.publish_many([PublishItem(event, deliveries, windows, fifo)])
+        return result
+
     async def _insert_events(self, tx: Tx, events: Sequence[Event]) -> None:
         """One multi-row insert; an event whose idempotency key exists already is skipped."""
+        values = [
+            (e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at) for e in events
+        ]
         try:
-            await self._insert_many(
-                tx,
-                "events",
-                rows.EVENT_COLUMNS,
-                [(e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at)
-                 for e in events],
-                " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING",
-            )  # fmt: skip
+            await self._d.insert_many(tx, "events", rows.EVENT_COLUMNS, values, _SKIP_REPEATS)
         except Exception as exc:
             # Only the primary key is left to violate: an id collision, not an idempotent
             # repeat, must never silently drop an event.
-            if self._is_unique_violation(exc):
+            if self._d.is_unique_violation(exc):
                 raise Conflict("event id already exists", field="id") from None
             raise
 
@@ -80,7 +99,7 @@ class SqlPublishOps(SqlWindowOps):
         keyed = [e.id for e in events if e.idempotency_key is not None]
         if not keyed:
             return set()
-        found = await tx.fetch(f"SELECT id FROM events WHERE id {self._in(1)}", self._list(keyed))
+        found = await tx.fetch(self._sql.inserted, self._d.list_param(keyed))
         return set(keyed).difference(r["id"] for r in found)
 
     async def _existing_publishes(
@@ -88,27 +107,10 @@ class SqlPublishOps(SqlWindowOps):
     ) -> dict[str, PublishResult]:
         """For each idempotent repeat (by its own id): the first event with its key and the
         deliveries it queued, windows it joined included, in id order."""
-        keys: dict[str, list[str]] = {}
-        for e in repeats:
-            keys.setdefault(e.workspace_id, []).append(str(e.idempotency_key))
-        firsts: dict[tuple[str, str], Event] = {}
-        for workspace_id, names in keys.items():
-            found = await tx.fetch(
-                f"SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key {self._in(2)}",
-                workspace_id,
-                self._list(names),
-            )
-            for row in found:
-                event = rows.event(row)
-                firsts[(event.workspace_id, str(event.idempotency_key))] = event
+        firsts = await self._first_events(tx, repeats)
         queued: dict[str, dict[str, Delivery]] = {e.id: {} for e in firsts.values()}
-        for row in await tx.fetch(
-            "SELECT d.*, d.event_id AS queued_for FROM deliveries d"
-            f" WHERE d.event_id {self._in(1)}"
-            " UNION ALL SELECT d.*, de.event_id AS queued_for FROM delivery_events de"
-            f" JOIN deliveries d ON d.id = de.delivery_id WHERE de.event_id {self._in(1)}",
-            self._list(list(queued)),
-        ):
+        found = await tx.fetch(self._sql.queued, self._d.list_param(list(queued)))
+        for row in found:
             queued[row["queued_for"]][row["id"]] = rows.delivery(row)
         results = {}
         for e in repeats:
@@ -118,3 +120,30 @@ class SqlPublishOps(SqlWindowOps):
             deliveries = sorted(queued[original.id].values(), key=lambda d: d.id)
             results[e.id] = PublishResult(event=original, deliveries=deliveries, created=False)
         return results
+
+    async def _first_events(self, tx: Tx, repeats: Sequence[Event]) -> dict[tuple[str, str], Event]:
+        """The stored event of each repeat's workspace and idempotency key."""
+        keys: dict[str, list[str]] = {}
+        for e in repeats:
+            keys.setdefault(e.workspace_id, []).append(str(e.idempotency_key))
+        firsts: dict[tuple[str, str], Event] = {}
+        for workspace_id, names in keys.items():
+            found = await tx.fetch(self._sql.firsts, workspace_id, self._d.list_param(names))
+            for row in found:
+                event = rows.event(row)
+                firsts[(event.workspace_id, str(event.idempotency_key))] = event
+        return firsts
+
+
+def _repeats(items: Sequence[PublishItem]) -> dict[int, int]:
+    """A key repeated within the call: each later occurrence's index to its first's (the only
+    one inserted)."""
+    firsts: dict[tuple[str, str], int] = {}
+    repeats: dict[int, int] = {}
+    for i, item in enumerate(items):
+        key = item.event.idempotency_key
+        if key is not None:
+            first = firsts.setdefault((item.event.workspace_id, key), i)
+            if first != i:
+                repeats[i] = first
+    return repeats

@@ -1,4 +1,4 @@
-"""SQLite dialect: one write connection (serialised by a lock) and one read connection, in WAL.
+"""The SQLite dialect: one write connection (serialised by a lock) and one read connection, in WAL.
 
 Several processes may share the file: writes take the database lock with ``BEGIN IMMEDIATE``
 and wait for it instead of failing. Workers in this process wake on an in-process signal;
@@ -24,9 +24,10 @@ import orjson
 
 from hookline.domain.secretbox import SecretBox
 from hookline.errors import StoreUnavailable
+from hookline.store.base import Store
 from hookline.store.checkpoints import Checkpointer
+from hookline.store.dialect import Dialect
 from hookline.store.rows import Row
-from hookline.store.sql import SqlStore
 from hookline.store.sqlite_writer import (
     BUSY_TIMEOUT_MS,
     RELAXED,
@@ -38,7 +39,6 @@ from hookline.store.sqlite_writer import (
     sqlite_sql,
 )
 from hookline.store.tx import Tx
-from hookline.store.webhooks import CONFIG_VERSION_SQL
 
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -56,7 +56,7 @@ class _Conn:
         self._conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        found: Sequence[Row] = list(await self._conn.execute_fetchall(sqlite_sql(sql), args))  # type: ignore[arg-type]
+        found: Sequence[Row] = list(await self._conn.execute_fetchall(sql, args))  # type: ignore[arg-type]
         return found
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
@@ -64,13 +64,13 @@ class _Conn:
         return found[0] if found else None
 
     async def execute(self, sql: str, *args: Any) -> int:
-        cursor = await self._conn.execute(sqlite_sql(sql), args)
+        cursor = await self._conn.execute(sql, args)
         count = cursor.rowcount
         await cursor.close()
         return count
 
     async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sqlite_sql(sql), list(args))
+        await self._conn.executemany(sql, list(args))
 
 
 def _lower(value: object) -> str | None:
@@ -81,25 +81,45 @@ def sqlite_path(database_url: str) -> str:
     return database_url.removeprefix("sqlite:///") or ":memory:"
 
 
-class SqliteStore(SqlStore):
-    def __init__(self, path: str, box: SecretBox) -> None:
-        super().__init__(box)
+class SqliteDialect(Dialect):
+    """SQLite's spelling (``?n`` placeholders, lists as JSON arrays, no row locks: a write
+    transaction holds the whole database) and its connections (see the module's text)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
         self._path = path
         self._writer: Writer | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._checkpoints = Checkpointer(path)
         # Reads on the loop's thread: commits by other processes (see wait_for_work) and the
-        # config version (see config_version). Never used from another thread.
+        # config version (see quick_fetchrow). Never used from another thread.
         self._watch: sqlite3.Connection | None = None
         self._data_version: int | None = None
         self._wake = asyncio.Event()
 
-    async def open(self) -> SqliteStore:
+    # -- statements ---------------------------------------------------------------------------
+    def placeholders(self, sql: str) -> str:
+        return sqlite_sql(sql)
+
+    def in_list(self, param: str) -> str:
+        return f"IN (SELECT value FROM json_each({param}))"
+
+    def not_in_list(self, param: str) -> str:
+        return f"NOT IN (SELECT value FROM json_each({param}))"
+
+    def room_of(self, param: str, column: str) -> str:
+        # json_extract parses the object once per statement (json_each would parse it per row).
+        return f"""json_extract({param}, '$."' || {column} || '"')"""
+
+    def list_param(self, values: Sequence[str]) -> Any:
+        return orjson.dumps(list(values)).decode()
+
+    # -- connections --------------------------------------------------------------------------
+    async def open(self) -> None:
         self._writer = Writer(await asyncio.to_thread(self._connect_writer))
         self._reader = await self._connect()
         self._checkpoints.start()
-        return self
 
     def _connect_writer(self) -> sqlite3.Connection:
         try:
@@ -141,34 +161,34 @@ class SqliteStore(SqlStore):
             await self._reader.close()
         self._writer = self._reader = None
 
-    async def config_version(self, workspace_id: str) -> int | None:
+    async def quick_fetchrow(self, sql: str, *args: Any) -> Row | None:
         """Read on the loop's thread, not the reader's: every publish makes this one look-up by
         primary key, microseconds in WAL mode, where a reader never waits for a writer; the hop
         to the reader's thread and back cost more than the read. Should the file be busy all
         the same (a WAL recovery), the read waits on the reader's thread instead."""
         try:
-            sql = sqlite_sql(CONFIG_VERSION_SQL)
-            rows = self._watcher().execute(sql, (workspace_id,)).fetchall()
+            found: Row | None = self._watcher().execute(sql, args).fetchone()
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            if not _busy(exc):
                 raise
-            return await super().config_version(workspace_id)
-        return int(rows[0][0]) if rows else None
+            return await self.fetchrow(sql, *args)
+        return found
 
     def _watcher(self) -> sqlite3.Connection:
         if self._watch is None:
             self._watch = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            self._watch.row_factory = sqlite3.Row
             self._watch.execute("PRAGMA busy_timeout = 0")
         return self._watch
 
     async def ping(self) -> None:
         try:
-            await self._fetchrow("SELECT 1 AS one")
-        except (sqlite3.Error, ValueError) as exc:
+            await self.fetchrow("SELECT 1 AS one")
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: the connection is closed
             raise StoreUnavailable(str(exc)) from exc
 
     @asynccontextmanager
-    async def _tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
+    async def tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
         writer = self._writer
         assert writer is not None, "store is not open"
         conn = writer.conn
@@ -191,9 +211,7 @@ class SqliteStore(SqlStore):
                     await asyncio.shield(writer.run(rollback_if_open, conn))
                     raise
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL:
-                    raise StoreUnavailable(f"the SQLite database is full: {exc}") from exc
-                _raise_if_busy(exc)
+                self._raise_translated(exc)
                 raise
 
     @staticmethod
@@ -208,32 +226,41 @@ class SqliteStore(SqlStore):
             await writer.run(begin_waiting, writer.conn)
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[Tx]:
+    async def read(self) -> AsyncIterator[Tx]:
         assert self._reader is not None, "store is not open"
         try:
             yield _Conn(self._reader)
         except sqlite3.OperationalError as exc:
-            _raise_if_busy(exc)
+            self._raise_translated(exc)
             raise
 
-    def _in(self, n: int) -> str:
-        return f"IN (SELECT value FROM json_each(${n}))"
+    def _raise_translated(self, exc: BaseException) -> None:
+        translated = self.translate(exc)
+        if translated is not None:
+            raise translated from exc
 
-    def _not_in(self, n: int) -> str:
-        return f"NOT IN (SELECT value FROM json_each(${n}))"
-
-    def _list(self, values: Sequence[str]) -> Any:
-        return orjson.dumps(list(values)).decode()
-
-    def _room_of(self, n: int, column: str) -> str:
-        # json_extract parses the object once per statement (json_each would parse it per row).
-        return f"""json_extract(${n}, '$."' || {column} || '"')"""
-
-    def _is_unique_violation(self, exc: BaseException) -> bool:
+    # -- errors -------------------------------------------------------------------------------
+    def is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
-    async def _after_enqueue(self, tx: Tx) -> None:
+    def translate(self, exc: BaseException) -> Exception | None:
+        """A lock held past the busy timeout (by another process, or a long backup) means what
+        an unreachable PostgreSQL means: ``StoreUnavailable``, a 503 with ``Retry-After``, not a
+        500. So does a full disk or a database that cannot be opened."""
+        if not isinstance(exc, sqlite3.OperationalError):
+            return None
+        if _busy(exc):
+            return StoreUnavailable(f"the SQLite database is busy: {exc}")
+        code = exc.sqlite_errorcode & 0xFF
+        if code == sqlite3.SQLITE_FULL:
+            return StoreUnavailable(f"the SQLite database is full: {exc}")
+        if code == sqlite3.SQLITE_CANTOPEN:
+            return StoreUnavailable(f"cannot open SQLite database {self._path}: {exc}")
         return None
+
+    # -- wake-ups -----------------------------------------------------------------------------
+    async def after_enqueue(self, tx: Tx) -> None:
+        return None  # this process's workers are woken by notify_local; others watch the file
 
     def notify_local(self) -> None:
         self._wake.set()
@@ -265,8 +292,18 @@ class SqliteStore(SqlStore):
         return changed
 
 
-def _raise_if_busy(exc: sqlite3.OperationalError) -> None:
-    """A lock held past the busy timeout (by another process, or a long backup) means what an
-    unreachable PostgreSQL means: ``StoreUnavailable``, a 503 with ``Retry-After``, not a 500."""
-    if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        raise StoreUnavailable(f"the SQLite database is busy: {exc}") from exc
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class SqliteStore(Store):
+    """The store on a SQLite file."""
+
+    dialect: SqliteDialect
+
+    def __init__(self, path: str, box: SecretBox) -> None:
+        super().__init__(SqliteDialect(path), box)
+
+    async def open(self) -> SqliteStore:
+        await self.dialect.open()
+        return self

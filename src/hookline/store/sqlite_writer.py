@@ -10,7 +10,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any, TypeVar
 
 from hookline.store.rows import Row
@@ -22,32 +22,33 @@ BUSY_TIMEOUT_MS = 30_000
 RELAXED = "PRAGMA synchronous = NORMAL"
 
 
-@lru_cache(maxsize=512)
 def sqlite_sql(sql: str) -> str:
-    """``$n`` placeholders (shared with PostgreSQL) as SQLite's ``?n``."""
+    """``$n`` placeholders (shared with PostgreSQL) as SQLite's ``?n`` (when a statement is
+    rendered, not when it runs)."""
     return _PLACEHOLDER.sub(r"?\1", sql)
 
 
 class Inline:
     """The ``Tx`` protocol on the write connection, run synchronously: only ever used between
-    ``BEGIN IMMEDIATE`` and ``COMMIT``, under the store's lock, where no statement waits."""
+    ``BEGIN IMMEDIATE`` and ``COMMIT``, under the store's lock, where no statement waits.
+    Statements come rendered for SQLite (``?n`` placeholders)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        found: Sequence[Row] = self._conn.execute(sqlite_sql(sql), args).fetchall()
+        found: Sequence[Row] = self._conn.execute(sql, args).fetchall()
         return found
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        found: Row | None = self._conn.execute(sqlite_sql(sql), args).fetchone()
+        found: Row | None = self._conn.execute(sql, args).fetchone()
         return found
 
     async def execute(self, sql: str, *args: Any) -> int:
-        return self._conn.execute(sqlite_sql(sql), args).rowcount
+        return self._conn.execute(sql, args).rowcount
 
     async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> None:
-        self._conn.executemany(sqlite_sql(sql), args)
+        self._conn.executemany(sql, args)
 
 
 T = TypeVar("T")

@@ -1,11 +1,16 @@
-"""Aggregation windows in SQL: an open window is a pending delivery that has not been attempted
-and is not yet due; events join it in arrival order until it closes (when it falls due, or
-early at ``max_events``). Because a window is an ordinary committed delivery with its events
-linked to it, it survives a restart and is sent exactly as any delivery: once, when due."""
+"""Queueing a stored event: its deliveries, and the aggregation windows it joins.
+
+An open window is a pending delivery that has not been attempted and is not yet due; events
+join it in arrival order until it closes (when it falls due, or early at ``max_events``).
+Because a window is an ordinary committed delivery with its events linked to it, it survives a
+restart and is sent exactly as any delivery: once, when due.
+
+A collaborator of the publishing and entity repositories (and of the claim, which reads a
+window's events), written against the dialect like them.
+"""
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
@@ -14,56 +19,25 @@ import orjson
 from hookline.domain.ids import new_id
 from hookline.domain.models import Delivery, DeliveryStatus, Event
 from hookline.store import rows
-from hookline.store.held import HOLD, HOLD_SQL_VALUE, held
+from hookline.store.dialect import Dialect
+from hookline.store.held import held
 from hookline.store.items import PublishItem, WindowSpec
-from hookline.store.tx import SqlPrimitives, Tx
+from hookline.store.statements.publishing import WindowSql
+from hookline.store.tx import Tx
 
-__all__ = ["SqlWindowOps", "WindowSpec"]
+__all__ = ["WindowSpec", "Windows"]
 
-# A held window (its webhook disabled) opens and closes at the same times as any: its due
-# time is compared, and set when it fills up, as it would be unheld (see store.held).
-_OPEN_WINDOW = (
-    "SELECT * FROM deliveries WHERE webhook_id = $1 AND status = 'pending' AND batch_size > 0"
-    " AND attempts = 0 AND lease_until < $2"
-    f" AND (next_attempt_at > $2 AND next_attempt_at < {HOLD}"
-    f" OR next_attempt_at > $2 + {HOLD_SQL_VALUE})"
-    " ORDER BY id DESC LIMIT 1"
-)
-_JOIN_WINDOW = (
-    "UPDATE deliveries SET batch_size = batch_size + 1, updated_at = $2,"
-    " next_attempt_at = CASE WHEN batch_size + 1 < $3 THEN next_attempt_at"
-    f" WHEN next_attempt_at >= {HOLD} THEN $2 + {HOLD_SQL_VALUE} ELSE $2 END"
-    " WHERE id = $1"
-)
-_INSERT_WINDOW = (
-    "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered, attempts,"
-    " retry_base, next_attempt_at, lease_until, batch_size, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, 'pending', 0, 0, 0, $5, 0, 1, $6, $6)"
-)
-_LINK_EVENT = "INSERT INTO delivery_events (delivery_id, position, event_id) VALUES ($1, $2, $3)"
 _NO_LIMIT = 2**31 - 1
 
 
-class SqlWindowOps(SqlPrimitives):
-    _ROW_LOCK = ""
+class Windows:
+    """Queues stored events inside the caller's transaction (see the module's text)."""
 
-    @abstractmethod
-    async def _after_enqueue(self, tx: Tx) -> None:
-        """Inside the enqueuing transaction: tell workers there is work."""
+    def __init__(self, dialect: Dialect) -> None:
+        self._d = dialect
+        self._sql = dialect.prepare(WindowSql())
 
-    async def _enqueue(
-        self,
-        tx: Tx,
-        event: Event,
-        deliveries: Sequence[Delivery],
-        windows: Sequence[WindowSpec],
-        fifo: Collection[str] | None = None,
-    ) -> list[Delivery]:
-        """Queue one stored event: its deliveries now, and into each aggregation window."""
-        (queued,) = await self._enqueue_many(tx, [PublishItem(event, deliveries, windows, fifo)])
-        return queued
-
-    async def _enqueue_many(self, tx: Tx, items: Sequence[PublishItem]) -> list[list[Delivery]]:
+    async def enqueue(self, tx: Tx, items: Sequence[PublishItem]) -> list[list[Delivery]]:
         """Queue stored events, in order: every event's deliveries in one multi-row insert, then
         each event into its aggregation windows. Per item: its deliveries, then its windows'."""
         unknown = {d.webhook_id for item in items if item.fifo is None for d in item.deliveries}
@@ -77,14 +51,14 @@ class SqlWindowOps(SqlPrimitives):
             for it in items
             for d in it.deliveries
         ]
-        await self._insert_many(tx, "deliveries", rows.DELIVERY_COLUMNS, params)
+        await self._d.insert_many(tx, "deliveries", rows.DELIVERY_COLUMNS, params)
         queued = []
         for item in items:
             event = item.event
             collected = await self._collect(tx, event, item.windows, event.created_at, disabled)
             queued.append([*item.deliveries, *collected])
         if any(queued):
-            await self._after_enqueue(tx)
+            await self._d.after_enqueue(tx)
         return queued
 
     async def _lock_webhooks(self, tx: Tx, items: Sequence[PublishItem]) -> frozenset[str]:
@@ -106,24 +80,22 @@ class SqlWindowOps(SqlPrimitives):
             else:
                 check.update(item.held)
         windowed = set()
-        if self._ROW_LOCK:
+        if self._d.ROW_LOCK:
             windowed = {spec.webhook_id for item in items for spec in item.windows}
         if not check and not windowed:
             return frozenset()
         # Of the webhooks only checked, just the disabled ones are locked: publishes to
         # enabled webhooks do not wait for each other.
         found = await tx.fetch(
-            f"SELECT id, enabled FROM webhooks WHERE id {self._in(1)}"
-            f" OR (id {self._in(2)} AND enabled = 0) ORDER BY id{self._ROW_LOCK}",
-            self._list(sorted(windowed)),
-            self._list(sorted(check)),
+            self._sql.lock_webhooks,
+            self._d.list_param(sorted(windowed)),
+            self._d.list_param(sorted(check)),
         )
         return frozenset(r["id"] for r in found if not r["enabled"])
 
     async def _fifo_webhooks(self, tx: Tx, webhook_ids: Collection[str]) -> frozenset[str]:
         """Those of the webhooks that deliver in FIFO order, read from their stored configs."""
-        sql = f"SELECT id, config FROM webhooks WHERE id {self._in(1)}"
-        found = await tx.fetch(sql, self._list(sorted(webhook_ids)))
+        found = await tx.fetch(self._sql.fifo_configs, self._d.list_param(sorted(webhook_ids)))
         return frozenset(
             r["id"] for r in found if orjson.loads(r["config"]).get("ordering") == "fifo"
         )
@@ -139,34 +111,30 @@ class SqlWindowOps(SqlPrimitives):
         """Add the event to each webhook's open window, opening one where none is open (the
         caller holds the webhooks' row locks); a window opened for a webhook of ``disabled``
         is held."""
-        collected = []
+        sql, collected = self._sql, []
         for spec in windows:
-            row = await tx.fetchrow(_OPEN_WINDOW, spec.webhook_id, now)
+            row = await tx.fetchrow(sql.open_window, spec.webhook_id, now)
             if row is not None:
                 limit = spec.max_events or _NO_LIMIT
-                await tx.execute(_JOIN_WINDOW, row["id"], now, limit)
-                await tx.execute(_LINK_EVENT, row["id"], row["batch_size"], event.id)
+                await tx.execute(sql.join_window, row["id"], now, limit)
+                await tx.execute(sql.link_event, row["id"], row["batch_size"], event.id)
                 collected.append(rows.delivery(row))
                 continue
             due = now if spec.max_events == 1 else now + spec.seconds
             window = _new_window(event, spec.webhook_id, now, due)
             stored = held(due) if spec.webhook_id in disabled else due
             ws, hook = event.workspace_id, spec.webhook_id
-            await tx.execute(_INSERT_WINDOW, window.id, ws, event.id, hook, stored, now)
-            await tx.execute(_LINK_EVENT, window.id, 0, event.id)
+            await tx.execute(sql.insert_window, window.id, ws, event.id, hook, stored, now)
+            await tx.execute(sql.link_event, window.id, 0, event.id)
             collected.append(window)
         return collected
 
-    async def _window_events(self, tx: Tx, delivery_ids: Sequence[str]) -> dict[str, list[Event]]:
+    async def events(self, tx: Tx, delivery_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """The events collected by each of these windows, in the order they joined."""
         if not delivery_ids:
             return {}
-        sql = (
-            "SELECT de.delivery_id AS delivery_id, e.* FROM delivery_events de"
-            f" JOIN events e ON e.id = de.event_id WHERE de.delivery_id {self._in(1)}"
-            " ORDER BY de.delivery_id, de.position"
-        )
         found: dict[str, list[Event]] = {}
-        for row in await tx.fetch(sql, self._list(delivery_ids)):
+        for row in await tx.fetch(self._sql.window_events, self._d.list_param(delivery_ids)):
             found.setdefault(row["delivery_id"], []).append(rows.event(row))
         return found
 
