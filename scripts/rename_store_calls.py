@@ -51,6 +51,7 @@ REPOSITORIES: dict[str, tuple[str, ...]] = {
         "list_flows", "delete_flow", "count_flow_webhooks", "save_webhook", "get_webhook",
         "list_webhooks", "delete_webhook", "set_webhook_enabled", "routing_snapshot",
         "config_version", "disabled_webhooks", "failing_since", "webhooks_with_failures",
+        "disable_in_tx",
         "_bump_version",
     ),
     "history": (
