@@ -40,13 +40,13 @@ async def claim_times(db: Db, count: int) -> list[float]:
     try:
         for _ in range(count):
             began = time.perf_counter()
-            claimed = await store.claim(
+            claimed = await store.queue.claim(
                 "bench", limit=CLAIM_BATCH, lease_seconds=60, exclude=[], now=time.time()
             )
             found.append(1000 * (time.perf_counter() - began))
             if len(claimed) != CLAIM_BATCH:
                 raise RuntimeError(f"claim returned {len(claimed)} deliveries")
-            await store.release([c.delivery.id for c in claimed], not_before=time.time())
+            await store.queue.release([c.delivery.id for c in claimed], not_before=time.time())
     finally:
         await store.close()
     return found

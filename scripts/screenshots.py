@@ -115,7 +115,7 @@ async def backfill(settings: Settings, ws: str, hook_ids: list[str]) -> None:
             payload = ORDER_EXAMPLE | {"jobId": 5000 + i, "jobStatus": random.choice(
                 ["Complete", "Complete", "Failed"])}  # fmt: skip
             event = new_event(ws, "job.completed", payload, None, at)
-            await store.publish(event, [new_delivery(event, h, at) for h in hook_ids])
+            await store.publishing.publish(event, [new_delivery(event, h, at) for h in hook_ids])
     finally:
         await store.close()
 

@@ -29,7 +29,7 @@ async def _stored_bin(dashboard: Dashboard, bin_id: str, config: BinConfig) -> s
     store = await open_store(Settings(database_url=dashboard.service.settings.database_url))
     now = time.time()
     try:
-        await store.create_bin(
+        await store.inspector.create_bin(
             Bin(bin_id, dashboard.workspace_id, bin_id, config, 0, now + 600, now)
         )
     finally:

@@ -156,10 +156,10 @@ async def test_a_stored_filter_over_the_limits_still_loads_and_routes(
     created = await _hook(service, ws, key, url=receiver.url, filter={"n": 7})
     store = await open_store(Settings(database_url=service.settings.database_url))
     try:  # as if stored before the limit existed
-        hook = await store.get_webhook(ws, created["id"])
+        hook = await store.config.get_webhook(ws, created["id"])
         assert hook is not None
         config = hook.config.model_copy(update={"filter": _big_filter()})
-        await store.save_webhook(replace(hook, config=config), create=False)
+        await store.config.save_webhook(replace(hook, config=config), create=False)
     finally:
         await store.close()
     shown = await service.ok("GET", f"/v1/workspaces/{ws}/webhooks/{created['id']}", token=key)

@@ -45,11 +45,11 @@ async def test_maintenance_forgets_sign_outs_once_their_sessions_expire(database
     async with running(database_url, worker=False) as svc:
         store = await open_store(svc.settings)
         try:
-            await store.revoke_session("sid-expired", 1000.0)
-            await store.revoke_session("sid-live", 3000.0)
+            await store.config.revoke_session("sid-expired", 1000.0)
+            await store.config.revoke_session("sid-live", 3000.0)
             await Maintenance(store, svc.settings).run_once(2000.0)
-            assert await store.session_revoked("sid-expired") is False
-            assert await store.session_revoked("sid-live") is True
+            assert await store.config.session_revoked("sid-expired") is False
+            assert await store.config.session_revoked("sid-live") is True
         finally:
             await store.close()
 

@@ -38,9 +38,9 @@ class Opened:
         """Cap the database at its current size (``None``), or at ``pages``; the cap in force."""
         store = self.stores[0]
         assert isinstance(store, SqliteStore)
-        writer = store._writer
+        writer = store.dialect._writer
         assert writer is not None
-        async with store._lock:  # between two transactions of the service
+        async with store.dialect._lock:  # between two transactions of the service
             if pages is None:
                 (row,) = await writer.execute_fetchall("PRAGMA page_count")
                 pages = int(row[0])

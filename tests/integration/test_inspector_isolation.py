@@ -139,7 +139,7 @@ async def test_a_bin_stored_with_a_cookie_before_the_rule_does_not_set_it(servic
     }
     try:
         config = BinConfig(response_headers=headers, response_body="<b>old</b>")
-        await store.create_bin(Bin("bin_old", ws, "old", config, 0, now + 600, now))
+        await store.inspector.create_bin(Bin("bin_old", ws, "old", config, 0, now + 600, now))
     finally:
         await store.close()
     answer = await _answer(service, "POST", f"{service.url}/in/bin_old")

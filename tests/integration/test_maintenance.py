@@ -102,7 +102,7 @@ async def test_a_webhook_enabled_again_gets_a_fresh_auto_disable_period(
         upkeep = Maintenance(store, service.settings)
         later = time.time() + 6 * 86400
         assert (await upkeep.run_once(later))[1] == 1  # failing for six days: disabled
-        await store.set_webhook_enabled(hook["id"], True, None, later + 60)  # enabled again
+        await store.config.set_webhook_enabled(hook["id"], True, None, later + 60)  # enabled again
         assert (await upkeep.run_once(later + 120))[1] == 0
         assert (await upkeep.run_once(later + 60 + 6 * 86400))[1] == 1  # still failing
     finally:

@@ -73,7 +73,7 @@ async def store(pg_url: str) -> AsyncIterator[PostgresStore]:
 
 async def publish_one(store: PostgresStore, ws: str, hook_id: str, n: int = 0) -> None:
     event = new_event(ws, "order.created", {"n": n}, None, T0)
-    await store.publish(event, [new_delivery(event, hook_id, T0)])
+    await store.publishing.publish(event, [new_delivery(event, hook_id, T0)])
 
 
 async def wait_listening(dsn: str, timeout: float = 10.0) -> None:
@@ -145,7 +145,7 @@ async def test_a_burst_of_publishes_sends_far_fewer_notifies(
     assert notified <= elapsed / NOTIFY_INTERVAL + 2, (notified, elapsed)
     # ... which is far fewer than one per publish.
     assert notified <= publishes / 4, (notified, publishes, elapsed)
-    assert store.notifier.sent == notified
+    assert store.dialect.notifier.sent == notified
 
 
 async def test_notify_goes_out_after_commit_and_never_for_a_rollback(
@@ -156,11 +156,11 @@ async def test_notify_goes_out_after_commit_and_never_for_a_rollback(
     listener = await listening(pg_url)
     try:
         with pytest.raises(RuntimeError):
-            async with store._tx() as tx:
-                await store._after_enqueue(tx)
+            async with store.dialect.tx() as tx:
+                await store.dialect.after_enqueue(tx)
                 raise RuntimeError("rolled back")
         assert await listener.quiet() == 0
-        assert not store._enqueued
+        assert not store.dialect._enqueued
 
         await publish_one(store, ws, hook.id)
         await asyncio.wait_for(listener.arrived.wait(), 5)
@@ -168,7 +168,7 @@ async def test_notify_goes_out_after_commit_and_never_for_a_rollback(
 
         # A publish that queues nothing (no webhook subscribed) wakes nobody.
         event = new_event(ws, "order.created", {}, None, T0)
-        await store.publish(event, [])
+        await store.publishing.publish(event, [])
         assert await listener.quiet() == 1
     finally:
         await listener.conn.close()
@@ -183,15 +183,15 @@ async def test_a_notify_connection_ended_by_the_server_is_replaced(
     try:
         await publish_one(store, ws, hook.id)
         await asyncio.wait_for(listener.arrived.wait(), 5)
-        assert store._notifying is not None
-        pid = store._notifying.get_server_pid()
+        assert store.dialect._notifying is not None
+        pid = store.dialect._notifying.get_server_pid()
         assert await listener.conn.fetchval("SELECT pg_terminate_backend($1)", pid)
         await asyncio.sleep(0.2)
         await listener.quiet()
         listener.arrived.clear()
         await publish_one(store, ws, hook.id, 1)
         await asyncio.wait_for(listener.arrived.wait(), 5)
-        assert store._notifying.get_server_pid() != pid
+        assert store.dialect._notifying.get_server_pid() != pid
     finally:
         await listener.conn.close()
 
@@ -215,15 +215,15 @@ async def test_a_notify_on_a_dead_connection_is_sent_again_on_a_new_one(
     store: PostgresStore, pg_url: str
 ) -> None:
     dead = DeadConnection()
-    store._notifying = dead
+    store.dialect._notifying = dead
     listener = await listening(pg_url)
     try:
-        store.notifier.mark()
+        store.dialect.notifier.mark()
         await asyncio.wait_for(listener.arrived.wait(), 5)
     finally:
         await listener.conn.close()
     assert dead.terminated
-    assert store._notifying is not dead
+    assert store.dialect._notifying is not dead
 
 
 async def test_a_publish_never_waits_for_its_notify(store: PostgresStore) -> None:
@@ -234,13 +234,13 @@ async def test_a_publish_never_waits_for_its_notify(store: PostgresStore) -> Non
     async def never_answers() -> None:
         await hung.wait()  # as a NOTIFY to a server that stopped answering
 
-    store.notifier._send = never_answers
+    store.dialect.notifier._send = never_answers
     started = time.monotonic()
     for n in range(5):
         await publish_one(store, ws, hook.id, n)
     assert time.monotonic() - started < 2
     started = time.monotonic()
-    await store.notifier.close(timeout=0.2)  # and closing the store does not hang on it
+    await store.dialect.notifier.close(timeout=0.2)  # and closing the store does not hang on it
     assert time.monotonic() - started < 1
 
 
@@ -255,17 +255,17 @@ async def test_pooled_connections_are_not_reset(pg_url: str) -> None:
     """Session state would survive a release: nothing in Hookline may leave any."""
     store = await PostgresStore(pg_url, SecretBox(None), min_size=1, max_size=1).open()
     try:
-        async with store._read() as conn:
+        async with store.dialect.read() as conn:
             pid = await _value(conn, "SELECT pg_backend_pid()")
             await conn.execute("SET application_name = 'hookline-reset-probe'")
-        async with store._read() as conn:  # the same connection: the pool holds one
+        async with store.dialect.read() as conn:  # the same connection: the pool holds one
             assert await _value(conn, "SELECT pg_backend_pid()") == pid
             assert await _value(conn, "SHOW application_name") == "hookline-reset-probe"
         # An unfinished transaction is still rolled back on release (asyncpg does that itself).
-        async with store._read() as conn:
+        async with store.dialect.read() as conn:
             await conn.execute("BEGIN")
             await conn.execute("CREATE TEMP TABLE gone (x int)")
-        async with store._read() as conn:
+        async with store.dialect.read() as conn:
             assert await _value(conn, "SELECT to_regclass('pg_temp.gone')") is None
     finally:
         await store.close()
@@ -284,7 +284,7 @@ async def test_notifies_survive_a_database_outage(
         await cluster.stop()
         with caplog.at_level(logging.WARNING, logger="hookline.store.postgres"):
             for _ in range(20):  # as if commits had just succeeded when the server went away
-                store.notifier.mark()
+                store.dialect.notifier.mark()
                 await asyncio.sleep(0.02)
             await asyncio.sleep(0.3)
             with pytest.raises(StoreUnavailable):
@@ -313,5 +313,5 @@ async def test_the_store_closes_cleanly_while_the_database_is_down(
     await publish_one(store, ws, hook.id)  # the NOTIFY connection is open
     await store.wait_for_work(0.01)  # and the LISTEN one
     await cluster.stop()
-    store.notifier.mark()  # a wake-up pending at close: tried, fails, is dropped
+    store.dialect.notifier.mark()  # a wake-up pending at close: tried, fails, is dropped
     await asyncio.wait_for(store.close(), 15)

@@ -204,7 +204,7 @@ async def test_a_key_revoked_by_another_process_stops_working_within_the_cache_t
             assert (await api.call("GET", path, token=extra["key"]))[0] == 200
             other = await open_store(Settings(database_url=database_url))  # another process
             try:
-                assert await other.revoke_api_key(ws, extra["id"], time.time())
+                assert await other.config.revoke_api_key(ws, extra["id"], time.time())
             finally:
                 await other.close()
             revoked = time.monotonic()

@@ -36,12 +36,12 @@ async def test_the_write_connection_leaves_checkpoints_to_the_background_task(
 ) -> None:
     store = await _open(db_path)
     try:
-        writer = store._writer
+        writer = store.dialect._writer
         assert writer is not None
         (autocheckpoint,) = (await writer.execute_fetchall("PRAGMA wal_autocheckpoint"))[0]
         assert autocheckpoint == 0
         for n in range(300):
-            await store.create_workspace(Workspace(f"ws_{n:04d}", f"w{n}", 1.0))
+            await store.config.create_workspace(Workspace(f"ws_{n:04d}", f"w{n}", 1.0))
         # Within a few rounds of the checkpointer, the log is back in the database file.
         for _ in range(50):
             with sqlite3.connect(db_path) as conn:
@@ -51,7 +51,7 @@ async def test_the_write_connection_leaves_checkpoints_to_the_background_task(
             await asyncio.sleep(0.1)
         else:
             raise AssertionError(f"the WAL was never checkpointed: {log}")
-        assert len(await store.list_workspaces()) == 300
+        assert len(await store.config.list_workspaces()) == 300
     finally:
         await store.close()
 
@@ -90,14 +90,14 @@ async def test_a_write_that_waits_for_another_process_does_not_block_the_loop(
                 ticks += 1
 
         ticking = asyncio.create_task(ticker())
-        writing = asyncio.create_task(store.create_workspace(Workspace("ws_1", "one", 1.0)))
+        writing = asyncio.create_task(store.config.create_workspace(Workspace("ws_1", "one", 1.0)))
         await asyncio.sleep(0.5)
         assert not writing.done()  # still waiting for the lock
         assert ticks >= 20  # and the loop was free all along
         other.execute("COMMIT")
         await asyncio.wait_for(writing, 5)
         ticking.cancel()
-        assert [w.id for w in await store.list_workspaces()] == ["ws_1"]
+        assert [w.id for w in await store.config.list_workspaces()] == ["ws_1"]
     finally:
         other.close()
         await store.close()
@@ -114,10 +114,10 @@ async def test_a_lock_held_past_the_busy_timeout_is_store_unavailable(
     try:
         other.execute("BEGIN IMMEDIATE")
         with pytest.raises(StoreUnavailable, match="busy"):
-            await store.create_workspace(Workspace("ws_1", "one", 1.0))
+            await store.config.create_workspace(Workspace("ws_1", "one", 1.0))
         other.execute("COMMIT")
-        await store.create_workspace(Workspace("ws_1", "one", 1.0))
-        assert [w.id for w in await store.list_workspaces()] == ["ws_1"]
+        await store.config.create_workspace(Workspace("ws_1", "one", 1.0))
+        assert [w.id for w in await store.config.list_workspaces()] == ["ws_1"]
     finally:
         other.close()
         await store.close()
@@ -126,11 +126,11 @@ async def test_a_lock_held_past_the_busy_timeout_is_store_unavailable(
 async def test_a_failed_transaction_leaves_the_writer_usable(db_path: Path) -> None:
     store = await _open(db_path)
     try:
-        await store.create_workspace(Workspace("ws_1", "one", 1.0))
+        await store.config.create_workspace(Workspace("ws_1", "one", 1.0))
         with pytest.raises(sqlite3.IntegrityError):  # the same id again
-            await store.create_workspace(Workspace("ws_1", "again", 1.0))
-        await store.create_workspace(Workspace("ws_2", "two", 1.0))
-        assert {w.id for w in await store.list_workspaces()} == {"ws_1", "ws_2"}
+            await store.config.create_workspace(Workspace("ws_1", "again", 1.0))
+        await store.config.create_workspace(Workspace("ws_2", "two", 1.0))
+        assert {w.id for w in await store.config.list_workspaces()} == {"ws_1", "ws_2"}
     finally:
         await store.close()
 
@@ -140,22 +140,22 @@ async def test_a_cancelled_write_never_leaves_a_transaction_open(db_path: Path) 
     other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     try:
         other.execute("BEGIN IMMEDIATE")
-        writing = asyncio.create_task(store.create_workspace(Workspace("ws_1", "one", 1.0)))
+        writing = asyncio.create_task(store.config.create_workspace(Workspace("ws_1", "one", 1.0)))
         await asyncio.sleep(0.2)
         writing.cancel()  # while its BEGIN waits on the writer's thread
         other.execute("COMMIT")
         with pytest.raises(asyncio.CancelledError):
             await writing
-        await store.create_workspace(Workspace("ws_2", "two", 1.0))
-        assert "ws_2" in {w.id for w in await store.list_workspaces()}
+        await store.config.create_workspace(Workspace("ws_2", "two", 1.0))
+        assert "ws_2" in {w.id for w in await store.config.list_workspaces()}
     finally:
         other.close()
         await store.close()
 
 
 async def _bump(store: SqliteStore, workspace_id: str) -> None:
-    async with store._tx() as tx:  # what every webhook or flow change does
-        await store._bump_version(tx, workspace_id)
+    async with store.dialect.tx() as tx:  # what every webhook or flow change does
+        await store.config._bump_version(tx, workspace_id)
 
 
 async def test_the_config_version_is_read_on_the_loop_and_sees_every_commit(
@@ -165,14 +165,14 @@ async def test_the_config_version_is_read_on_the_loop_and_sees_every_commit(
     commits before it, of this process and of another."""
     store, other = await _open(db_path), await _open(db_path)
     try:
-        assert await store.config_version("ws_1") is None
-        await other.create_workspace(Workspace("ws_1", "one", 1.0))
-        first = await store.config_version("ws_1")
+        assert await store.config.config_version("ws_1") is None
+        await other.config.create_workspace(Workspace("ws_1", "one", 1.0))
+        first = await store.config.config_version("ws_1")
         assert first is not None
         await _bump(other, "ws_1")
-        assert await store.config_version("ws_1") == first + 1
+        assert await store.config.config_version("ws_1") == first + 1
         await _bump(store, "ws_1")
-        assert await store.config_version("ws_1") == first + 2
+        assert await store.config.config_version("ws_1") == first + 2
     finally:
         await store.close()
         await other.close()
@@ -193,13 +193,13 @@ async def test_a_config_version_read_on_a_busy_file_waits_on_the_readers_thread(
 ) -> None:
     store = await _open(db_path)
     try:
-        await store.create_workspace(Workspace("ws_1", "one", 1.0))
-        version = await store.config_version("ws_1")
-        loop_reader, store._watch = store._watch, _Busy()  # type: ignore[assignment]
+        await store.config.create_workspace(Workspace("ws_1", "one", 1.0))
+        version = await store.config.config_version("ws_1")
+        loop_reader, store.dialect._watch = store.dialect._watch, _Busy()  # type: ignore[assignment]
         try:
-            assert await store.config_version("ws_1") == version
+            assert await store.config.config_version("ws_1") == version
         finally:
-            store._watch = loop_reader
+            store.dialect._watch = loop_reader
     finally:
         await store.close()
 
@@ -215,7 +215,7 @@ async def test_a_waiting_worker_notices_a_commit_made_by_another_process(db_path
         await asyncio.sleep(0.2)
         assert not waiting.done()  # nothing happened: still waiting
         committed = loop.time()
-        await api_side.create_workspace(Workspace("ws_1", "one", 1.0))
+        await api_side.config.create_workspace(Workspace("ws_1", "one", 1.0))
         await asyncio.wait_for(waiting, 5)
         assert loop.time() - committed < 1.0
     finally:

@@ -43,9 +43,9 @@ async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
     store = await open_store(settings)
     try:
         async with Sender(AddressPolicy(settings.allowed_networks)) as sender:
-            await store.create_workspace(Workspace(WS, "services", 0.0))
+            await store.config.create_workspace(Workspace(WS, "services", 0.0))
             order = EventType("et_1", WS, "order.paid", "", None, EXAMPLE, 0.0, 0.0)
-            await store.save_event_type(order, create=True)
+            await store.config.save_event_type(order, create=True)
             yield Deps(settings, store, Router(store), sender, GroupCommit(store))
     finally:
         await store.close()
@@ -146,7 +146,7 @@ async def test_a_webhook_without_a_catalog_type_is_tested_with_the_fallback_samp
 
 async def test_a_draft_in_an_aggregating_flow_previews_as_a_window(deps: Deps) -> None:
     flow = Flow("flow_1", WS, "f", "", 0.0, 0.0, FlowConfig(aggregation_seconds=60))
-    await deps.store.save_flow(flow, create=True)
+    await deps.store.config.save_flow(flow, create=True)
     config = _config("http://127.0.0.1:9/x", flow="flow_1", enabled=False)
     shown = await webhook_tests.preview_draft(deps, WS, config, webhook_id=None, secret="")
     assert shown.aggregated and shown.request.headers["X-Hookline-Event-Type"] == "hookline.batch"

@@ -68,7 +68,7 @@ async def _authenticate(request: Request, state: AppState) -> Principal:
     found = workspaces.identify(state.admin_token_hash, token_hash, state.api_keys.get(token_hash))
     if found is None:
         generation = state.api_keys.generation()
-        key = await state.store.find_api_key(token_hash)
+        key = await state.store.config.find_api_key(token_hash)
         found = workspaces.identify(state.admin_token_hash, token_hash, key)
         if key is None or found is None:
             state.auth_failures.record(address, time.monotonic())

@@ -23,8 +23,8 @@ async def _attempts(who: Visitor, delivery_id: str, notice: str | None, full: bo
         "delivery.html" if full else "_attempts.html",
         delivery=delivery,
         attempts=[AttemptOut.of(a) for a in reversed(attempts)],
-        event=await store.get_event(who.ws, delivery.event_id) if full else None,
-        hook=await store.get_webhook(who.ws, delivery.webhook_id) if full else None,
+        event=await store.history.get_event(who.ws, delivery.event_id) if full else None,
+        hook=await store.config.get_webhook(who.ws, delivery.webhook_id) if full else None,
         notice=notice,
         nav="webhooks",
     )

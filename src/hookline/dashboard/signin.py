@@ -94,7 +94,7 @@ async def logout(request: Request, board: Board) -> Response:
         await check_csrf(request, board, found)
         if found.signed_in:  # refused from now on, by every process, until it would expire
             expires_at = found.issued_at + board.codec.max_age
-            await get_state(request).store.revoke_session(found.sid, expires_at)
+            await get_state(request).store.config.revoke_session(found.sid, expires_at)
     response = redirect(request, "/login")
     clear_session(request, response)
     return response

@@ -19,7 +19,9 @@ _PAGE = 500
 
 
 async def recent(store: Store, ws: str, webhook_id: str, limit: int = RECENT) -> list[Delivery]:
-    page = await store.list_deliveries(ws, DeliveryQuery(webhook_id=webhook_id, limit=limit))
+    page = await store.history.list_deliveries(
+        ws, DeliveryQuery(webhook_id=webhook_id, limit=limit)
+    )
     return list(page.items)
 
 
@@ -36,7 +38,7 @@ async def since(
     cursor: str | None = None
     while len(found) < cap:
         query = DeliveryQuery(webhook_id=webhook_id, since=start, limit=_PAGE, cursor=cursor)
-        page = await store.list_deliveries(ws, query)
+        page = await store.history.list_deliveries(ws, query)
         found += page.items
         if page.next_cursor is None:
             break
@@ -47,5 +49,5 @@ async def since(
 async def latencies(store: Store, ws: str, deliveries: Sequence[Delivery]) -> list[float]:
     """Durations (ms) of every attempt of the latest deliveries that were attempted."""
     tried = [d for d in deliveries if d.attempts > 0][:LATENCY_SAMPLE]
-    found = await asyncio.gather(*(store.list_attempts(ws, d.id) for d in tried))
+    found = await asyncio.gather(*(store.history.list_attempts(ws, d.id) for d in tried))
     return [a.duration_ms for attempts in found for a in attempts]

@@ -87,8 +87,8 @@ async def dashboard(request: Request) -> Dashboard:
     if found is None:
         state = get_state(request)
         random_key = secrets.token_urlsafe(32)
-        if not await state.store.set_meta_if_absent(_KEY_META, random_key):
-            random_key = await state.store.get_meta(_KEY_META) or random_key
+        if not await state.store.config.set_meta_if_absent(_KEY_META, random_key):
+            random_key = await state.store.config.get_meta(_KEY_META) or random_key
         key = derive_key(random_key, state.admin_token_hash, state.settings.secret_key)
         limiter = SlidingWindow(SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_SECONDS)
         found = Dashboard(SessionCodec(key), limiter, Renderer())
@@ -128,7 +128,7 @@ async def current_session(request: Request, board: Dashboard) -> Session | None:
     if session is None or not session.signed_in:
         return session
     state = get_state(request)
-    if await state.store.session_revoked(session.sid):
+    if await state.store.config.session_revoked(session.sid):
         return None
     if session.admin or session.key_hash is None:
         return session

@@ -59,7 +59,7 @@ async def list_page(
     summary = await stats.summaries(store, who.ws, hooks)
     if status == "failing":
         hooks = [h for h in hooks if summary[h.id].failing]
-    flows = await store.list_flows(who.ws)
+    flows = await store.config.list_flows(who.ws)
     return who.page(
         "webhooks.html",
         hooks=hooks,
@@ -78,8 +78,8 @@ async def _form(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    catalog = await who.state.store.list_event_types(who.ws)
-    flows = await who.state.store.list_flows(who.ws)
+    catalog = await who.state.store.config.list_event_types(who.ws)
+    flows = await who.state.store.config.list_flows(who.ws)
     return who.page(
         "webhook_form.html",
         status,
@@ -120,7 +120,7 @@ async def create(who: Who) -> Response:
 @router.get("/webhooks/{webhook_id}/edit")
 async def edit_page(who: Who, webhook_id: str) -> Response:
     hook = await webhooks.load(who.state.deps, who.ws, webhook_id)
-    catalog = [et.name for et in await who.state.store.list_event_types(who.ws)]
+    catalog = [et.name for et in await who.state.store.config.list_event_types(who.ws)]
     return await _form(who, hook, values_from_config(hook.config, catalog), {})
 
 

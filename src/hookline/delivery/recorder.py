@@ -58,7 +58,7 @@ class Recorder:
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 try:
-                    await self._store.record(batch, time.time())
+                    await self._store.queue.record(batch, time.time())
                 except (StoreError, OSError) as exc:
                     log.warning("recording %d attempts failed, retrying: %s", len(batch), exc)
                     await asyncio.sleep(backoff)
@@ -86,7 +86,7 @@ class Recorder:
         """
         for outcome in batch:
             try:
-                await self._store.record([outcome], time.time())
+                await self._store.queue.record([outcome], time.time())
             except Exception:
                 log.exception(
                     "cannot record attempt; delivery will be retried after its lease expires",

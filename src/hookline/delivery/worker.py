@@ -128,7 +128,7 @@ class Worker:
         limit = min(self._capacity - self._scheduler.total, self._settings.claim_batch)
         self._excluded, rooms, default_room = self._scheduler.claim_terms()
         self._limited = bool(self._excluded) or limit < self._settings.claim_batch
-        claimed = await self._store.claim(
+        claimed = await self._store.queue.claim(
             self.worker_id,
             limit=limit,
             lease_seconds=self._settings.lease_seconds,
@@ -151,7 +151,7 @@ class Worker:
         if not delivery_ids:
             return
         try:
-            await self._store.release(delivery_ids, not_before=time.time())
+            await self._store.queue.release(delivery_ids, not_before=time.time())
         except (StoreError, OSError) as exc:
             # Their leases expire and they are claimed again: late, never lost.
             log.warning("giving back %d deliveries failed: %s", len(delivery_ids), exc)
@@ -207,7 +207,7 @@ class Worker:
         throttle = self._scheduler.throttle(claimed.webhook)
         wait = throttle.delay(time.monotonic(), _MAX_LOCAL_WAIT)
         if wait > _MAX_LOCAL_WAIT:
-            await self._store.release([claimed.delivery.id], not_before=time.time() + wait)
+            await self._store.queue.release([claimed.delivery.id], not_before=time.time() + wait)
             return
         if wait > 0:
             await asyncio.sleep(wait)

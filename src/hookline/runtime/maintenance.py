@@ -50,8 +50,8 @@ class Maintenance:
 
     async def run_once(self, now: float) -> tuple[int, int]:
         """One pass; returns (rows purged, webhooks disabled)."""
-        await self._store.purge_expired_bins(now)
-        await self._store.purge_revoked_sessions(now)
+        await self._store.inspector.purge_expired_bins(now)
+        await self._store.config.purge_revoked_sessions(now)
         purged = await self._purge(now)
         await self._expire_held(now)
         return purged, await self._disable_failing(now)
@@ -61,7 +61,7 @@ class Maintenance:
             return 0
         before = now - self._settings.retention_days * 86400
         total = 0
-        while removed := await self._store.purge(before):
+        while removed := await self._store.history.purge(before):
             total += removed
             await asyncio.sleep(0)  # let deliveries through between batches
         if total:
@@ -76,9 +76,11 @@ class Maintenance:
             return 0
         before = now - self._settings.retention_days * 86400
         total = 0
-        for webhook in await self._store.disabled_webhooks():
+        for webhook in await self._store.config.disabled_webhooks():
             count, types = 0, set[str]()
-            while (expired := await self._store.expire_held(webhook.id, before, now)).deliveries:
+            while (
+                expired := await self._store.queue.expire_held(webhook.id, before, now)
+            ).deliveries:
                 count += expired.deliveries
                 types |= expired.event_types
                 await asyncio.sleep(0)  # let deliveries through between batches
@@ -96,8 +98,8 @@ class Maintenance:
         if limit <= 0:
             return 0
         disabled = 0
-        for webhook in await self._store.webhooks_with_failures():
-            since = await self._store.failing_since(webhook.id)
+        for webhook in await self._store.config.webhooks_with_failures():
+            since = await self._store.config.failing_since(webhook.id)
             if since is None:
                 continue
             # Counted from its last change at the earliest: a webhook enabled again (or fixed)
@@ -107,7 +109,7 @@ class Maintenance:
                 continue
             days = (now - since) / 86400
             reason = f"failing without a success for {days:.1f} days"
-            await self._store.set_webhook_enabled(webhook.id, False, reason, now)
+            await self._store.config.set_webhook_enabled(webhook.id, False, reason, now)
             await self._notices.publish(webhook, "webhook.disabled", {"reason": reason})
             log.warning("webhook %s disabled: %s", webhook.id, reason)
             disabled += 1

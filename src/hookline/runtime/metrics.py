@@ -109,7 +109,7 @@ class Metrics:
     async def render(self, store: Store | None) -> bytes:
         if store is not None:
             now = time.time()
-            stats = await store.queue_stats(now)
+            stats = await store.queue.queue_stats(now)
             self.queue_depth.set(stats.pending)
             due = stats.oldest_due_at
             self.oldest_due_age.set(max(0.0, now - due) if due is not None else 0.0)

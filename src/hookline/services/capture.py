@@ -25,7 +25,7 @@ MAX_METHOD = 16
 async def live_bin(deps: Deps, bin_id: str, method: str, now: float) -> Bin:
     """The bin a request to its capture URL goes to: 404 if it is unknown or expired, 405 for
     a method longer than can be kept."""
-    found = await deps.store.find_bin(bin_id)
+    found = await deps.store.inspector.find_bin(bin_id)
     if found is None or found.expired(now):
         raise NotFound(f"bin {bin_id} not found (or expired)")
     if len(method) > MAX_METHOD:
@@ -39,7 +39,9 @@ async def capture(deps: Deps, found: Bin, incoming: IncomingRequest) -> str | No
     does not drop its oldest captures to make room."""
     settings = deps.settings
     quotas = BinQuotas(settings.max_bin_bytes, settings.max_workspace_bin_bytes)
-    stored = await deps.store.capture(found.id, incoming, now=incoming.received_at, quotas=quotas)
+    stored = await deps.store.inspector.capture(
+        found.id, incoming, now=incoming.received_at, quotas=quotas
+    )
     if stored.outcome is not CaptureOutcome.STORED:
         raise refusal(stored.outcome, found, settings)
     return stored.request_id

@@ -67,16 +67,16 @@ def new_event_type(workspace_id: str, draft: EventTypeDraft, now: float) -> Even
 async def create_event_type(deps: Deps, workspace_id: str, draft: EventTypeDraft) -> EventType:
     check_schema(draft.schema, draft.example)
     et = new_event_type(workspace_id, draft, time.time())
-    await deps.store.save_event_type(et, create=True)
+    await deps.store.config.save_event_type(et, create=True)
     return et
 
 
 async def list_event_types(deps: Deps, workspace_id: str) -> list[EventType]:
-    return await deps.store.list_event_types(workspace_id)
+    return await deps.store.config.list_event_types(workspace_id)
 
 
 async def get_event_type(deps: Deps, workspace_id: str, name: str) -> EventType:
-    found = await deps.store.get_event_type(workspace_id, name)
+    found = await deps.store.config.get_event_type(workspace_id, name)
     if found is None:
         raise NotFound(f"event type {name!r} not found")
     return found
@@ -95,12 +95,12 @@ async def update_event_type(
         updated_at=time.time(),
     )
     check_schema(updated.schema, updated.example)
-    await deps.store.save_event_type(updated, create=False)
+    await deps.store.config.save_event_type(updated, create=False)
     return updated
 
 
 async def delete_event_type(deps: Deps, workspace_id: str, name: str) -> None:
-    if not await deps.store.delete_event_type(workspace_id, name):
+    if not await deps.store.config.delete_event_type(workspace_id, name):
         raise NotFound(f"event type {name!r} not found")
 
 
@@ -128,13 +128,13 @@ async def ensure_event_types(
     created: list[str] = []
     existing: list[str] = []
     for spec in specs:
-        if await store.get_event_type(workspace_id, spec.name) is not None:
+        if await store.config.get_event_type(workspace_id, spec.name) is not None:
             existing.append(spec.name)
             continue
         draft = EventTypeDraft(spec.name, spec.description, spec.schema, spec.example)
         try:
             et = new_event_type(workspace_id, draft, time.time())
-            await store.save_event_type(et, create=True)
+            await store.config.save_event_type(et, create=True)
         except Conflict:  # another request created it a moment ago
             existing.append(spec.name)
             continue

@@ -26,12 +26,12 @@ class DeliveryRecord:
 
 async def list_page(deps: Deps, ws: str, query: DeliveryQuery) -> Page:
     """One page of the workspace's deliveries, newest first, as ``query`` selects."""
-    return await deps.store.list_deliveries(ws, query)
+    return await deps.store.history.list_deliveries(ws, query)
 
 
 async def get(deps: Deps, ws: str, delivery_id: str) -> Delivery:
     """The delivery; :class:`NotFound` if the workspace has no such delivery."""
-    found = await deps.store.get_delivery(ws, delivery_id)
+    found = await deps.store.history.get_delivery(ws, delivery_id)
     if found is None:
         raise NotFound(f"delivery {delivery_id} not found")
     return found
@@ -39,14 +39,14 @@ async def get(deps: Deps, ws: str, delivery_id: str) -> Delivery:
 
 async def get_with_attempts(deps: Deps, ws: str, delivery_id: str) -> DeliveryRecord:
     delivery = await get(deps, ws, delivery_id)
-    return DeliveryRecord(delivery, await deps.store.list_attempts(ws, delivery_id))
+    return DeliveryRecord(delivery, await deps.store.history.list_attempts(ws, delivery_id))
 
 
 async def retry(deps: Deps, ws: str, delivery_id: str) -> Delivery:
     """Queue the delivery again now; its retry schedule starts again from the first step.
     :class:`Conflict` while a worker is attempting it."""
     await get(deps, ws, delivery_id)
-    if not await deps.store.retry_delivery(ws, delivery_id, time.time()):
+    if not await deps.store.history.retry_delivery(ws, delivery_id, time.time()):
         raise Conflict("the delivery is being attempted right now; try again shortly")
     return await get(deps, ws, delivery_id)
 
@@ -64,7 +64,7 @@ async def replay(
     (default: now) whose status is one of ``statuses``; answers how many."""
     await load_webhook(deps, ws, webhook_id)
     now = time.time()
-    return await deps.store.replay_webhook(
+    return await deps.store.history.replay_webhook(
         ws,
         webhook_id,
         since=since,

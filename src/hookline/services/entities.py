@@ -104,7 +104,7 @@ async def delete_entity(
 
 async def get_entity(deps: Deps, workspace_id: str, path: str) -> EntityView:
     where = parse(path)
-    found = await deps.store.get_entity(workspace_id, where.path)
+    found = await deps.store.entities.get_entity(workspace_id, where.path)
     shown = document(where, found)
     if found is None or shown is None:
         raise NotFound(f"entity {where.path!r} is not known")
@@ -130,7 +130,7 @@ def _labels(
 async def _apply(deps: Deps, workspace_id: str, where: EntityPath, decide: Decide) -> EntityChange:
     registered: set[str] = set()
     for attempt in range(_MAX_TRIES):
-        current = await deps.store.get_entity(workspace_id, where.path)
+        current = await deps.store.entities.get_entity(workspace_id, where.path)
         now = time.time()
         change = decide(current, now)
         if change is None:
@@ -156,7 +156,7 @@ async def _publish(
     if targets is None:
         raise NotFound(f"workspace {workspace_id} not found")
     deliveries, windows = fan_out(event, targets, now)
-    sent = await deps.store.commit_entity_change(
+    sent = await deps.store.entities.commit_entity_change(
         workspace_id, where.path, change, event, deliveries,
         windows=windows, fifo=fifo_webhooks(targets),
     )  # fmt: skip

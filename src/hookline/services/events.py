@@ -32,15 +32,15 @@ async def list_events(
     deps: Deps, workspace_id: str, *, limit: int, cursor: str | None, type: str | None = None
 ) -> Page:
     """The workspace's events, newest first; ``type`` keeps those of one type."""
-    return await deps.store.list_events(workspace_id, limit=limit, cursor=cursor, type=type)
+    return await deps.store.history.list_events(workspace_id, limit=limit, cursor=cursor, type=type)
 
 
 async def find_event(deps: Deps, workspace_id: str, event_id: str) -> Event | None:
-    return await deps.store.get_event(workspace_id, event_id)
+    return await deps.store.history.get_event(workspace_id, event_id)
 
 
 async def get_event(deps: Deps, workspace_id: str, event_id: str) -> Event:
-    found = await deps.store.get_event(workspace_id, event_id)
+    found = await deps.store.history.get_event(workspace_id, event_id)
     if found is None:
         raise NotFound(f"event {event_id} not found")
     return found
@@ -51,7 +51,7 @@ async def search_text(deps: Deps, workspace_id: str, text: str, *, limit: int) -
     aside), newest first."""
     needle, found, cursor = text.casefold(), list[Event](), None
     for _ in range(TEXT_SCAN // _SCAN_PAGE):
-        page = await deps.store.list_events(workspace_id, limit=_SCAN_PAGE, cursor=cursor)
+        page = await deps.store.history.list_events(workspace_id, limit=_SCAN_PAGE, cursor=cursor)
         found += [e for e in page.items if needle in e.body.casefold()]
         if page.next_cursor is None or len(found) >= limit:
             break
@@ -63,9 +63,11 @@ async def event_trail(deps: Deps, workspace_id: str, event_id: str) -> EventTrai
     """The event with (up to 200 of) its deliveries; a deleted webhook is named so."""
     store = deps.store
     event = await get_event(deps, workspace_id, event_id)
-    page = await store.list_deliveries(workspace_id, DeliveryQuery(event_id=event_id, limit=_TRAIL))
+    page = await store.history.list_deliveries(
+        workspace_id, DeliveryQuery(event_id=event_id, limit=_TRAIL)
+    )
     names = {}
     for webhook_id in {d.webhook_id for d in page.items}:
-        hook = await store.get_webhook(workspace_id, webhook_id)
+        hook = await store.config.get_webhook(workspace_id, webhook_id)
         names[webhook_id] = hook.config.name if hook else f"{webhook_id} (deleted)"
     return EventTrail(event, page.items, names)

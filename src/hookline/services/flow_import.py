@@ -118,12 +118,12 @@ async def _conflicts(
 ) -> list[dict[str, str]]:
     store = deps.store
     found = []
-    if any(f.name == flow_name for f in await store.list_flows(workspace_id)):
+    if any(f.name == flow_name for f in await store.config.list_flows(workspace_id)):
         found.append({"type": "flow", "name": flow_name})
     taken: set[str] = set()
     cursor: str | None = None
     while True:
-        page = await store.list_webhooks(workspace_id, limit=_PAGE, cursor=cursor)
+        page = await store.config.list_webhooks(workspace_id, limit=_PAGE, cursor=cursor)
         taken.update(h.config.name for h in page.items)
         if page.next_cursor is None:
             break
@@ -137,7 +137,7 @@ async def _missing_event_types(
 ) -> list[EventType]:
     """Catalog entries to create: named by the document, absent here (the document's
     definition if it has one, else just the name)."""
-    have = {et.name for et in await deps.store.list_event_types(workspace_id)}
+    have = {et.name for et in await deps.store.config.list_event_types(workspace_id)}
     definitions = {d.name: d for d in document.event_types}
     named = event_names(document.config, [p.config for p in planned])
     now = time.time()
@@ -160,18 +160,18 @@ async def _create(
     try:
         for et in event_types:
             try:
-                await store.save_event_type(et, create=True)
+                await store.config.save_event_type(et, create=True)
             except Conflict:  # created a moment ago by another request: just as good
                 continue
-        await store.save_flow(flow, create=True)
+        await store.config.save_flow(flow, create=True)
         done.append(("flow", flow.id))
         for hook in hooks:
-            await store.save_webhook(hook, create=True)
+            await store.config.save_webhook(hook, create=True)
             done.append(("webhook", hook.id))
     except Exception:
         for kind, key in reversed(done):
             if kind == "webhook":
-                await store.delete_webhook(ws, key)
+                await store.config.delete_webhook(ws, key)
             else:
-                await store.delete_flow(ws, key)
+                await store.config.delete_flow(ws, key)
         raise

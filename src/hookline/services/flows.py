@@ -34,16 +34,16 @@ async def create_flow(
 ) -> Flow:
     now = time.time()
     flow = Flow(new_id("flow"), workspace_id, name, description, now, now, config)
-    await deps.store.save_flow(flow, create=True)
+    await deps.store.config.save_flow(flow, create=True)
     return flow
 
 
 async def list_flows(deps: Deps, workspace_id: str) -> list[Flow]:
-    return await deps.store.list_flows(workspace_id)
+    return await deps.store.config.list_flows(workspace_id)
 
 
 async def get_flow(deps: Deps, workspace_id: str, flow_id: str) -> Flow:
-    found = await deps.store.get_flow(workspace_id, flow_id)
+    found = await deps.store.config.get_flow(workspace_id, flow_id)
     if found is None:
         raise NotFound(f"flow {flow_id} not found")
     return found
@@ -63,12 +63,12 @@ async def update_flow(
         raise every_problem(field_problems(exc.errors())) from None
     names = {k: changes[k] for k in ("name", "description") if changes.get(k) is not None}
     updated = replace(current, **names, config=config, updated_at=time.time())
-    await deps.store.save_flow(updated, create=False)
+    await deps.store.config.save_flow(updated, create=False)
     return updated
 
 
 async def delete_flow(deps: Deps, workspace_id: str, flow_id: str) -> None:
-    if not await deps.store.delete_flow(workspace_id, flow_id):
+    if not await deps.store.config.delete_flow(workspace_id, flow_id):
         raise NotFound(f"flow {flow_id} not found")
 
 
@@ -84,7 +84,9 @@ async def export_flow(
     flow = await get_flow(deps, workspace_id, flow_id)
     hooks = await _flow_webhooks(deps.store, workspace_id, flow_id)
     named = event_names(flow.config, [h.config for h in hooks])
-    catalog = [et for et in await deps.store.list_event_types(workspace_id) if et.name in named]
+    catalog = [
+        et for et in await deps.store.config.list_event_types(workspace_id) if et.name in named
+    ]
     return {
         "hookline": FORMAT,
         "version": 1,
@@ -109,7 +111,9 @@ async def _flow_webhooks(store: Store, workspace_id: str, flow_id: str) -> list[
     hooks: list[Webhook] = []
     cursor: str | None = None
     while True:
-        page = await store.list_webhooks(workspace_id, limit=_PAGE, cursor=cursor, flow_id=flow_id)
+        page = await store.config.list_webhooks(
+            workspace_id, limit=_PAGE, cursor=cursor, flow_id=flow_id
+        )
         hooks += page.items
         if page.next_cursor is None:
             return hooks

@@ -46,28 +46,28 @@ async def create_bin(
 ) -> Bin:
     """A capture URL that records every request it receives and answers as configured."""
     now = time.time()
-    await deps.store.purge_expired_bins(now)
+    await deps.store.inspector.purge_expired_bins(now)
     created = Bin(new_id("bin"), workspace_id, name, config, 0, now + ttl_seconds, now)
     most = deps.settings.max_bins_per_workspace
-    if not await deps.store.create_bin(created, max_bins=most):
+    if not await deps.store.inspector.create_bin(created, max_bins=most):
         raise TooManyBins(f"a workspace has at most {most} bins: delete one to make room")
     return created
 
 
 async def list_bins(deps: Deps, workspace_id: str, *, limit: int, cursor: str | None) -> Page:
-    await deps.store.purge_expired_bins(time.time())
-    return await deps.store.list_bins(workspace_id, limit=limit, cursor=cursor)
+    await deps.store.inspector.purge_expired_bins(time.time())
+    return await deps.store.inspector.list_bins(workspace_id, limit=limit, cursor=cursor)
 
 
 async def get_bin(deps: Deps, workspace_id: str, bin_id: str) -> Bin:
-    found = await deps.store.get_bin(workspace_id, bin_id)
+    found = await deps.store.inspector.get_bin(workspace_id, bin_id)
     if found is None or found.expired(time.time()):
         raise NotFound(f"bin {bin_id} not found (or expired)")
     return found
 
 
 async def delete_bin(deps: Deps, workspace_id: str, bin_id: str) -> None:
-    if not await deps.store.delete_bin(workspace_id, bin_id):
+    if not await deps.store.inspector.delete_bin(workspace_id, bin_id):
         raise NotFound(f"bin {bin_id} not found")
 
 
@@ -82,14 +82,14 @@ async def list_requests(
 ) -> Page:
     """Newest first (page on with ``cursor``), or with ``after`` the ones since, oldest first."""
     await get_bin(deps, workspace_id, bin_id)
-    return await deps.store.list_bin_requests(
+    return await deps.store.inspector.list_bin_requests(
         workspace_id, bin_id, limit=limit, cursor=cursor, after=after
     )
 
 
 async def get_request(deps: Deps, workspace_id: str, bin_id: str, rid: str) -> CapturedRequest:
     await get_bin(deps, workspace_id, bin_id)
-    found = await deps.store.get_bin_request(workspace_id, bin_id, rid)
+    found = await deps.store.inspector.get_bin_request(workspace_id, bin_id, rid)
     if found is None:
         raise NotFound(f"request {rid} not found in bin {bin_id}")
     return found
@@ -147,5 +147,5 @@ async def replay_request(
         new_id("rpl"), url, at, sent.status, sent.headers, sent.body_excerpt,
         sent.duration_ms, sent.error_class, sent.error_message,
     )  # fmt: skip
-    await deps.store.record_replay(workspace_id, bin_id, rid, result)
+    await deps.store.inspector.record_replay(workspace_id, bin_id, rid, result)
     return result

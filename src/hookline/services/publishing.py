@@ -126,7 +126,7 @@ async def publish(
     item = plan(event, targets, now)
     if group is not None:
         return await group.publish(item)
-    (result,) = await store.publish_many([item])
+    (result,) = await store.publishing.publish_many([item])
     return result
 
 
@@ -168,7 +168,7 @@ async def publish_batch(
         items = await asyncio.to_thread(plan_all)  # see ``hookline.services.routing``
     else:
         items = plan_all()
-    return await store.publish_many(items)
+    return await store.publishing.publish_many(items)
 
 
 def plan(event: Event, targets: Sequence[Target], now: float) -> PublishItem:

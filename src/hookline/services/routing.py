@@ -41,7 +41,7 @@ class Router:
         self._store = store
         self._cache: dict[str, tuple[int, list[Route]]] = {}
         self._max = max_workspaces
-        self._versions = VersionReads(store.config_version)
+        self._versions = VersionReads(store.config.config_version)
 
     async def route(
         self, workspace_id: str, event_type: str, payload: Any, size: int = 0
@@ -68,7 +68,7 @@ class Router:
         cached = self._cache.get(workspace_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        snapshot = await self._store.routing_snapshot(workspace_id)
+        snapshot = await self._store.config.routing_snapshot(workspace_id)
         if snapshot is None:
             return None
         routes = [route_for(w, snapshot.flows.get(w.config.flow or "")) for w in snapshot.webhooks]

@@ -68,15 +68,15 @@ async def _unknown_event_type(deps: Deps, ws: str, events: Sequence[str]) -> str
     named = [p for p in named if not p.startswith(NOTICE_PREFIX)]
     if not named:
         return None
-    known = {et.name for et in await deps.store.list_event_types(ws)}
+    known = {et.name for et in await deps.store.config.list_event_types(ws)}
     return next((p for p in named if p not in known), None)
 
 
 async def _flow_problems(deps: Deps, ws: str, flow: str, own_id: str | None) -> list[ApiError]:
-    if await deps.store.get_flow(ws, flow) is None:
+    if await deps.store.config.get_flow(ws, flow) is None:
         return [ValidationFailed(f"flow: flow {flow!r} not found", field="flow")]
-    count = await deps.store.count_flow_webhooks(ws, flow)
-    current = None if own_id is None else await deps.store.get_webhook(ws, own_id)
+    count = await deps.store.config.count_flow_webhooks(ws, flow)
+    current = None if own_id is None else await deps.store.config.get_webhook(ws, own_id)
     already_in = current is not None and current.config.flow == flow
     most = deps.settings.max_webhooks_per_flow
     if not already_in and count >= most:

@@ -49,7 +49,7 @@ async def sample(
     deps: Deps, ws: str, patterns: list[str], *, type: str | None = None, payload: Any = None
 ) -> Sample:
     """The sample event of a webhook subscribing to ``patterns`` (``domain.samples``)."""
-    catalog = await deps.store.list_event_types(ws)
+    catalog = await deps.store.config.list_event_types(ws)
     return sample_event(patterns, catalog, type=type, payload=payload)
 
 
@@ -77,7 +77,7 @@ async def send_test(
     event = new_event(ws, chosen.type, chosen.payload, None, now)
     # Stored as already finished so no worker picks it up; the attempt below settles it.
     delivery = replace(new_delivery(event, hook.id, now), status=DeliveryStatus.FAILED)
-    await deps.store.publish(event, [delivery])
+    await deps.store.publishing.publish(event, [delivery])
     outcome, _ = await attempt_delivery(
         deps.sender,
         Claimed(delivery, event, hook),
@@ -86,7 +86,7 @@ async def send_test(
     )
     attempt = outcome.attempt
     final = DeliveryStatus.SUCCEEDED if attempt.error_class is None else DeliveryStatus.FAILED
-    await deps.store.record([AttemptOutcome(attempt, final, now)], time.time())
+    await deps.store.queue.record([AttemptOutcome(attempt, final, now)], time.time())
     return TestResult(event, delivery, attempt)
 
 
@@ -156,7 +156,7 @@ async def _draft_secrets(
     deps: Deps, ws: str, webhook_id: str | None, typed: str, schemes: list[str]
 ) -> tuple[SecretEntry, ...]:
     if webhook_id:
-        found = await deps.store.get_webhook(ws, webhook_id)
+        found = await deps.store.config.get_webhook(ws, webhook_id)
         return found.secrets[:1] if found else ()
     if not typed or typed == GENERATE:
         return ()
@@ -168,7 +168,7 @@ async def _draft_secrets(
 
 
 async def _flow(deps: Deps, ws: str, config: WebhookConfig) -> Flow | None:
-    return await deps.store.get_flow(ws, config.flow) if config.flow else None
+    return await deps.store.config.get_flow(ws, config.flow) if config.flow else None
 
 
 def _preview(deps: Deps, hook: Webhook, flow: Flow | None, chosen: Sample) -> Preview:

@@ -48,7 +48,7 @@ __all__ = [
 
 async def load(deps: Deps, ws: str, webhook_id: str) -> Webhook:
     """The webhook; :class:`NotFound` if the workspace has no such webhook."""
-    found = await deps.store.get_webhook(ws, webhook_id)
+    found = await deps.store.config.get_webhook(ws, webhook_id)
     if found is None:
         raise NotFound(f"webhook {webhook_id} not found")
     return found
@@ -66,7 +66,7 @@ async def list_page(
 ) -> Page:
     """One page of the workspace's webhooks, optionally only enabled (or disabled) ones, those
     of one flow, or those whose name or URL contains ``search``."""
-    return await deps.store.list_webhooks(
+    return await deps.store.config.list_webhooks(
         ws, limit=limit, cursor=cursor, enabled=enabled, flow_id=flow_id, search=search
     )
 
@@ -80,7 +80,7 @@ async def create(deps: Deps, ws: str, config: WebhookConfig, secret: str | None)
     config, secrets = signed(config, secret)
     now = time.time()
     hook = Webhook(new_id("wh"), ws, config, secrets, now, now)
-    await deps.store.save_webhook(hook, create=True)
+    await deps.store.config.save_webhook(hook, create=True)
     return hook
 
 
@@ -117,7 +117,7 @@ async def update(deps: Deps, ws: str, webhook_id: str, changes: Mapping[str, Any
     assert config is not None
     reason = None if config.enabled else current.disabled_reason or "disabled by a user"
     updated = replace(current, config=config, updated_at=time.time(), disabled_reason=reason)
-    await deps.store.save_webhook(updated, create=False)
+    await deps.store.config.save_webhook(updated, create=False)
     return updated
 
 
@@ -128,7 +128,7 @@ async def set_enabled(deps: Deps, ws: str, webhook_id: str, enabled: bool) -> We
 
 
 async def delete(deps: Deps, ws: str, webhook_id: str) -> None:
-    if not await deps.store.delete_webhook(ws, webhook_id):
+    if not await deps.store.config.delete_webhook(ws, webhook_id):
         raise NotFound(f"webhook {webhook_id} not found")
 
 
@@ -153,7 +153,7 @@ async def rotate_secret(
     kept += [s for s in current.secrets[1:] if s.expires_at is not None and s.expires_at > now]
     config = current.config.model_copy(update={"signature_schemes": schemes})
     updated = replace(current, config=config, secrets=(SecretEntry(secret), *kept), updated_at=now)
-    await deps.store.save_webhook(updated, create=False)
+    await deps.store.config.save_webhook(updated, create=False)
     return secret
 
 

@@ -50,7 +50,7 @@ async def sign_in(deps: Deps, admin_hash: str, token: str) -> Principal | None:
     token_hash = keys.hash_token(token)
     if hmac.compare_digest(token_hash, admin_hash):
         return ADMIN  # no key lookup for the admin's token
-    return identify(admin_hash, token_hash, await deps.store.find_api_key(token_hash))
+    return identify(admin_hash, token_hash, await deps.store.config.find_api_key(token_hash))
 
 
 def require_admin(who: Principal) -> None:
@@ -63,7 +63,7 @@ async def workspace_in_reach(deps: Deps, who: Principal, workspace_id: str) -> s
     """``workspace_id`` if ``who`` may act in it: 404 for the admin when it does not exist, 403
     ``wrong_workspace`` for a key of another workspace (see the module's text)."""
     if who.admin:
-        if await deps.store.get_workspace(workspace_id) is None:
+        if await deps.store.config.get_workspace(workspace_id) is None:
             raise NotFound(f"workspace {workspace_id} not found")
         return workspace_id
     if who.workspace_id != workspace_id:
@@ -73,7 +73,7 @@ async def workspace_in_reach(deps: Deps, who: Principal, workspace_id: str) -> s
 
 async def key_still_valid(deps: Deps, key_hash: str, workspace_id: str | None) -> bool:
     """Whether the key with this hash is live and still of ``workspace_id``."""
-    key = await deps.store.find_api_key(key_hash)
+    key = await deps.store.config.find_api_key(key_hash)
     return key is not None and key.workspace_id == workspace_id
 
 
@@ -81,21 +81,21 @@ async def create_workspace(store: Store, name: str) -> tuple[Workspace, str]:
     """A new workspace and its first API key, ``default`` (the token, shown once). Takes the
     store alone, so the CLI can create one without a running Hookline."""
     workspace = Workspace(id=new_id("ws"), name=name, created_at=time.time())
-    await store.create_workspace(workspace)
+    await store.config.create_workspace(workspace)
     _, token = await _new_key(store, workspace.id, "default")
     return workspace, token
 
 
 async def list_workspaces(deps: Deps) -> list[Workspace]:
-    return await deps.store.list_workspaces()
+    return await deps.store.config.list_workspaces()
 
 
 async def find_workspace(deps: Deps, workspace_id: str) -> Workspace | None:
-    return await deps.store.get_workspace(workspace_id)
+    return await deps.store.config.get_workspace(workspace_id)
 
 
 async def get_workspace(deps: Deps, workspace_id: str) -> Workspace:
-    found = await deps.store.get_workspace(workspace_id)
+    found = await deps.store.config.get_workspace(workspace_id)
     if found is None:
         raise NotFound(f"workspace {workspace_id} not found")
     return found
@@ -107,13 +107,13 @@ async def create_api_key(deps: Deps, workspace_id: str, name: str) -> tuple[ApiK
 
 
 async def list_api_keys(deps: Deps, workspace_id: str) -> list[ApiKey]:
-    return await deps.store.list_api_keys(workspace_id)
+    return await deps.store.config.list_api_keys(workspace_id)
 
 
 async def revoke_api_key(deps: Deps, workspace_id: str, key_id: str) -> None:
     """Revoke at once in the database; each API process's key cache may trust it for at most
     ``HOOKLINE_API_KEY_CACHE_SECONDS`` more (the caller forgets it in its own)."""
-    if not await deps.store.revoke_api_key(workspace_id, key_id, time.time()):
+    if not await deps.store.config.revoke_api_key(workspace_id, key_id, time.time()):
         raise NotFound(f"API key {key_id} not found")
 
 
@@ -127,7 +127,7 @@ async def _new_key(store: Store, workspace_id: str, name: str) -> tuple[ApiKey, 
         key_hash=keys.hash_token(token),
         created_at=time.time(),
     )
-    await store.create_api_key(key)
+    await store.config.create_api_key(key)
     return key, token
 
 
@@ -140,8 +140,8 @@ async def admin_token_hash(store: Store, configured: str | None) -> tuple[str, s
     if configured:
         return keys.hash_token(configured), None
     token = keys.new_token("hla_")
-    if await store.set_meta_if_absent(keys.ADMIN_HASH_META, keys.hash_token(token)):
+    if await store.config.set_meta_if_absent(keys.ADMIN_HASH_META, keys.hash_token(token)):
         return keys.hash_token(token), token
-    stored = await store.get_meta(keys.ADMIN_HASH_META)
+    stored = await store.config.get_meta(keys.ADMIN_HASH_META)
     assert stored is not None
     return stored, None
