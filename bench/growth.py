@@ -3,7 +3,7 @@ worker's peak memory while it works through the huge one.
 
 Per backend and size: ``serve --no-worker`` on a fresh database, 100 backlog webhooks and one
 ingest webhook through the API, the backlog bulk-loaded with SQL (then ANALYZE), then
-1. ``Store.claim`` (200 deliveries, as the worker asks) timed in this process, each claim given
+1. ``store.queue.claim`` (200 deliveries, as the worker asks) timed in this process, each claim given
    back with ``release`` so the next one sees the same backlog (PostgreSQL: again after a full
    ``ANALYZE``, which the small webhooks table otherwise lacks on a young install);
 2. the ingest rate: events published through the API on top of the backlog (no worker);
