@@ -3,8 +3,8 @@ worker's peak memory while it works through the huge one.
 
 Per backend and size: ``serve --no-worker`` on a fresh database, 100 backlog webhooks and one
 ingest webhook through the API, the backlog bulk-loaded with SQL (then ANALYZE), then
-1. ``store.queue.claim`` (200 deliveries, as the worker asks) timed in this process, each claim given
-   back with ``release`` so the next one sees the same backlog (PostgreSQL: again after a full
+1. ``store.queue.claim`` (200 deliveries, as the worker asks) timed in this process, each claim
+   given back with ``release`` so the next one sees the same backlog (PostgreSQL: again after a full
    ``ANALYZE``, which the small webhooks table otherwise lacks on a young install);
 2. the ingest rate: events published through the API on top of the backlog (no worker);
 3. one ``hookline worker`` for ``--growth-window`` seconds, its RSS sampled every 100 ms.
