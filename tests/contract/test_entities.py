@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hookline.domain.entities import Change, EntityState, Labels, Operation
 from hookline.domain.models import Webhook
-from hookline.services.publishing import new_delivery, new_event
+from hookline.domain.publication import new_delivery, new_event
 from hookline.store import Store
 from hookline.store.records import WindowSpec
 from tests.contract.test_store import T0, webhook

@@ -19,8 +19,8 @@ import asyncpg
 import pytest
 
 from hookline.domain.models import Webhook
+from hookline.domain.publication import new_delivery, new_event
 from hookline.errors import Conflict, StoreUnavailable
-from hookline.services.publishing import new_delivery, new_event
 from hookline.store import PublishResult, Store
 from hookline.store.base import PublishItem
 from hookline.store.group_commit import GroupCommit

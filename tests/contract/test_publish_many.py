@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 
 from hookline.domain.models import Webhook
+from hookline.domain.publication import new_delivery, new_event
 from hookline.errors import Conflict
-from hookline.services.publishing import new_delivery, new_event
 from hookline.store import DeliveryQuery, PublishResult, Store
 from hookline.store.base import PublishItem, WindowSpec
 from tests.contract.test_store import T0, claim, execute_raw, ids, webhook, workspace

@@ -32,9 +32,9 @@ from hookline.domain.models import (
     WebhookConfig,
     Workspace,
 )
+from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.secretbox import SecretBox
 from hookline.errors import Conflict
-from hookline.services.publishing import new_delivery, new_event
 from hookline.settings import Settings
 from hookline.store import DeliveryQuery, PublishResult, QueueStats, Store, open_store
 from hookline.store.migrate import upgrade

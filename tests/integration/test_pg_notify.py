@@ -15,10 +15,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.secretbox import SecretBox
 from hookline.errors import StoreUnavailable
 from hookline.runtime.process import Roles, run
-from hookline.services.publishing import new_delivery, new_event
 from hookline.settings import Settings
 from hookline.store.postgres import CHANNEL, NOTIFY_INTERVAL, PostgresStore
 from hookline.store.tx import Tx

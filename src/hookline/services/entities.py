@@ -30,11 +30,12 @@ from hookline.domain.entities import (
 )
 from hookline.domain.models import Delivery, Event
 from hookline.domain.presets import entity_event_types
+from hookline.domain.publication import new_event
 from hookline.domain.records import record
 from hookline.errors import Conflict, NotFound, ValidationFailed
 from hookline.services.catalog import ensure_event_types
 from hookline.services.deps import Deps
-from hookline.services.publishing import fan_out, fifo_webhooks, new_event
+from hookline.services.publishing import fan_out, fifo_webhooks
 
 _MAX_TRIES = 100
 Decide = Callable[[EntityState | None, float], Change | None]

@@ -9,9 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.domain.ids import new_id
-from hookline.domain.models import Delivery, DeliveryStatus, Event
-from hookline.domain.payloads import encode_payload
+from hookline.domain.models import Delivery, Event
+from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.records import record
 from hookline.errors import NotFound, PayloadTooLarge
 from hookline.services.deps import Deps
@@ -28,38 +27,6 @@ class NewEvent:
     type: str
     payload: Any
     idempotency_key: str | None = None
-
-
-def new_event(
-    workspace_id: str, type: str, payload: Any, idempotency_key: str | None, now: float
-) -> Event:
-    return Event(
-        id=new_id("evt"),
-        workspace_id=workspace_id,
-        type=type,
-        body=encode_payload(payload),
-        idempotency_key=idempotency_key,
-        created_at=now,
-    )
-
-
-def new_delivery(
-    event: Event, webhook_id: str, now: float, *, due: float | None = None
-) -> Delivery:
-    return Delivery(
-        id=new_id("dlv"),
-        workspace_id=event.workspace_id,
-        event_id=event.id,
-        webhook_id=webhook_id,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        retry_base=0,
-        next_attempt_at=now if due is None else due,
-        last_status=None,
-        last_error=None,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 async def publish_event(

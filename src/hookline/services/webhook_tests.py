@@ -32,11 +32,11 @@ from hookline.domain.models import (
     Webhook,
     WebhookConfig,
 )
+from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.records import record
 from hookline.domain.samples import Sample, sample_event
 from hookline.errors import SigningError, TemplateTooLarge, ValidationFailed
 from hookline.services.deps import Deps
-from hookline.services.publishing import new_delivery, new_event
 from hookline.services.webhooks import GENERATE, load
 
 __all__ = ["DRAFT_ID", "Preview", "TestResult", "preview", "preview_draft", "sample", "send_test"]

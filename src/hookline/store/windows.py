@@ -16,8 +16,8 @@ from dataclasses import replace
 
 import orjson
 
-from hookline.domain.ids import new_id
 from hookline.domain.models import Delivery, DeliveryStatus, Event
+from hookline.domain.publication import new_delivery
 from hookline.store import rows
 from hookline.store.dialect import Dialect
 from hookline.store.held import held
@@ -121,7 +121,7 @@ class Windows:
                 collected.append(rows.delivery(row))
                 continue
             due = now if spec.max_events == 1 else now + spec.seconds
-            window = _new_window(event, spec.webhook_id, now, due)
+            window = new_delivery(event, spec.webhook_id, now, due=due)
             stored = held(due) if spec.webhook_id in disabled else due
             ws, hook = event.workspace_id, spec.webhook_id
             await tx.execute(sql.insert_window, window.id, ws, event.id, hook, stored, now)
@@ -144,20 +144,3 @@ def _stored(delivery: Delivery, disabled: Collection[str]) -> Delivery:
     if delivery.webhook_id not in disabled or delivery.status is not DeliveryStatus.PENDING:
         return delivery
     return replace(delivery, next_attempt_at=held(delivery.next_attempt_at))
-
-
-def _new_window(event: Event, webhook_id: str, now: float, due: float) -> Delivery:
-    return Delivery(
-        id=new_id("dlv"),
-        workspace_id=event.workspace_id,
-        event_id=event.id,
-        webhook_id=webhook_id,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        retry_base=0,
-        next_attempt_at=due,
-        last_status=None,
-        last_error=None,
-        created_at=now,
-        updated_at=now,
-    )
