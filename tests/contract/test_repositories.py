@@ -69,9 +69,11 @@ def test_every_operation_of_every_repository_has_a_contract_test(store: Store) -
     assert missing == []
 
 
-def test_the_rename_script_knows_every_operation(store: Store) -> None:
+def test_the_rename_script_sends_each_call_to_an_operation_that_exists(store: Store) -> None:
     """``scripts/rename_store_calls.py`` moves code written against the single store object to
-    the repositories: it must know where each operation went."""
+    the repositories: each operation that object had must be where the script sends it.
+    (Operations added since never existed on the single object: the script need not know
+    them.)"""
     spec = importlib.util.spec_from_file_location(
         "rename", ROOT / "scripts" / "rename_store_calls.py"
     )
@@ -82,7 +84,10 @@ def test_the_rename_script_knows_every_operation(store: Store) -> None:
         name: sorted(op for op in ops if not op.startswith("_"))
         for name, ops in script.REPOSITORIES.items()
     }
-    assert known == {name: operations(cls) for name, cls in repositories(store).items()}
+    actual = {name: operations(cls) for name, cls in repositories(store).items()}
+    assert {name: sorted(set(ops) - set(actual.get(name, ()))) for name, ops in known.items()} == {
+        name: [] for name in known
+    }
 
 
 def test_no_store_class_has_more_than_five_hookline_classes_in_its_mro() -> None:

@@ -10,6 +10,16 @@ import os
 import threading
 import time
 
+ID_PREFIXES = tuple(
+    f"{p}_"
+    for p in (
+        *("ws", "wh", "evt", "dlv", "att", "et", "key", "opk", "flow", "bin", "breq", "rpl"),
+        *("app", "ep", "msg", "atmpt", "whsec"),  # Svix's own, which its clients may hold
+    )
+)
+"""What Hookline's ids (and Svix's) start with. A user's ``uid`` may not start with one, so a
+path segment is never both an object's id and another object's uid."""
+
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _lock = threading.Lock()
 _last_ms = 0

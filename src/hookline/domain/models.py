@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from hookline.domain import filters, signing, templates
+from hookline.domain.ids import ID_PREFIXES
 from hookline.domain.nul import NoNulModel, is_stored
 from hookline.domain.records import record
 from hookline.domain.retry import DEFAULT_MAX_ATTEMPTS
@@ -87,6 +88,20 @@ def _check_address(value: str) -> str:
         raise ValueError(f"{value!r} is not an email address")
     return value
 
+
+UID_PATTERN = re.compile(r"^[a-zA-Z0-9\-_.]+$")
+
+
+def _check_uid(value: str) -> str:
+    if not UID_PATTERN.match(value):
+        raise ValueError("may contain only letters, digits, '-', '_' and '.'")
+    if value.startswith(ID_PREFIXES):
+        raise ValueError(f"must not start with an id prefix ({value.split('_')[0]}_)")
+    return value
+
+
+Uid = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_check_uid)]
+Channel = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9\-_.:]+$")]
 
 EventPatterns = Annotated[
     list[str], Field(min_length=1, max_length=500), AfterValidator(_check_event_patterns)
@@ -160,6 +175,14 @@ class WebhookConfig(NoNulModel):
     ordering: Literal["none", "fifo"] = "none"
     flow: str | None = Field(default=None, max_length=64)
     metadata: dict[str, str] = Field(default_factory=dict)
+    uid: Uid | None = Field(
+        default=None, description="Your own identifier for it, unique in the workspace"
+    )
+    channels: list[Channel] | None = Field(
+        default=None,
+        max_length=10,
+        description="Only events published with one of these channels reach it (None: all)",
+    )
 
     @field_validator("url")
     @classmethod
@@ -279,9 +302,19 @@ class SecretEntry:
 
 @record
 class Workspace:
+    """A workspace: one customer of the operator (a Svix application)."""
+
     id: str
     name: str
     created_at: float
+    uid: str | None = None
+    """The operator's own identifier for it (unique, Svix's ``uid``)."""
+    metadata: dict[str, str] = field(default_factory=dict)
+    throttle_rate: int | None = None
+    """Messages per second for each of its webhooks that sets no rate limit of its own."""
+    strict_event_types: bool = False
+    """Refuse to publish an event type that neither its catalog nor the shared one has."""
+    updated_at: float | None = None
 
 
 @record
@@ -297,6 +330,8 @@ class ApiKey:
 
 @record
 class EventType:
+    """An entry of a workspace's catalog, or of the shared one (``workspace_id`` ``""``)."""
+
     id: str
     workspace_id: str
     name: str
@@ -305,6 +340,31 @@ class EventType:
     example: Any
     created_at: float
     updated_at: float
+    schemas: dict[str, dict[str, Any]] | None = None
+    """Every version of the schema by version number (``"1"``, ``"2"`` …); ``schema`` is the
+    newest."""
+    archived: bool = False
+    deprecated: bool = False
+    feature_flags: tuple[str, ...] = ()
+    group_name: str | None = None
+    enforce: bool = False
+    """Refuse a publish whose payload does not match ``schema``."""
+
+
+SHARED_CATALOG = ""
+"""The ``workspace_id`` of the instance-wide event-type catalog."""
+
+
+@record
+class OperatorKey:
+    """A named key with the admin token's rights, hashed at rest."""
+
+    id: str
+    name: str
+    prefix: str
+    key_hash: str
+    created_at: float
+    revoked_at: float | None = None
 
 
 @record
@@ -341,6 +401,8 @@ class Event:
     body: str
     idempotency_key: str | None
     created_at: float
+    channels: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 @record

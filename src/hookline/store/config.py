@@ -31,14 +31,16 @@ class ConfigRepository:
         self._webhooks = RenderedListing(WEBHOOKS, dialect)
         self._webhook = webhooks
 
-    async def _write(self, sql: str, *args: object, conflict: str | None = None) -> int:
+    async def _write(
+        self, sql: str, *args: object, conflict: str | None = None, field: str = "name"
+    ) -> int:
         """One statement in its own transaction: its row count; a unique violation becomes
-        ``Conflict(conflict)`` when ``conflict`` is given."""
+        ``Conflict(conflict, field=field)`` when ``conflict`` is given."""
         try:
             return await self._d.write(sql, *args)
         except Exception as exc:
             if conflict and self._d.is_unique_violation(exc):
-                raise Conflict(conflict, field="name") from None
+                raise Conflict(conflict, field=field) from None
             raise
 
     # -- meta, workspaces, keys --------------------------------------------------------------
@@ -50,11 +52,27 @@ class ConfigRepository:
         return await self._write(self._ws.set_meta, key, value) == 1
 
     async def create_workspace(self, workspace: Workspace) -> None:
+        """``Conflict`` (field ``uid``) when another workspace has its uid."""
         w = workspace
-        await self._write(self._ws.create_workspace, w.id, w.name, w.created_at)
+        args = (w.id, w.name, w.created_at, *_workspace_settings(w))
+        await self._write(self._ws.create_workspace, *args, conflict=_uid_taken(w), field="uid")
+
+    async def update_workspace(self, workspace: Workspace) -> bool:
+        """Save its name, uid, metadata, throttle rate and strictness; routing sees the change
+        at once (the config version moves). False when it does not exist."""
+        w = workspace
+        args = (w.id, w.name, *_workspace_settings(w))
+        return (
+            await self._write(self._ws.update_workspace, *args, conflict=_uid_taken(w), field="uid")
+            == 1
+        )
 
     async def get_workspace(self, workspace_id: str) -> Workspace | None:
         row = await self._d.fetchrow(self._ws.workspace, workspace_id)
+        return None if row is None else rows.workspace(row)
+
+    async def get_workspace_by_uid(self, uid: str) -> Workspace | None:
+        row = await self._d.fetchrow(self._ws.workspace_by_uid, uid)
         return None if row is None else rows.workspace(row)
 
     async def list_workspaces(self) -> list[Workspace]:
@@ -170,7 +188,7 @@ class ConfigRepository:
         w, c = webhook, webhook.config
         stored = (
             c.name, c.flow, int(c.enabled), self._webhook.encode_config(c),
-            self._webhook.encode_secrets(w), w.disabled_reason,
+            self._webhook.encode_secrets(w), w.disabled_reason, c.uid,
         )  # fmt: skip
         released = False
         try:
@@ -185,6 +203,10 @@ class ConfigRepository:
                 await self._bump_version(tx, w.workspace_id)
         except Exception as exc:
             if self._d.is_unique_violation(exc):
+                taken = c.uid and await self.get_webhook_by_uid(w.workspace_id, c.uid)
+                if taken and taken.id != w.id:
+                    conflict = f"a webhook with uid {c.uid!r} exists in this workspace"
+                    raise Conflict(conflict, field="uid") from None
                 conflict = f"a webhook named {c.name!r} exists in this workspace"
                 raise Conflict(conflict, field="name") from None
             raise
@@ -207,6 +229,10 @@ class ConfigRepository:
 
     async def get_webhook(self, workspace_id: str, webhook_id: str) -> Webhook | None:
         row = await self._d.fetchrow(self._sql.webhook, workspace_id, webhook_id)
+        return None if row is None else self._webhook(row)
+
+    async def get_webhook_by_uid(self, workspace_id: str, uid: str) -> Webhook | None:
+        row = await self._d.fetchrow(self._sql.webhook_by_uid, workspace_id, uid)
         return None if row is None else self._webhook(row)
 
     async def list_webhooks(
@@ -308,3 +334,13 @@ def _contains(text: str) -> str:
     """A LIKE pattern for a literal, case-folded substring (``%`` and ``_`` match themselves)."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _workspace_settings(w: Workspace) -> tuple[object, ...]:
+    """A workspace's settings in the order both of its statements take them, after the name."""
+    metadata = dumps(w.metadata)
+    return (w.uid, metadata, w.throttle_rate, int(w.strict_event_types), w.updated_at)
+
+
+def _uid_taken(w: Workspace) -> str:
+    return f"a workspace with uid {w.uid!r} exists"

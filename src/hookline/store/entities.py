@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 
 from hookline.domain.entities import Change, EntityState, Labels
 from hookline.domain.models import Delivery, Event
+from hookline.store import rows
 from hookline.store.dialect import Dialect
 from hookline.store.items import PublishItem, WindowSpec
 from hookline.store.rows import Row
@@ -56,8 +57,7 @@ class EntityRepository:
         async with self._d.tx() as tx:
             if not await self._save_state(tx, workspace_id, path, change):
                 return None
-            args = (e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at)
-            await tx.execute(self._sql.insert_event, *args)
+            await tx.execute(self._sql.insert_event, *rows.event_params(e))
             item = PublishItem(event, deliveries, windows, fifo)
             (sent,) = await self._windows.enqueue(tx, [item])
         if sent:

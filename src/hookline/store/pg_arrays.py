@@ -30,7 +30,7 @@ _TEXT, _INT2, _INT4, _FLOAT8 = "text", "int2", "int4", "float8"
 COLUMN_TYPES: dict[str, dict[str, str]] = {
     "events": {
         "id": _TEXT, "workspace_id": _TEXT, "type": _TEXT, "body": _TEXT,
-        "idempotency_key": _TEXT, "created_at": _FLOAT8,
+        "idempotency_key": _TEXT, "created_at": _FLOAT8, "channels": _TEXT, "tags": _TEXT,
     },
     "deliveries": {
         "id": _TEXT, "workspace_id": _TEXT, "event_id": _TEXT, "webhook_id": _TEXT,

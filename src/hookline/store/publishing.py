@@ -81,9 +81,7 @@ class PublishingRepository:
 
     async def _insert_events(self, tx: Tx, events: Sequence[Event]) -> None:
         """One multi-row insert; an event whose idempotency key exists already is skipped."""
-        values = [
-            (e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at) for e in events
-        ]
+        values = [rows.event_params(e) for e in events]
         try:
             await self._d.insert_many(tx, "events", rows.EVENT_COLUMNS, values, _SKIP_REPEATS)
         except Exception as exc:

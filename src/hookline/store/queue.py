@@ -92,7 +92,8 @@ class QueueRepository:
 
     async def _events(self, tx: Tx, ids: Sequence[str]) -> dict[str, Event]:
         """Each distinct event of a claim once: a fan-out's deliveries share one event (and one
-        copy of its body). Its columns are in the order of ``Event``'s fields."""
+        copy of its body). Its columns are in the order of ``Event``'s fields; a worker needs
+        neither channels nor tags (they chose the deliveries), so the claim does not read them."""
         found: Sequence[Any] = await tx.fetch(self._sql.claimed_events, self._d.list_param(ids))
         return {r[0]: Event(*r) for r in found}
 

@@ -39,7 +39,16 @@ def dumps(value: Any) -> str:
 
 
 def workspace(row: Row) -> Workspace:
-    return Workspace(id=row["id"], name=row["name"], created_at=row["created_at"])
+    return Workspace(
+        id=row["id"],
+        name=row["name"],
+        created_at=row["created_at"],
+        uid=row["uid"],
+        metadata=orjson.loads(row["metadata"] or "{}"),
+        throttle_rate=row["throttle_rate"],
+        strict_event_types=bool(row["strict_event_types"]),
+        updated_at=row["updated_at"],
+    )
 
 
 def api_key(row: Row) -> ApiKey:
@@ -158,6 +167,8 @@ def event(row: Row, prefix: str = "") -> Event:
         body=row[prefix + "body"],
         idempotency_key=row[prefix + "idempotency_key"],
         created_at=row[prefix + "created_at"],
+        channels=_names(row[prefix + "channels"]),
+        tags=_names(row[prefix + "tags"]),
     )
 
 
@@ -213,7 +224,22 @@ DELIVERY_COLUMNS = (
     "retry_base", "next_attempt_at", "lease_until", "created_at", "updated_at",
 )  # fmt: skip
 #: An event's columns, in the order of :class:`Event`'s fields.
-EVENT_COLUMNS = ("id", "workspace_id", "type", "body", "idempotency_key", "created_at")
+EVENT_COLUMNS = (
+    "id", "workspace_id", "type", "body", "idempotency_key", "created_at", "channels", "tags"
+)  # fmt: skip
+
+
+def event_params(e: Event) -> tuple[Any, ...]:
+    """An event's values in ``EVENT_COLUMNS``' order (channels and tags NULL when none)."""
+    return (
+        e.id, e.workspace_id, e.type, e.body, e.idempotency_key, e.created_at,
+        dumps(list(e.channels)) if e.channels else None,
+        dumps(list(e.tags)) if e.tags else None,
+    )  # fmt: skip
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(orjson.loads(value)) if value else ()
 
 
 def attempt_params(a: Attempt) -> tuple[Any, ...]:

@@ -45,6 +45,39 @@ workspaces = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("config_version", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", _TIME, nullable=False),
+    # The operator's own identifier (Svix's application uid), unique when set.
+    sa.Column("uid", sa.String(256)),
+    sa.Column("metadata", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("throttle_rate", sa.Integer),
+    sa.Column("strict_event_types", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", _TIME),
+    sa.Index("uq_workspaces_uid", "uid", unique=True),
+)
+
+# Named keys with the admin token's rights (the Svix API's tokens among them).
+operator_keys = sa.Table(
+    "operator_keys",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(32), nullable=False),
+    sa.Column("key_hash", sa.String(128), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("revoked_at", _TIME),
+    sa.UniqueConstraint("key_hash", name="uq_operator_keys_hash"),
+)
+
+# The first 2xx answer to a POST sent with an ``idempotency-key`` (``status`` NULL while the
+# first request runs), replayed to a repeat until ``expires_at``.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("status", sa.Integer),
+    sa.Column("body", sa.Text),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("expires_at", _TIME, nullable=False),
+    sa.Index("ix_idempotency_expires", "expires_at"),
 )
 
 api_keys = sa.Table(
@@ -70,6 +103,13 @@ event_types = sa.Table(
     sa.Column("example", sa.Text),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("updated_at", _TIME, nullable=False),
+    # Every version of the schema ({"1": …, "2": …}); ``schema`` is the newest.
+    sa.Column("schemas", sa.Text),
+    sa.Column("archived", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("deprecated", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("feature_flags", sa.Text),
+    sa.Column("group_name", sa.String(256)),
+    sa.Column("enforce", sa.SmallInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("workspace_id", "name", name="uq_event_types_name"),
 )
 
@@ -100,7 +140,9 @@ webhooks = sa.Table(
     sa.Column("disabled_reason", sa.Text),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("updated_at", _TIME, nullable=False),
+    sa.Column("uid", sa.String(256)),
     sa.UniqueConstraint("workspace_id", "name", name="uq_webhooks_name"),
+    sa.Index("uq_webhooks_uid", "workspace_id", "uid", unique=True),
     sa.Index("ix_webhooks_flow", "flow_id"),
     # Every claim excludes the disabled webhooks; few are, so the index stays tiny.
     sa.Index(
@@ -120,6 +162,9 @@ events = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("idempotency_key", sa.String(200)),
     sa.Column("created_at", _TIME, nullable=False),
+    # JSON lists; NULL when the event has none.
+    sa.Column("channels", sa.Text),
+    sa.Column("tags", sa.Text),
     sa.UniqueConstraint("workspace_id", "idempotency_key", name="uq_events_idempotency"),
     sa.Index("ix_events_ws_created", "workspace_id", "created_at"),
 )

@@ -22,9 +22,17 @@ class WorkspaceSql(NamedTuple):
     get_meta: str = "SELECT value FROM meta WHERE key = $1"
     set_meta: str = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
     create_workspace: str = (
-        "INSERT INTO workspaces (id, name, config_version, created_at) VALUES ($1, $2, 0, $3)"
+        "INSERT INTO workspaces (id, name, config_version, created_at, uid, metadata,"
+        " throttle_rate, strict_event_types, updated_at)"
+        " VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8)"
+    )
+    update_workspace: str = (
+        "UPDATE workspaces SET name = $2, uid = $3, metadata = $4, throttle_rate = $5,"
+        " strict_event_types = $6, updated_at = $7, config_version = config_version + 1"
+        " WHERE id = $1"
     )
     workspace: str = "SELECT * FROM workspaces WHERE id = $1"
+    workspace_by_uid: str = "SELECT * FROM workspaces WHERE uid = $1"
     workspaces: str = "SELECT * FROM workspaces ORDER BY id"
     create_api_key: str = (
         "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_at)"
@@ -75,15 +83,16 @@ class RoutingSql(NamedTuple):
     )
     create_webhook: str = (
         "INSERT INTO webhooks (id, workspace_id, name, flow_id, enabled, config,"
-        " secrets, disabled_reason, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " secrets, disabled_reason, uid, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     )
     update_webhook: str = (
         "UPDATE webhooks SET name = $3, flow_id = $4, enabled = $5, config = $6,"
-        " secrets = $7, disabled_reason = $8, updated_at = $9"
+        " secrets = $7, disabled_reason = $8, uid = $9, updated_at = $10"
         " WHERE workspace_id = $1 AND id = $2"
     )
     webhook: str = f"{_WEBHOOK} WHERE workspace_id = $1 AND id = $2"
+    webhook_by_uid: str = f"{_WEBHOOK} WHERE workspace_id = $1 AND uid = $2"
     workspace_webhooks: str = f"{_WEBHOOK} WHERE workspace_id = $1"
     delete_webhook: str = "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2"
     delete_webhook_attempts: str = "DELETE FROM attempts WHERE webhook_id = $1"

@@ -9,8 +9,8 @@ class EntitySql(NamedTuple):
     entity: str = "SELECT * FROM entities WHERE workspace_id = $1 AND path = $2"
     #: The same insert as a publish's: an entity event is published like any event.
     insert_event: str = (
-        "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at,"
+        " channels, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
     create: str = (
         "INSERT INTO entities (workspace_id, path, value, created_at, updated_at)"

@@ -51,7 +51,9 @@ class QueueSql(NamedTuple):
         f" RETURNING {', '.join(ClaimedRow._fields)}"
     )
     #: A claim's events, each once, in the order of :class:`~hookline.domain.models.Event`.
-    claimed_events: str = f"SELECT {', '.join(rows.EVENT_COLUMNS)} FROM events WHERE id {{in $1}}"
+    claimed_events: str = (
+        f"SELECT {', '.join(rows.EVENT_COLUMNS[:6])} FROM events WHERE id {{in $1}}"
+    )
     #: A claim's webhooks, each once, in the columns the webhook decoder reads.
     claimed_webhooks: str = f"SELECT {rows.WEBHOOK_COLUMNS} FROM webhooks WHERE id {{in $1}}"
     insert_attempt: str = (
