@@ -8,7 +8,7 @@ TOKEN_FILE := .hookline/admin-token
 HOST ?= $(or $(HOOKLINE_HOST),127.0.0.1)
 PORT ?= $(or $(HOOKLINE_PORT),8000)
 
-.PHONY: run test lint typecheck unit clean chromium screenshots
+.PHONY: run test lint typecheck unit clean chromium svix-js screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(STAMP) $(TOKEN_FILE)
 		$(BIN)/hookline serve --host $(HOST) --port $(PORT)
 
 ## test: install into .venv, lint, type-check and run the whole suite (on every core, at most 4)
-test: $(STAMP) chromium lint typecheck
+test: $(STAMP) chromium svix-js lint typecheck
 	@$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup -m "not alone"
 	@$(BIN)/python -m pytest -q -m alone
 
@@ -42,6 +42,18 @@ chromium:
 			echo "chromium is missing (install it as root): the browser tests skip (fail under CI=true)"; \
 		fi; \
 	}
+
+SVIX_JS := tests/svix/js
+
+## svix-js: the npm svix SDK for tests/svix (npm ci), again whenever its package-lock.json changes
+svix-js:
+	@if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then \
+		echo "Node.js/npm is missing: the npm SDK tests skip (fail under CI=true)"; \
+	elif [ ! -f $(SVIX_JS)/node_modules/.package-lock.json ] \
+			|| [ $(SVIX_JS)/package-lock.json -nt $(SVIX_JS)/node_modules/.package-lock.json ]; then \
+		npm ci --prefix $(SVIX_JS) --no-audit --no-fund --loglevel=error \
+			|| echo "npm ci failed: the npm SDK tests skip (fail under CI=true)"; \
+	fi
 
 ## screenshots: the dashboard's pages as PNGs in docs/screenshots/ (sample data, real Chromium)
 screenshots: $(STAMP) chromium

@@ -1,9 +1,10 @@
 """Rewrite uses of the store's operations to go through its repositories.
 
 The store's operations live on narrow repositories (``store.queue``, ``store.publishing``,
-``store.config``, ``store.history``, ``store.inspector``, ``store.entities``); the store itself
-keeps only ``close``, ``ping``, ``wait_for_work`` and ``notify_local``. This script rewrites
-code written against the single store object: ``store.claim(...)`` becomes
+``store.config``, ``store.catalog``, ``store.history``, ``store.inspector``,
+``store.entities``); the store itself keeps only ``close``, ``ping``, ``wait_for_work`` and
+``notify_local``. This script rewrites code written against the single store object:
+``store.claim(...)`` becomes
 ``store.queue.claim(...)``, ``self._store.get_webhook`` becomes
 ``self._store.config.get_webhook``, and tests reaching into a store's connections
 (``store._tx()``, ``store._lock``) reach into its dialect (``store.dialect.tx()``,
@@ -46,14 +47,14 @@ REPOSITORIES: dict[str, tuple[str, ...]] = {
     "config": (
         "get_meta", "set_meta_if_absent", "create_workspace", "get_workspace",
         "list_workspaces", "create_api_key", "find_api_key", "list_api_keys", "revoke_api_key",
-        "revoke_session", "session_revoked", "purge_revoked_sessions", "save_event_type",
-        "get_event_type", "list_event_types", "delete_event_type", "save_flow", "get_flow",
+        "revoke_session", "session_revoked", "purge_revoked_sessions", "save_flow", "get_flow",
         "list_flows", "delete_flow", "count_flow_webhooks", "save_webhook", "get_webhook",
         "list_webhooks", "delete_webhook", "set_webhook_enabled", "routing_snapshot",
         "config_version", "disabled_webhooks", "failing_since", "webhooks_with_failures",
         "disable_in_tx",
         "_bump_version",
     ),
+    "catalog": ("save_event_type", "get_event_type", "list_event_types", "delete_event_type"),
     "history": (
         "get_event", "list_events", "get_delivery", "list_deliveries", "list_attempts",
         "retry_delivery", "replay_webhook", "purge",

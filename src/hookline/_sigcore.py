@@ -1,9 +1,11 @@
 """The signature recipes, shared by the sender (`hookline.domain.signing`) and the receiver toolkit
-(`hookline.verify`), so that both sides compute every MAC with the very same code.
+(`hookline.verify`), so that both sides compute every MAC with the very same code and read the
+key formats (``whsec_``, ``whsk_``, ``whpk_``) the same way.
 
 Standard library only: `hookline.verify` imports this module and must stay importable without
-any of the server's dependencies. Malformed keys raise `ValueError`; each caller turns that into
-its own error type.
+any of the server's dependencies, so the Ed25519 arithmetic itself (``cryptography``) stays with
+the callers; here are only the bytes it is done on. Malformed keys raise `ValueError`; each
+caller turns that into its own error type.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import hmac
 from typing import Final
 
 SECRET_PREFIX: Final = "whsec_"
+SIGNING_KEY_PREFIX: Final = "whsk_"
 PUBLIC_KEY_PREFIX: Final = "whpk_"
+
+# Ed25519 (RFC 8032) sizes: the private seed and the public key; a signature is 64 bytes.
+ED25519_SEED_BYTES: Final = 32
+ED25519_PUBLIC_BYTES: Final = 32
 
 # Which part of a `timestamped` request is signed: the body, or the URL for body-less methods.
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
@@ -52,13 +59,41 @@ def prefixed_key(secret: str, prefix: str) -> bytes:
     return key
 
 
+def ed25519_seed(secret: str) -> tuple[bytes, bytes | None]:
+    """The 32-byte Ed25519 seed of a ``whsk_`` key, and the public key it states, if any.
+
+    The Standard Webhooks spec only says "base64": Hookline writes the 32-byte RFC 8032 seed,
+    and also reads the 64-byte seed-then-public-key form (libsodium's secret key, which the Svix
+    server writes). The second value is that form's public half, for the caller to check
+    against the one derived from the seed; None for a bare seed.
+    """
+    key = prefixed_key(secret, SIGNING_KEY_PREFIX)
+    if len(key) == ED25519_SEED_BYTES:
+        return key, None
+    if len(key) == ED25519_SEED_BYTES + ED25519_PUBLIC_BYTES:
+        return key[:ED25519_SEED_BYTES], key[ED25519_SEED_BYTES:]
+    raise ValueError(
+        "a whsk_ key holds a 32-byte Ed25519 seed (or the 64-byte seed and public key), "
+        f"not {len(key)} bytes"
+    )
+
+
+def ed25519_public(public_key: str) -> bytes:
+    """The 32 bytes of a ``whpk_`` Ed25519 public key."""
+    key = prefixed_key(public_key, PUBLIC_KEY_PREFIX)
+    if len(key) != ED25519_PUBLIC_BYTES:
+        raise ValueError(f"a whpk_ key holds a 32-byte Ed25519 public key, not {len(key)} bytes")
+    return key
+
+
 def raw_key(secret: str) -> bytes:
     """The key of every hex scheme: the UTF-8 bytes of the secret exactly as configured."""
     return secret.encode("utf-8")
 
 
 def standard_content(msg_id: str, timestamp: int, body: bytes) -> bytes:
-    """What Standard Webhooks (and Svix) sign: ``{id}.{timestamp}.{body}``."""
+    """What Standard Webhooks (and Svix) sign: ``{id}.{timestamp}.{body}``, with HMAC-SHA256
+    for a ``v1,`` signature and with Ed25519 for a ``v1a,`` one."""
     return f"{msg_id}.{timestamp}.".encode() + body
 
 

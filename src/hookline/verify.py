@@ -2,7 +2,7 @@
 
 Standard library only, so that a receiver can ``import hookline.verify`` without any of the
 server's dependencies; ``cryptography`` is imported lazily, and only to check Ed25519 (``v1a``)
-signatures against a ``whpk_`` public key.
+signatures.
 
     verify(scheme, body, headers, secret)       returns None, or raises VerificationError
     verify_and_parse(...)                       the same, then returns the parsed JSON event
@@ -23,6 +23,18 @@ Everything wrong with a *request* raises a `VerificationError`, and nothing else
     └── InvalidSignature          no signature matches any of the secrets (401)
         └── TimestampOutOfRange   authentic but too old or too far in the future (401)
 
+Schemes: one per scheme Hookline sends (``standard``, ``svix``, ``github``, ``hub-sha1``,
+``sha256-hex``, ``timestamped``, ``ed25519``), and ``stripe``. ``ed25519`` is the Standard
+Webhooks asymmetric scheme: the ``webhook-*`` headers of ``standard``, whose ``v1a,`` entries
+are Ed25519 signatures of ``{id}.{timestamp}.{body}``. Give it the webhook's public key,
+``whpk_<base64 of 32 bytes>``, as Hookline shows it next to the webhook (the private ``whsk_``
+key works too: its public key is derived, but a receiver has no need to hold it):
+
+    verify("ed25519", body, headers, "whpk_C7w0aldmfDgBIL2cf9flHSxf3+o3zS9b9AWyxr9vLXg=")
+
+``standard`` and ``svix`` accept ``whpk_``/``whsk_`` keys as well, beside ``whsec_`` ones, and
+then check the ``v1a`` entries, for a sender that signs both ways in one header.
+
 Mistakes in the *call* (unknown scheme, no secret, a secret the scheme cannot use, a tolerance
 that is not positive, no ``url`` for a timestamped GET/DELETE) raise `ValueError`, so that a
 misconfigured receiver fails loudly instead of answering 401 to everyone.
@@ -41,7 +53,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Final
 
 from hookline import _sigcore
@@ -84,6 +96,7 @@ SCHEMES: Final[tuple[str, ...]] = (
     "hub-sha1",
     "sha256-hex",
     "timestamped",
+    "ed25519",
     "stripe",
 )
 
@@ -173,9 +186,9 @@ def check_config(
     secrets = (secret,) if isinstance(secret, str) else tuple(secret)
     if not secrets or not all(secrets):
         raise ValueError("at least one non-empty secret is needed")
-    if scheme in ("standard", "svix"):
+    if scheme in _KEY_READERS:
         for each in secrets:
-            _standard_key(each)
+            _KEY_READERS[scheme](each)
     if tolerance is not None and not tolerance > 0:
         raise ValueError("tolerance must be a positive number of seconds, or None for no check")
     return secrets
@@ -216,8 +229,10 @@ class _Request:
 _Checker = Callable[[_Request, tuple[str, ...]], float | None]
 
 
-def _check_standard_family(request: _Request, secrets: tuple[str, ...], prefix: str) -> float:
-    keys = [_standard_key(secret) for secret in secrets]
+def _check_standard_family(
+    request: _Request, secrets: tuple[str, ...], prefix: str, scheme: str
+) -> float:
+    keys = [_KEY_READERS[scheme](secret) for secret in secrets]
     msg_id = request.header(f"{prefix}-id")
     timestamp = parse_int(request.header(f"{prefix}-timestamp"), f"{prefix}-timestamp")
     signatures = _parse_standard_signatures(request.header(f"{prefix}-signature"), prefix)
@@ -277,8 +292,9 @@ def _timestamped_message(request: _Request) -> bytes:
 
 
 _CHECKERS: Final[dict[str, _Checker]] = {
-    "standard": partial(_check_standard_family, prefix="webhook"),
-    "svix": partial(_check_standard_family, prefix="svix"),
+    "standard": partial(_check_standard_family, prefix="webhook", scheme="standard"),
+    "svix": partial(_check_standard_family, prefix="svix", scheme="svix"),
+    "ed25519": partial(_check_standard_family, prefix="webhook", scheme="ed25519"),
     "github": _check_github,
     "hub-sha1": _check_hub_sha1,
     "sha256-hex": _check_sha256_hex,
@@ -342,16 +358,43 @@ def _require_match(
         raise InvalidSignature("the signature does not match the secret(s)")
 
 
+_ASYMMETRIC_PREFIXES: Final = (_sigcore.PUBLIC_KEY_PREFIX, _sigcore.SIGNING_KEY_PREFIX)
+
+
 def _standard_key(secret: str) -> bytes | Ed25519PublicKey:
-    """A whsec_ secret's HMAC key, or the Ed25519 public key of a whpk_ one."""
-    if secret.startswith(_sigcore.PUBLIC_KEY_PREFIX):
-        return _ed25519_public_key(_sigcore.prefixed_key(secret, _sigcore.PUBLIC_KEY_PREFIX))
+    """A whsec_ secret's HMAC key, or the Ed25519 public key of a whpk_ or whsk_ one."""
+    if secret.startswith(_ASYMMETRIC_PREFIXES):
+        return _ed25519_key(secret)
     try:
         return _sigcore.prefixed_key(secret, _sigcore.SECRET_PREFIX)
     except ValueError as exc:
         raise ValueError(
-            f"a standard/svix secret is whsec_<base64> or whpk_<base64>: {exc}"
+            f"a standard/svix secret is whsec_<base64>, whpk_<base64> or whsk_<base64>: {exc}"
         ) from None
+
+
+@lru_cache(maxsize=256)
+def _ed25519_key(secret: str) -> Ed25519PublicKey:
+    """The public key of a whpk_ key, or the one a whsk_ private key derives (cached: deriving
+    costs a scalar multiplication, and `verify` reads the keys on every request)."""
+    try:
+        if secret.startswith(_sigcore.SIGNING_KEY_PREFIX):
+            return _ed25519_public_of_private(*_sigcore.ed25519_seed(secret))
+        return _ed25519_public_key(_sigcore.ed25519_public(secret))
+    except ValueError as exc:
+        raise ValueError(
+            f"an ed25519 key is whpk_<base64 public key> or whsk_<base64 private key>: {exc}"
+        ) from None
+    except ImportError as exc:
+        raise ImportError("checking v1a (Ed25519) signatures needs 'cryptography'") from exc
+
+
+# How each scheme with prefixed keys reads a secret (a `ValueError` for one it cannot use).
+_KEY_READERS: Final[dict[str, Callable[[str], bytes | Ed25519PublicKey]]] = {
+    "standard": _standard_key,
+    "svix": _standard_key,
+    "ed25519": _ed25519_key,
+}
 
 
 def _standard_match(
@@ -364,13 +407,20 @@ def _standard_match(
 
 
 def _ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
-    try:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    except ImportError as exc:
-        raise ImportError(
-            "checking v1a (whpk_) signatures needs the 'cryptography' package"
-        ) from exc
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     return Ed25519PublicKey.from_public_bytes(raw)  # ValueError unless 32 bytes
+
+
+def _ed25519_public_of_private(seed: bytes, stated: bytes | None) -> Ed25519PublicKey:
+    """The public key of a whsk_ seed; a 64-byte key's public half must be that one."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    if stated is not None and stated != public.public_bytes(Encoding.Raw, PublicFormat.Raw):
+        raise ValueError("the key's public half does not belong to its seed")
+    return public
 
 
 def _ed25519_valid(key: Ed25519PublicKey, signature: bytes, content: bytes) -> bool:

@@ -1,5 +1,6 @@
-"""Workspaces as Svix applications (uid, metadata, throttle rate, strictness), webhooks found by
-uid, and events with channels and tags: the same answers from both databases."""
+"""Workspaces as Svix applications (uid, metadata, throttle rate, strictness, paged oldest
+first), webhooks found by uid, and events with channels and tags: the same answers from both
+databases."""
 
 from __future__ import annotations
 
@@ -72,3 +73,42 @@ async def test_an_event_keeps_its_channels_and_tags(store: Store, ws: str) -> No
     await store.publishing.publish(plain, [])
     assert await store.history.get_event(ws, tagged.id) == tagged
     assert await store.history.get_event(ws, plain.id) == plain
+
+
+async def test_the_workspace_throttle_rates_are_those_of_the_limited_workspaces(
+    store: Store,
+) -> None:
+    slow = Workspace(new_id("ws"), "slow", T0, throttle_rate=2)
+    fast = Workspace(new_id("ws"), "fast", T0, throttle_rate=500)
+    for made in (slow, fast, Workspace(new_id("ws"), "free", T0),
+                 Workspace(new_id("ws"), "zero", T0, throttle_rate=0)):  # fmt: skip
+        await store.config.create_workspace(made)
+    assert await store.config.workspace_throttle_rates() == {slow.id: 2, fast.id: 500}
+    await store.config.update_workspace(replace(slow, throttle_rate=None))
+    await store.config.update_workspace(replace(fast, throttle_rate=7))
+    assert await store.config.workspace_throttle_rates() == {fast.id: 7}
+
+
+async def test_workspaces_are_paged_oldest_first_both_ways(store: Store) -> None:
+    made = [Workspace(new_id("ws"), f"w{i}", T0 + i) for i in range(5)]
+    for w in reversed(made):  # the order of ids, not of creation, is the listing's
+        await store.config.create_workspace(w)
+    w0, w1, w2, w3, w4 = made
+
+    async def page(limit: int, cursor: str | None = None, backwards: bool = False
+                   ) -> tuple[list[Workspace], bool]:  # fmt: skip
+        found = await store.config.list_workspaces_page(
+            limit=limit, cursor=cursor, backwards=backwards
+        )
+        return found.items, found.more
+
+    assert await page(5) == (made, False)
+    assert await page(2) == ([w0, w1], True)
+    assert await page(2, w1.id) == ([w2, w3], True)
+    assert await page(2, w3.id) == ([w4], False)
+    assert await page(2, w4.id) == ([], False)
+    # A page back: the workspaces just before the cursor, still shown oldest first.
+    assert await page(2, w4.id, backwards=True) == ([w2, w3], True)
+    assert await page(2, w2.id, backwards=True) == ([w0, w1], False)
+    assert await page(3, w3.id, backwards=True) == ([w0, w1, w2], False)
+    assert await page(2, w0.id, backwards=True) == ([], False)

@@ -45,9 +45,10 @@ def store_modules() -> list[ModuleType]:
     return found
 
 
-def test_the_store_is_six_repositories_and_its_lifecycle(store: Store) -> None:
+def test_the_store_is_its_repositories_and_its_lifecycle(store: Store) -> None:
     assert sorted(repositories(store)) == [
-        "config", "entities", "history", "inspector", "publishing", "queue",
+        "catalog", "config", "entities", "history", "idempotency", "inspector", "log",
+        "operators", "publishing", "queue", "removal",
     ]  # fmt: skip
     assert operations(Store) == ["close", "notify_local", "ping", "wait_for_work"]
 

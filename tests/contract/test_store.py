@@ -25,7 +25,6 @@ from hookline.domain.models import (
     AttemptOutcome,
     Claimed,
     DeliveryStatus,
-    EventType,
     Flow,
     SecretEntry,
     Webhook,
@@ -275,27 +274,6 @@ async def test_revoked_sessions_are_kept_until_they_expire(store: Store) -> None
     assert await store.config.purge_revoked_sessions(T0 + 100) == 1
     assert await store.config.session_revoked("sid-1") is False
     assert await store.config.session_revoked("sid-2") is True
-
-
-# -- catalog ----------------------------------------------------------------------------------
-async def test_event_types(store: Store, ws: str) -> None:
-    created = EventType(
-        new_id("et"), ws, "order.created", "", {"type": "object"}, {"id": 1}, T0, T0
-    )
-    plain = EventType(new_id("et"), ws, "a.plain", "no schema", None, None, T0, T0)
-    await store.config.save_event_type(created, create=True)
-    await store.config.save_event_type(plain, create=True)
-    with pytest.raises(Conflict):
-        await store.config.save_event_type(replace(created, id=new_id("et")), create=True)
-    assert await store.config.get_event_type(ws, "order.created") == created
-    assert await store.config.get_event_type("ws_other", "order.created") is None
-    assert await store.config.list_event_types(ws) == [plain, created]
-    changed = replace(created, description="d", schema=None, example=[1, "x"], updated_at=T0 + 1)
-    await store.config.save_event_type(changed, create=False)
-    assert await store.config.get_event_type(ws, "order.created") == changed
-    assert await store.config.delete_event_type(ws, "order.created") is True
-    assert await store.config.delete_event_type(ws, "order.created") is False
-    assert await store.config.list_event_types(ws) == [plain]
 
 
 async def test_flows(store: Store, ws: str) -> None:

@@ -45,7 +45,7 @@ async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
         async with Sender(AddressPolicy(settings.allowed_networks)) as sender:
             await store.config.create_workspace(Workspace(WS, "services", 0.0))
             order = EventType("et_1", WS, "order.paid", "", None, EXAMPLE, 0.0, 0.0)
-            await store.config.save_event_type(order, create=True)
+            await store.catalog.save_event_type(order, create=True)
             yield Deps(settings, store, Router(store), sender, GroupCommit(store))
     finally:
         await store.close()

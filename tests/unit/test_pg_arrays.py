@@ -31,11 +31,11 @@ def test_every_column_written_has_a_type() -> None:
 
 def test_insert_sql_casts_each_parameter_to_its_array_type() -> None:
     sql = pg_arrays.insert_sql("events", rows.EVENT_COLUMNS, " ON CONFLICT DO NOTHING")
+    columns = "id, workspace_id, type, body, idempotency_key, created_at, channels, tags"
     assert sql == (
-        "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
-        " SELECT id, workspace_id, type, body, idempotency_key, created_at FROM unnest("
-        "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[])"
-        " AS v(id, workspace_id, type, body, idempotency_key, created_at) ON CONFLICT DO NOTHING"
+        f"INSERT INTO events ({columns}) SELECT {columns} FROM unnest("
+        "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[],"
+        f" $7::text[], $8::text[]) AS v({columns}) ON CONFLICT DO NOTHING"
     )
 
 

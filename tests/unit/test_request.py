@@ -18,7 +18,7 @@ from hookline.domain.models import (
     Webhook,
     WebhookConfig,
 )
-from hookline.domain.signing import SCHEMES, generate_secret
+from hookline.domain.signing import SCHEMES, generate_secret, generate_secret_for
 
 NOW = 1_800_000_000.0
 BODY = '{"id": 7, "note": "caf\\u00e9"}'
@@ -26,7 +26,7 @@ BODY = '{"id": 7, "note": "caf\\u00e9"}'
 
 def _webhook(**config: Any) -> Webhook:
     cfg = WebhookConfig(name="hook", url="https://example.com/in", **config)
-    secrets = (SecretEntry(generate_secret()),)
+    secrets = (SecretEntry(generate_secret_for(cfg.signature_schemes)),)
     return Webhook("wh_1", "ws_1", cfg, secrets, NOW, NOW)
 
 

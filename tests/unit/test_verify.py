@@ -46,6 +46,8 @@ INPUTS = VECTORS["inputs"]
 SW_SECRET: str = INPUTS["sw_secret"]
 SW_OLD: str = INPUTS["sw_secret_old"]
 RAW_SECRET: str = INPUTS["raw_secret"]
+ED_SECRET: str = VECTORS["a_standard_webhooks"]["v1a_ed25519"]["whsk_seed32"]
+ED_PUBLIC: str = VECTORS["a_standard_webhooks"]["v1a_ed25519"]["whpk"]
 BODY: bytes = INPUTS["body_utf8"].encode()
 TS: int = INPUTS["timestamp"]
 TS_MS: int = INPUTS["timestamp_ms"]
@@ -53,6 +55,8 @@ URL = "https://receiver.example.com/hooks/orders?id=42&status=paid"
 
 
 def secret_for(scheme: str) -> str:
+    if scheme == "ed25519":
+        return ED_SECRET
     return SW_SECRET if scheme in ("standard", "svix") else RAW_SECRET
 
 
@@ -159,6 +163,7 @@ def test_tampered_body_and_wrong_secret(scheme: str) -> None:
     with pytest.raises(InvalidSignature):
         check(scheme, headers, body=BODY.replace(b"contact", b"contacT"))
     wrong = "whsec_" + "B" * 32 if scheme in ("standard", "svix") else RAW_SECRET + "!"
+    wrong = "whsk_" + "B" * 43 + "=" if scheme == "ed25519" else wrong
     with pytest.raises(InvalidSignature) as caught:
         check(scheme, headers, wrong)
     assert caught.value.status == 401
@@ -292,11 +297,15 @@ HEADER_NAMES = [
     headers=st.dictionaries(st.sampled_from(HEADER_NAMES), HEADER_VALUES),
     body=st.binary(max_size=64),
     method=st.sampled_from(["POST", "GET", "DELETE", "PUT", "HEAD", "bogus"]),
-    secrets=st.lists(st.sampled_from([SW_SECRET, SW_OLD, INPUTS["stripe_secret"]]), min_size=1),
+    secrets=st.lists(
+        st.sampled_from([SW_SECRET, SW_OLD, INPUTS["stripe_secret"], ED_PUBLIC]), min_size=1
+    ),
 )
 def test_fuzzed_headers_only_raise_verification_error(
     scheme: str, headers: dict[str, str], body: bytes, method: str, secrets: list[str]
 ) -> None:
+    if scheme == "ed25519":  # it takes Ed25519 keys only
+        secrets = [ED_PUBLIC]
     try:
         verify(scheme, body, headers, secrets, method=method, url=URL, now=TS)
     except VerificationError:

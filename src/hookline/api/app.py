@@ -19,8 +19,10 @@ from hookline.api import (
     events,
     flows_io,
     health,
+    operator_keys,
     presets,
     preview,
+    shared_catalog,
     webhooks,
     workspaces,
 )
@@ -28,16 +30,20 @@ from hookline.api import metrics as metrics_api
 from hookline.api.capture_isolation import CaptureIsolation
 from hookline.api.limits import BATCH_PUBLISH, BodySizeLimit, NulRefusal
 from hookline.api.state import AppState
+from hookline.api.svix.app import PREFIX as SVIX_PREFIX
+from hookline.api.svix.app import create_svix_app, merge_openapi
 
 DESCRIPTION = """Hookline delivers your application's events to every subscribed endpoint:
 signed, retried, rate-limited and recorded. Authenticate with `Authorization: Bearer <token>`:
-the admin token, or a workspace API key (which sees only its own workspace)."""
+the admin token, an operator key (the admin's rights), or a workspace API key (which sees only
+its own workspace)."""
 
 
 #: The sections of the API documentation, in order.
 TAGS = (
     "health",
     "workspaces",
+    "operator keys",
     "catalog",
     "webhooks",
     "events",
@@ -77,7 +83,9 @@ def create_app(state: AppState) -> FastAPI:
         events,
         health,
         workspaces,
+        operator_keys,
         catalog,
+        shared_catalog,
         webhooks,
         deliveries,
         capture,
@@ -91,6 +99,8 @@ def create_app(state: AppState) -> FastAPI:
     if state.settings.metrics_port is None:  # else only the metrics port serves /metrics
         app.include_router(metrics_api.router, responses=errors.RESPONSES)
     app.include_router(docs_page.router)
+    svix = create_svix_app(state)
+    app.mount(SVIX_PREFIX, svix)
     app.include_router(dashboard.router)
     settings = state.settings
     app.add_middleware(NulRefusal)
@@ -100,27 +110,27 @@ def create_app(state: AppState) -> FastAPI:
         larger=[(BATCH_PUBLISH, settings.max_batch_body_bytes)],
     )
     app.add_middleware(CaptureIsolation)  # the last added runs first: it sees every answer
-    _declare_bearer(app)
+    _declare_bearer(app, svix)
     return app
 
 
 #: Operations that answer without a token.
-_PUBLIC = frozenset({"/healthz", "/readyz"})
+_PUBLIC = frozenset({"/healthz", "/readyz", "/api/v1/health"})
 
 
-def _declare_bearer(app: FastAPI) -> None:
+def _declare_bearer(app: FastAPI, svix: FastAPI) -> None:
     """Declare the bearer token in the OpenAPI document, so that clients generated from it
     send one and the API docs' Authorize button takes it (the routes check it themselves)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = build()
+            schema = merge_openapi(build(), svix)
             schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
             schemes["bearer"] = {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "The admin token, or a workspace API key.",
+                "description": "The admin token, an operator key, or a workspace API key.",
             }
             schema["security"] = [{"bearer": []}]
             for path in _PUBLIC & schema.get("paths", {}).keys():

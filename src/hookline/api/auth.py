@@ -1,7 +1,9 @@
 """Bearer-token authentication, the REST API's side of it: reading the token, caching keys,
-counting failures. Who may act in which workspace is ``hookline.services.workspaces``'s rule (a
-key used on another workspace's path answers 403 ``wrong_workspace``; another workspace's
-resources through the key's own path answer 404, so their existence does not leak).
+counting failures. A bearer is the admin token, an operator key (``hlo_…``, the admin's rights)
+or a workspace API key (``hlk_…``). Who may act in which workspace is
+``hookline.services.workspaces``'s rule (a key used on another workspace's path answers 403
+``wrong_workspace``; another workspace's resources through the key's own path answer 404, so
+their existence does not leak).
 
 Unknown tokens are counted per client address (``HOOKLINE_AUTH_FAILURES_PER_MINUTE`` in any
 sliding minute, per process): past that, the address is answered 429 without its token being
@@ -13,14 +15,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
 
 from hookline.api.state import AppState, get_state
 from hookline.domain import keys
+from hookline.domain.keys import KeyCache
+from hookline.domain.models import ApiKey, OperatorKey
 from hookline.errors import ApiError, Forbidden, Unauthorized
-from hookline.services import workspaces
+from hookline.services import operators, workspaces
 from hookline.services.workspaces import Principal
 
 __all__ = ["Auth", "Forbidden", "Principal", "Unauthorized", "WorkspaceId", "authenticate"]
@@ -41,13 +47,14 @@ class TooManyFailures(ApiError):
 
 
 _PRINCIPAL = "hookline.principal"
+K = TypeVar("K", ApiKey, OperatorKey)
 
 
 async def authenticate(request: Request) -> Principal:
     """The request's principal, worked out once per request however many dependencies ask.
 
-    A workspace API key is looked up in the process's ``KeyCache`` before the database (see
-    there for how soon a revocation takes effect).
+    A workspace API key or an operator key is looked up in the process's ``KeyCache`` of its
+    kind before the database (see there for how soon a revocation takes effect).
     """
     found: Principal | None = request.scope.get(_PRINCIPAL)
     if found is None:
@@ -62,18 +69,39 @@ async def _authenticate(request: Request, state: AppState) -> Principal:
         raise TooManyFailures(wait)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send 'Authorization: Bearer <admin token or workspace API key>'")
-    token_hash = keys.hash_token(token.strip())
-    found = workspaces.identify(state.admin_token_hash, token_hash, state.api_keys.get(token_hash))
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(
+            "send 'Authorization: Bearer <admin token, operator key or workspace API key>'"
+        )
+    token_hash = keys.hash_token(token)
+    if workspaces.is_operator_token(token):
+        find = partial(operators.find_operator_key, state.deps)
+        found = await _identify(state, token_hash, state.operator_keys, find)
+    else:
+        found = await _identify(state, token_hash, state.api_keys, state.store.config.find_api_key)
     if found is None:
-        generation = state.api_keys.generation()
-        key = await state.store.config.find_api_key(token_hash)
-        found = workspaces.identify(state.admin_token_hash, token_hash, key)
-        if key is None or found is None:
-            state.auth_failures.record(address, time.monotonic())
-            raise Unauthorized("unknown or revoked token")
-        state.api_keys.put(key, generation)
+        state.auth_failures.record(address, time.monotonic())
+        raise Unauthorized("unknown or revoked token")
+    return found
+
+
+async def _identify(
+    state: AppState,
+    token_hash: str,
+    cache: KeyCache[K],
+    find: Callable[[str], Awaitable[K | None]],
+) -> Principal | None:
+    """The admin, or the live key of ``cache``'s kind with this hash: from the cache, else read
+    with ``find`` (and remembered); None for an unknown or revoked token."""
+    found = workspaces.identify(state.admin_token_hash, token_hash, cache.get(token_hash))
+    if found is not None:
+        return found
+    generation = cache.generation()
+    key = await find(token_hash)
+    found = workspaces.identify(state.admin_token_hash, token_hash, key)
+    if key is not None and found is not None:
+        cache.put(key, generation)
     return found
 
 

@@ -1,41 +1,37 @@
 """Event types (the catalog) and flows (named groups of webhooks): the REST adapter of
-``hookline.services.catalog`` and ``hookline.services.flows``."""
+``hookline.services.catalog`` and ``hookline.services.flows``. A workspace's catalog lists the
+shared entries beside its own (``shared: true``); the shared catalog itself is
+``hookline.api.shared_catalog``'s."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from hookline.api.auth import WorkspaceId
 from hookline.api.state import State
 from hookline.domain.models import FlowConfig
 from hookline.services import catalog, flows
-from hookline.services.catalog import EventTypeDraft
-from hookline.wire.schemas import (
-    EventTypeIn,
-    EventTypeOut,
-    EventTypeUpdate,
-    FlowIn,
-    FlowOut,
-    FlowUpdate,
-    ListOut,
-)
+from hookline.wire.event_types import EventTypeIn, EventTypeOut, EventTypeUpdate
+from hookline.wire.schemas import FlowIn, FlowOut, FlowUpdate, ListOut
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["catalog"])
-
-
-def draft(body: EventTypeIn) -> EventTypeDraft:
-    """The event type a request describes."""
-    return EventTypeDraft(body.name, body.description, body.schema_, body.example)
+_ARCHIVED = Query(description="Include the archived entries.")
 
 
 @router.post("/event-types", status_code=status.HTTP_201_CREATED, response_model=EventTypeOut)
 async def create_event_type(ws: WorkspaceId, body: EventTypeIn, state: State) -> EventTypeOut:
-    return EventTypeOut.of(await catalog.create_event_type(state.deps, ws, draft(body)))
+    return EventTypeOut.of(await catalog.create_event_type(state.deps, ws, body.to_draft()))
 
 
 @router.get("/event-types", response_model=ListOut)
-async def list_event_types(ws: WorkspaceId, state: State) -> ListOut:
-    found = await catalog.list_event_types(state.deps, ws)
+async def list_event_types(
+    ws: WorkspaceId, state: State, include_archived: Annotated[bool, _ARCHIVED] = False
+) -> ListOut:
+    """The workspace's entries and the shared catalog's (``shared: true``), by name; of two
+    with the same name, the workspace's own."""
+    found = await catalog.list_event_types(state.deps, ws, include_archived=include_archived)
     return ListOut(data=[EventTypeOut.of(e) for e in found])
 
 
@@ -48,9 +44,9 @@ async def get_event_type(ws: WorkspaceId, name: str, state: State) -> EventTypeO
 async def update_event_type(
     ws: WorkspaceId, name: str, body: EventTypeUpdate, state: State
 ) -> EventTypeOut:
-    changes = body.model_dump(exclude_unset=True, by_alias=False)
-    if "schema_" in changes:
-        changes["schema"] = changes.pop("schema_")
+    """Change the fields sent of the workspace's own entry (a shared one: 403
+    ``shared_event_type``). ``schema`` replaces the newest version, ``schemas`` all of them."""
+    changes = body.changes()
     return EventTypeOut.of(await catalog.update_event_type(state.deps, ws, name, changes))
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 
+from hookline.api.svix import errors as svix_errors
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.wire.validation import describe, every_field
 
@@ -126,6 +127,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = "the request body is not valid JSON: it must be UTF-8, and not nested too deep"
         return error_response(400, "invalid_json", message)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    if request.url.path.startswith(svix_errors.PREFIX):  # a path the mounted API never saw
+        return svix_errors.error(exc.status_code, code, str(exc.detail))
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
@@ -137,8 +140,11 @@ def _allowed_methods(request: Request) -> str:
     router's own header names only the first route it tried, and FastAPI makes a route per
     method.) Where a literal path (``/events/batch``) also fits a template with a parameter
     (``/events/{event_id}``), the literal one names the resource."""
-    leaves = _leaves(request.app.router.routes)
-    fits = [r for r in leaves if r.matches(request.scope)[0] is not Match.NONE]
+    fits = [
+        r
+        for r in leaves(request.app.router.routes)
+        if r.matches(request.scope)[0] is not Match.NONE
+    ]
     fewest = min((_parameters(r) for r in fits), default=0)
     routes = [r for r in fits if _parameters(r) == fewest]
     allowed = []
@@ -149,12 +155,12 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
-def _leaves(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+def leaves(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
     """Every route, inside included routers too (FastAPI 0.16x keeps an included router whole,
     under ``original_router``; earlier versions copy its routes into the app's)."""
     for route in routes:
         inner = getattr(route, "original_router", None)
-        yield from _leaves(inner.routes) if inner is not None else (route,)
+        yield from leaves(inner.routes) if inner is not None else (route,)
 
 
 def _parameters(route: BaseRoute) -> int:

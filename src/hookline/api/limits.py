@@ -14,6 +14,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hookline.api.svix.errors import PREFIX, svix_body
 from hookline.domain import nul
 from hookline.errors import ApiError, PayloadTooLarge, ValidationFailed
 
@@ -56,7 +57,7 @@ class BodySizeLimit:
         max_bytes = self.limit(scope)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await self._refuse(send, max_bytes)
+            await self._refuse(scope, send, max_bytes)
             return
         seen = 0
         started = False
@@ -79,16 +80,18 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send, max_bytes)
+                await self._refuse(scope, send, max_bytes)
 
-    async def _refuse(self, send: Send, max_bytes: int) -> None:
+    async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
         message = f"request bodies are limited to {max_bytes} bytes"
-        await _refuse(send, PayloadTooLarge(message))
+        await _refuse(scope, send, PayloadTooLarge(message))
 
 
-async def _refuse(send: Send, error: ApiError) -> None:
-    """An error answer in the API's shape, sent before any route runs."""
-    status, body = error.status, orjson.dumps(error.to_dict())
+async def _refuse(scope: Scope, send: Send, error: ApiError) -> None:
+    """An error answer in the shape of the API the request is for (Svix's under its prefix),
+    sent before any route runs."""
+    shaped = svix_body(error) if scope.get("path", "").startswith(PREFIX) else error.to_dict()
+    status, body = error.status, orjson.dumps(shaped)
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -109,7 +112,7 @@ class NulRefusal:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._has_nul(scope):
-            await _refuse(send, ValidationFailed(f"path and query: {nul.MESSAGE}"))
+            await _refuse(scope, send, ValidationFailed(f"path and query: {nul.MESSAGE}"))
             return
         await self.app(scope, receive, send)
 

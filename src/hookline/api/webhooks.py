@@ -86,7 +86,7 @@ async def rotate_secret(
     secret = await webhooks.rotate_secret(
         state.deps, ws, webhook_id, body.secret, body.grace_seconds
     )
-    return SecretOut(secret=secret)
+    return SecretOut.of(secret)
 
 
 @router.post("/{webhook_id}/replay", response_model=ReplayOut)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 
 from hookline.api.auth import Principal, WorkspaceId, admin_only
 from hookline.api.state import State
-from hookline.services import workspaces
+from hookline.services import applications, workspace_removal, workspaces
 from hookline.wire.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -16,6 +16,7 @@ from hookline.wire.schemas import (
     WorkspaceCreated,
     WorkspaceIn,
     WorkspaceOut,
+    WorkspaceUpdate,
 )
 
 router = APIRouter(prefix="/v1/workspaces", tags=["workspaces"])
@@ -36,6 +37,31 @@ async def list_workspaces(state: State, _: Admin) -> ListOut:
 @router.get("/{ws}", response_model=WorkspaceOut)
 async def get_workspace(ws: WorkspaceId, state: State) -> WorkspaceOut:
     return WorkspaceOut.of(await workspaces.get_workspace(state.deps, ws))
+
+
+@router.patch("/{ws}", response_model=WorkspaceOut)
+async def update_workspace(
+    ws: WorkspaceId, body: WorkspaceUpdate, state: State, _: Admin
+) -> WorkspaceOut:
+    """Rename the workspace, or set ``strict_event_types`` (the admin's)."""
+    current = await workspaces.get_workspace(state.deps, ws)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return WorkspaceOut.of(await applications.update(state.deps, current, changes))
+
+
+@router.delete("/{ws}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_workspace(
+    ws: WorkspaceId,
+    state: State,
+    who: Admin,
+    force: Annotated[
+        bool, Query(description="Delete it even with deliveries pending (they are dropped).")
+    ] = False,
+) -> None:
+    """Delete the workspace and everything in it: webhooks, flows, its event types, events,
+    deliveries and attempts, entities, bins, API keys. 409 ``deliveries_in_flight`` while any
+    delivery is pending, unless ``force``."""
+    await workspace_removal.delete_workspace(state.deps, who, ws, force)
 
 
 @router.post("/{ws}/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyOut)

@@ -1,12 +1,13 @@
-"""The ``hookline`` command: serve | worker | migrate | workspace | generate-key | verify | listen |
-flow.
+"""The ``hookline`` command: serve | worker | migrate | workspace | operator-key | generate-key |
+verify | listen | flow.
 
 :mod:`._common` holds the helpers and options the commands share, :mod:`._main` the command group
 and the server-side commands, :mod:`._receiver` ``verify`` and ``listen``, :mod:`._flows` the
-``flow`` group.
+``flow`` group, :mod:`._workspaces` ``workspace list`` and ``workspace delete``,
+:mod:`._operator_keys` the ``operator-key`` group.
 
 ``pip install hookline`` brings the receiver's commands (``verify``, ``listen``, ``flow``); the
-server's (``serve``, ``worker``, ``migrate``, ``workspace``) need ``pip install
+server's (``serve``, ``worker``, ``migrate``, ``workspace``, ``operator-key``) need ``pip install
 'hookline[server]'``, and without it they say so in one line instead of a traceback.
 """
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hookline.errors import HooklineError
 from hookline.settings import DEFAULT_DATABASE_URL, Settings
+
+if TYPE_CHECKING:
+    from hookline.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -41,6 +45,32 @@ def settings_from(**overrides: Any) -> Settings:
         return Settings.from_env().with_overrides(**overrides)
     except HooklineError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+@asynccontextmanager
+async def opened_store(database_url: str) -> AsyncIterator[Store]:
+    """The store of ``database_url``, for a command that works on the database directly (no
+    running Hookline needed): a SQLite file is migrated first, a PostgreSQL database must be."""
+    from hookline.runtime.process import prepare_database
+    from hookline.store import open_store
+
+    settings = settings_from(database_url=database_url)
+    await prepare_database(settings)
+    store = await open_store(settings)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows under a header, in columns as wide as their widest cell."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = (
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        for row in (header, *rows)
+    )
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _worker_options(func: F) -> F:

@@ -1,5 +1,6 @@
 """The ``main`` group and the server-side commands: serve, worker, migrate, workspace,
-generate-key. The receiver's tools and the ``flow`` group are registered at the end."""
+generate-key. The receiver's tools, the ``flow`` and ``operator-key`` groups and the
+``workspace`` commands of :mod:`._workspaces` are registered at the end."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from hookline.cli._common import (
     settings_from,
 )
 from hookline.cli._flows import flow
+from hookline.cli._operator_keys import operator_key
 from hookline.cli._receiver import listen_command, verify_command
+from hookline.cli._workspaces import workspace_delete, workspace_list
 from hookline.settings import parse_networks
 
 
@@ -183,3 +186,6 @@ def generate_key() -> None:
 main.add_command(verify_command)
 main.add_command(listen_command)
 main.add_command(flow)
+main.add_command(operator_key)
+workspace.add_command(workspace_list)
+workspace.add_command(workspace_delete)

@@ -14,7 +14,9 @@ from hookline.cli._common import _guard, _run
 @click.option(
     "--scheme",
     required=True,
-    type=click.Choice(["standard", "svix", "github", "hub-sha1", "sha256-hex", "timestamped"]),
+    type=click.Choice(
+        ["standard", "svix", "github", "hub-sha1", "sha256-hex", "timestamped", "ed25519"]
+    ),
 )
 @click.option(
     "--secret",
@@ -23,7 +25,7 @@ from hookline.cli._common import _guard, _run
     required=True,
     envvar="HOOKLINE_VERIFY_SECRET",
     show_envvar=True,
-    help="The webhook's secret; repeat during a rotation.",
+    help="The webhook's secret (ed25519: its whpk_ public key); repeat during a rotation.",
 )
 @click.option("--url", default=None, help="Full request URL (timestamped GET/DELETE sign it).")
 @click.option(

@@ -1,4 +1,5 @@
-"""The event-type catalog: each type with its schema and example payload; adding one."""
+"""The event-type catalog: the workspace's types and the shared ones (marked, and read-only
+here), each with its schema and example payload; adding one of the workspace's own."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, validation_errors
 from hookline.errors import ApiError
 from hookline.services import catalog
-from hookline.services.catalog import EventTypeDraft
-from hookline.wire.schemas import EventTypeIn
+from hookline.wire.event_types import EventTypeIn
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]
@@ -38,9 +38,10 @@ async def list_page(who: Who) -> Response:
 @router.post("/event-types")
 async def create(who: Who) -> Response:
     form = await read_form(who.request)
-    names = ("name", "description", "schema", "example")
+    names = ("name", "description", "schema", "example", "enforce")
     values = {name: form.get(name) for name in names}
     body: dict[str, Any] = {"name": values["name"].strip(), "description": values["description"]}
+    body["enforce"] = bool(values["enforce"])
     errors: dict[str, str] = {}
     for name in ("schema", "example"):
         if values[name].strip():
@@ -55,8 +56,7 @@ async def create(who: Who) -> Response:
     if errors:
         return await _page(who, values, errors, 422)
     try:
-        draft = EventTypeDraft(model.name, model.description, model.schema_, model.example)
-        await catalog.create_event_type(who.state.deps, who.ws, draft)
+        await catalog.create_event_type(who.state.deps, who.ws, model.to_draft())
     except ApiError as exc:
         return await _page(who, values, api_error(exc), exc.status)
     return redirect(who.request, f"/event-types#et-{model.name}")

@@ -1,10 +1,10 @@
 """The dashboard's session: a signed cookie, and the CSRF token derived from it (pure).
 
 The cookie carries who signed in (the admin, or a workspace API key named by its SHA-256 hash,
-never the token itself), the chosen workspace, a random session id and when it was issued,
-signed with HMAC-SHA256. Only sign-outs are kept on the server, in the database (the store's
-``revoke_session``), so every API process of a deployment accepts the sessions of the others and
-refuses a signed-out one.
+never the token itself; an operator key is the admin with its key's hash), the chosen
+workspace, a random session id and when it was issued, signed with HMAC-SHA256. Only sign-outs
+are kept on the server, in the database (the store's ``revoke_session``), so every API process
+of a deployment accepts the sessions of the others and refuses a signed-out one.
 
 The cookie is ``__Host-hookline_session``: browsers accept that name only with ``Secure``,
 ``Path=/`` and no ``Domain``, so neither a sibling host nor a plain-HTTP answer can set or
@@ -36,7 +36,9 @@ _VERSION = "v1"
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A visitor: anonymous (before sign-in, it still carries a CSRF token) or signed in."""
+    """A visitor: anonymous (before sign-in, it still carries a CSRF token) or signed in: as the
+    admin (``key_hash`` None: the admin token; set: an operator key's) or with a workspace API
+    key (``key_hash``, not ``admin``)."""
 
     sid: str
     issued_at: float

@@ -32,7 +32,7 @@ from hookline.domain.models import Workspace
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.runtime.state import AppState, get_state
-from hookline.services import workspaces
+from hookline.services import operators, workspaces
 
 log = logging.getLogger(__name__)
 _KEY_META = "dashboard_session_key"
@@ -120,9 +120,10 @@ class Visitor:
 
 
 async def current_session(request: Request, board: Dashboard) -> Session | None:
-    """The cookie's session, if it is valid, not signed out and (for an API key) the key is not
-    revoked. A sign-out is looked up in the database on every request (a primary-key lookup),
-    so it takes effect at once in every process."""
+    """The cookie's session, if it is valid, not signed out and (for an API key or an operator
+    key) the key is not revoked. Sign-outs and keys are looked up in the database on every
+    request (a lookup by primary key, then by a unique hash), so a sign-out or a revocation
+    ends the session at its next request in every process."""
     cookie = request.cookies.get(cookie_name(is_secure(request)))
     session = board.codec.decode(cookie, time.time())
     if session is None or not session.signed_in:
@@ -130,11 +131,13 @@ async def current_session(request: Request, board: Dashboard) -> Session | None:
     state = get_state(request)
     if await state.store.config.session_revoked(session.sid):
         return None
-    if session.admin or session.key_hash is None:
+    if session.key_hash is None:  # the admin token
         return session
-    if not await workspaces.key_still_valid(state.deps, session.key_hash, session.workspace_id):
-        return None
-    return session
+    if session.admin:  # an operator key
+        live = await operators.key_still_valid(state.deps, session.key_hash)
+    else:
+        live = await workspaces.key_still_valid(state.deps, session.key_hash, session.workspace_id)
+    return session if live else None
 
 
 async def visitor(request: Request) -> Visitor:

@@ -70,14 +70,17 @@ async def preview(who: Who) -> Response:
 
 @router.get("/secret/generate")
 async def generate_secret(who: Who) -> Response:
-    return _fragment(who, "_secret_input.html", value=signing.generate_secret())
+    """A new secret for the schemes checked on the form (a whsk_ key for ed25519)."""
+    schemes = who.request.query_params.getlist("signature_schemes")
+    return _fragment(who, "_secret_input.html", value=signing.generate_secret_for(schemes))
 
 
 @router.post("/webhooks/{webhook_id}/reveal-secret")
 async def reveal_secret(who: Who, webhook_id: str) -> Response:
     hook = await webhooks.load(who.state.deps, who.ws, webhook_id)
     secret = hook.secrets[0].secret if hook.secrets else None
-    return _fragment(who, "_secret.html", secret=secret, rotated=False)
+    public = signing.public_key(secret) if secret else None
+    return _fragment(who, "_secret.html", secret=secret, public_key=public, rotated=False)
 
 
 @router.post("/webhooks/{webhook_id}/reveal-headers")
@@ -93,7 +96,10 @@ async def reveal_headers(who: Who, webhook_id: str) -> Response:
 async def rotate_secret(who: Who, webhook_id: str) -> Response:
     secret = await webhooks.rotate_secret(who.state.deps, who.ws, webhook_id)
     grace = who.state.settings.rotation_grace_seconds
-    return _fragment(who, "_secret.html", secret=secret, rotated=True, grace=grace)
+    public = signing.public_key(secret)
+    return _fragment(
+        who, "_secret.html", secret=secret, public_key=public, rotated=True, grace=grace
+    )
 
 
 @router.post("/webhooks/{webhook_id}/replay")

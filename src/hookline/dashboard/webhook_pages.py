@@ -78,7 +78,7 @@ async def _form(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    catalog = await who.state.store.config.list_event_types(who.ws)
+    catalog = await who.state.store.catalog.workspace_event_types(who.ws)
     flows = await who.state.store.config.list_flows(who.ws)
     return who.page(
         "webhook_form.html",
@@ -120,7 +120,8 @@ async def create(who: Who) -> Response:
 @router.get("/webhooks/{webhook_id}/edit")
 async def edit_page(who: Who, webhook_id: str) -> Response:
     hook = await webhooks.load(who.state.deps, who.ws, webhook_id)
-    catalog = [et.name for et in await who.state.store.config.list_event_types(who.ws)]
+    seen = await who.state.store.catalog.workspace_event_types(who.ws)
+    catalog = [et.name for et in seen]
     return await _form(who, hook, values_from_config(hook.config, catalog), {})
 
 

@@ -10,6 +10,12 @@ busy worker creates no task per delivery.
 Isolation: each webhook has an adaptive limit on its requests in flight, which also bounds what
 the worker claims and holds of it, and webhooks that time out share a quarter of the worker
 (:mod:`hookline.delivery.scheduler`), so slow or dead endpoints never hold the whole worker.
+
+Pace: a delivery waits for its webhook's rate limit and for its workspace's throttle rate
+(:mod:`hookline.delivery.workspace_rates`, re-read from the store at most every few seconds,
+between claims), whichever is longer; one that would wait more than two seconds goes back to
+the queue until then. Both paces are kept per worker process: with N workers, a webhook or a
+workspace may receive up to N times its rate.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
 from hookline.delivery.scheduler import Scheduler
 from hookline.delivery.sender import Sender
+from hookline.delivery.workspace_rates import REFRESH_SECONDS, WorkspaceRates
 from hookline.domain.address_policy import AddressPolicy
 from hookline.domain.models import MAX_TIMEOUT, AttemptOutcome, Claimed, DeliveryStatus
 from hookline.domain.retry import Outcome
@@ -73,6 +80,8 @@ class Worker:
             self._slots,
             stale_after=max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1),
         )
+        self._workspace_rates = WorkspaceRates()
+        self._rates_due = 0.0  # monotonic time of the next read of the workspace rates
         self._excluded: set[str] = set()
         self._limited = False
         self._runners: set[asyncio.Task[None]] = set()
@@ -103,6 +112,7 @@ class Worker:
         backoff = 0.5
         while not self._stopping.is_set():
             try:
+                await self._refresh_rates()
                 claimed = await self._claim()
                 await self._give_back(self._scheduler.take_stale())
             except (StoreError, OSError) as exc:
@@ -120,6 +130,18 @@ class Worker:
             self._accept(claimed)
             if not claimed or self._scheduler.total > self._refill_at:
                 await self._wait()
+
+    async def _refresh_rates(self) -> None:
+        """Read the workspaces' throttle rates again when they are due (one query every
+        ``REFRESH_SECONDS`` at most, whatever the number of deliveries)."""
+        now = time.monotonic()
+        if now < self._rates_due:
+            return
+        self._rates_due = now + REFRESH_SECONDS
+        try:
+            self._workspace_rates.replace(await self._store.config.workspace_throttle_rates())
+        except (StoreError, OSError) as exc:
+            log.warning("reading the workspace throttle rates failed, keeping the last: %s", exc)
 
     async def _claim(self) -> list[Claimed]:
         if self._scheduler.total > self._refill_at:
@@ -205,7 +227,8 @@ class Worker:
 
     async def _deliver(self, claimed: Claimed) -> None:
         throttle = self._scheduler.throttle(claimed.webhook)
-        wait = throttle.delay(time.monotonic(), _MAX_LOCAL_WAIT)
+        workspace_id, now = claimed.webhook.workspace_id, time.monotonic()
+        wait = self._workspace_rates.pace(workspace_id, throttle, now, _MAX_LOCAL_WAIT)
         if wait > _MAX_LOCAL_WAIT:
             await self._store.queue.release([claimed.delivery.id], not_before=time.time() + wait)
             return

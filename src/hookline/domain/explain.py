@@ -16,6 +16,7 @@ of a workspace and asks :meth:`Route.accepts` of every published event; a previe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -68,17 +69,25 @@ class Rule:
 
 @record
 class Route:
-    """A webhook with its flow, compiled: the rules an event must pass and where it goes."""
+    """A webhook with its flow, compiled: the rules an event must pass and where it goes.
+
+    ``channels``: the webhook takes only events published with one of these (None: any event,
+    with channels or without)."""
 
     target: Target
     rules: tuple[Rule, ...]
+    channels: frozenset[str] | None = None
 
-    def accepts(self, event_type: str, payload: Any) -> bool:
+    def accepts(self, event_type: str, payload: Any, channels: Sequence[str] = ()) -> bool:
         """Whether the event gets a delivery to this webhook (held, if it is disabled)."""
+        if self.channels is not None and self.channels.isdisjoint(channels):
+            return False
         return all(rule.accepts(event_type, payload) for rule in self.rules)
 
-    def refusal(self, event_type: str, payload: Any) -> str | None:
+    def refusal(self, event_type: str, payload: Any, channels: Sequence[str] = ()) -> str | None:
         """Why the event would not be sent now (not selected, or held); None if it would."""
+        if self.channels is not None and self.channels.isdisjoint(channels):
+            return "the webhook takes only events published on its channels"
         for rule in self.rules:
             reason = rule.refusal(event_type, payload)
             if reason is not None:
@@ -98,7 +107,8 @@ def route_for(webhook: Webhook, flow: Flow | None) -> Route:
             seconds = flow.config.aggregation_seconds
             max_events = flow.config.aggregation_max_events
     fifo = config.ordering == "fifo"
-    return Route(Target(webhook, seconds, max_events, fifo), tuple(rules))
+    channels = None if config.channels is None else frozenset(config.channels)
+    return Route(Target(webhook, seconds, max_events, fifo), tuple(rules), channels)
 
 
 def _compile(spec: dict[str, Any] | None) -> Filter | None:
@@ -125,7 +135,7 @@ def explain(webhook: Webhook, flow: Flow | None, event: Event, delivery: Deliver
     ``delivery``; the request itself is built from ``sent`` as for any attempt. An aggregating
     webhook is shown the window its delivery would close (this event alone in it)."""
     route = route_for(webhook, flow)
-    reason = route.refusal(event.type, orjson.loads(event.body))
+    reason = route.refusal(event.type, orjson.loads(event.body), event.channels)
     seconds = route.target.aggregation_seconds
     if not seconds:
         return Explanation(event, False, reason)

@@ -1,5 +1,5 @@
-"""API keys and the admin token: random, shown once, stored as SHA-256 hashes, compared in
-constant time; and a short-lived cache of the keys requests present."""
+"""API keys, operator keys and the admin token: random, shown once, stored as SHA-256 hashes,
+compared in constant time; and a short-lived cache of the keys requests present."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from typing import Generic, Protocol
+
+from typing_extensions import TypeVar
 
 from hookline.domain.models import ApiKey
 
 KEY_PREFIX = "hlk_"
+#: What an operator key starts with: a token with it is looked up among the operator keys only.
+OPERATOR_PREFIX = "hlo_"
 ADMIN_HASH_META = "admin_token_sha256"
 
 
@@ -32,8 +37,22 @@ def display_prefix(token: str) -> str:
     return token[: len(KEY_PREFIX) + 6]
 
 
-class KeyCache:
-    """Unrevoked API keys by token hash, each remembered for ``ttl`` seconds.
+class StoredKey(Protocol):
+    """What the cache needs of a key: its id and the hash it is found by."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def key_hash(self) -> str: ...
+
+
+K = TypeVar("K", bound=StoredKey, default=ApiKey)
+
+
+class KeyCache(Generic[K]):
+    """Unrevoked keys (workspace API keys, or operator keys) by token hash, each remembered for
+    ``ttl`` seconds.
 
     Saves the database read that authenticating a request with an API key costs. A key revoked
     through this process is forgotten at once (``forget``); one revoked through another process
@@ -52,12 +71,12 @@ class KeyCache:
         self.ttl = ttl
         self._max = max_entries
         self._clock = clock
-        self._keys: dict[str, tuple[float, ApiKey]] = {}
+        self._keys: dict[str, tuple[float, K]] = {}
         # Bumped by every ``forget``: a lookup that began before a revocation must not put the
         # key it read back after the revocation dropped it.
         self._generation = 0
 
-    def get(self, key_hash: str) -> ApiKey | None:
+    def get(self, key_hash: str) -> K | None:
         """The key with this hash if it was found less than ``ttl`` seconds ago."""
         found = self._keys.get(key_hash)
         if found is None:
@@ -71,7 +90,7 @@ class KeyCache:
         """To pass to ``put`` for a key read from the database after this call."""
         return self._generation
 
-    def put(self, key: ApiKey, generation: int) -> None:
+    def put(self, key: K, generation: int) -> None:
         """Remember a key read from the store, unless a key was forgotten since ``generation``."""
         if self.ttl <= 0 or generation != self._generation:
             return
@@ -81,7 +100,12 @@ class KeyCache:
 
     def forget(self, key_id: str) -> None:
         """Drop a key (it was revoked); lookups in flight will not remember it either."""
+        self.forget_where(lambda key: key.id == key_id)
+
+    def forget_where(self, gone: Callable[[K], bool]) -> None:
+        """Drop every key ``gone`` is true of (a deleted workspace's keys, say); lookups in
+        flight will not remember any key either."""
         self._generation += 1
         for key_hash, (_, key) in list(self._keys.items()):
-            if key.id == key_id:
+            if gone(key):
                 del self._keys[key_hash]

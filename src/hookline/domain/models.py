@@ -311,7 +311,8 @@ class Workspace:
     """The operator's own identifier for it (unique, Svix's ``uid``)."""
     metadata: dict[str, str] = field(default_factory=dict)
     throttle_rate: int | None = None
-    """Messages per second for each of its webhooks that sets no rate limit of its own."""
+    """Messages per second to all of its webhooks together, in each worker (Svix's
+    application ``throttleRate``); each webhook's own rate limit applies as well."""
     strict_event_types: bool = False
     """Refuse to publish an event type that neither its catalog nor the shared one has."""
     updated_at: float | None = None

@@ -3,6 +3,7 @@ publish path, aggregation windows, entity events and the Test button alike."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hookline.domain.ids import new_id
@@ -13,7 +14,14 @@ __all__ = ["new_delivery", "new_event"]
 
 
 def new_event(
-    workspace_id: str, type: str, payload: Any, idempotency_key: str | None, now: float
+    workspace_id: str,
+    type: str,
+    payload: Any,
+    idempotency_key: str | None,
+    now: float,
+    *,
+    channels: Sequence[str] = (),
+    tags: Sequence[str] = (),
 ) -> Event:
     return Event(
         id=new_id("evt"),
@@ -22,6 +30,8 @@ def new_event(
         body=encode_payload(payload),
         idempotency_key=idempotency_key,
         created_at=now,
+        channels=tuple(channels),
+        tags=tuple(tags),
     )
 
 

@@ -4,7 +4,8 @@ no event is given.
 * The type: the one given; else the webhook's first exact event type; else the first type of
   the catalog its patterns match (``job.*`` → ``job.failed``); else ``hookline.test``.
 * The payload: the one given; else the catalog example of the first such candidate type that
-  has one (the type becomes that candidate); else the fallback payload
+  has one (the type becomes that candidate) — its own ``example``, else the first of its newest
+  schema's ``examples`` (where Svix keeps an event type's example); else the fallback payload
   ``{"type": <type>, "test": true, "message": "Test event from Hookline"}``.
 
 A sample says when it is made up (``invented``): the REST preview, which shows what a real
@@ -41,6 +42,15 @@ def fallback_payload(event_type: str) -> dict[str, Any]:
     return {"type": event_type, "test": True, "message": "Test event from Hookline"}
 
 
+def example_of(et: EventType) -> Any:
+    """The event type's example: its own, else the first of its newest schema's ``examples``
+    (None when it has neither)."""
+    if et.example is not None:
+        return et.example
+    listed = (et.schema or {}).get("examples")
+    return listed[0] if isinstance(listed, list) and listed else None
+
+
 def candidate_types(
     patterns: Sequence[str], catalog: Sequence[EventType], given: str | None = None
 ) -> list[str]:
@@ -68,7 +78,7 @@ def sample_event(
         return Sample(chosen, fallback_payload(chosen) if payload is None else payload, "type")
     if payload is not None:
         return Sample(candidates[0], payload)
-    examples = {et.name: et.example for et in catalog if et.example is not None}
+    examples = {et.name: found for et in catalog if (found := example_of(et)) is not None}
     for name in candidates:
         if name in examples:
             return Sample(name, examples[name])

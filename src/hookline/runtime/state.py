@@ -1,6 +1,6 @@
 """What the front doors of one process share (REST handlers and dashboard pages alike): the
-settings, the store, the router, the sender, the group commit of publishes, the cache of API keys
-and the count of failed authentications."""
+settings, the store, the router, the sender, the group commit of publishes, the caches of API keys
+and operator keys and the count of failed authentications."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from hookline.domain.keys import KeyCache
+from hookline.domain.models import ApiKey, OperatorKey
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.runtime.metrics import Metrics
 from hookline.services.deps import Deps
@@ -31,7 +32,8 @@ class AppState:
     admin_token_hash: str = field(repr=False)
     metrics: Metrics = field(default_factory=Metrics)
     publisher: GroupCommit = field(init=False, repr=False)
-    api_keys: KeyCache = field(init=False, repr=False)
+    api_keys: KeyCache[ApiKey] = field(init=False, repr=False)
+    operator_keys: KeyCache[OperatorKey] = field(init=False, repr=False)
     auth_failures: SlidingWindow = field(init=False, repr=False)
     deps: Deps = field(init=False, repr=False)
 
@@ -39,8 +41,15 @@ class AppState:
         # Made here, not by the caller: one per process and store, whoever builds the state.
         self.publisher = GroupCommit(self.store)
         self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
+        self.operator_keys = KeyCache[OperatorKey](self.settings.api_key_cache_seconds)
         self.auth_failures = SlidingWindow(self.settings.auth_failures_per_minute, 60.0)
-        self.deps = Deps(self.settings, self.store, self.router, self.sender, self.publisher)
+        self.deps = Deps(
+            self.settings, self.store, self.router, self.sender, self.publisher,
+            forget_keys_of=self._forget_keys_of,
+        )  # fmt: skip
+
+    def _forget_keys_of(self, workspace_id: str) -> None:
+        self.api_keys.forget_where(lambda key: key.workspace_id == workspace_id)
 
 
 def get_state(request: Request) -> AppState:

@@ -5,7 +5,8 @@ The state change and its event commit in one transaction, against the state the 
 computed from; when another request changed the entity in between, the change is computed
 again from the new state (optimistic concurrency), so every event's ``oldValue`` is exactly the
 ``value`` of the event before it. An entity kind's event types join the catalog the first time
-one of its entities is seen.
+one of its entities is seen; its events are held to the catalog's checks like any published
+event (``hookline.services.catalog_gate``).
 """
 
 from __future__ import annotations
@@ -153,9 +154,13 @@ async def _publish(
 ) -> EntityChange | None:
     payload = envelope(where, change, now)
     event = new_event(workspace_id, change.event_type, payload, None, now)
-    targets = await deps.router.route(workspace_id, change.event_type, payload, len(event.body))
-    if targets is None:
+    routes = await deps.router.routes(workspace_id)
+    if routes is None:
         raise NotFound(f"workspace {workspace_id} not found")
+    await deps.catalog_gate.check(
+        deps.store, workspace_id, routes.version, change.event_type, payload, len(event.body)
+    )
+    targets = await routes.targets(change.event_type, payload, len(event.body))
     deliveries, windows = fan_out(event, targets, now)
     sent = await deps.store.entities.commit_entity_change(
         workspace_id, where.path, change, event, deliveries,

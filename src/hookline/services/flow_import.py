@@ -22,7 +22,7 @@ from hookline.domain.ids import new_id
 from hookline.domain.models import EventType, Flow, FlowConfig, Webhook
 from hookline.domain.records import record
 from hookline.errors import ApiError, Conflict, ValidationFailed, raise_every
-from hookline.services.catalog import EventTypeDraft, check_schema, new_event_type
+from hookline.services.catalog_entries import EventTypeDraft, check_draft, new_event_type
 from hookline.services.deps import Deps
 from hookline.services.flow_plans import PlannedWebhook, planned_webhooks
 from hookline.services.flows import event_names
@@ -107,7 +107,7 @@ def _schema_problems(event_types: Sequence[EventTypeDraft]) -> list[ApiError]:
     problems: list[ApiError] = []
     for i, et in enumerate(event_types):
         try:
-            check_schema(et.schema, et.example)
+            check_draft(et)
         except ValidationFailed as exc:
             problems.append(ValidationFailed(f"event_types.{i}: {exc}", field=f"event_types.{i}"))
     return problems
@@ -137,7 +137,7 @@ async def _missing_event_types(
 ) -> list[EventType]:
     """Catalog entries to create: named by the document, absent here (the document's
     definition if it has one, else just the name)."""
-    have = {et.name for et in await deps.store.config.list_event_types(workspace_id)}
+    have = {et.name for et in await deps.store.catalog.workspace_event_types(workspace_id)}
     definitions = {d.name: d for d in document.event_types}
     named = event_names(document.config, [p.config for p in planned])
     now = time.time()
@@ -160,7 +160,7 @@ async def _create(
     try:
         for et in event_types:
             try:
-                await store.config.save_event_type(et, create=True)
+                await store.catalog.save_event_type(et, create=True)
             except Conflict:  # created a moment ago by another request: just as good
                 continue
         await store.config.save_flow(flow, create=True)

@@ -84,9 +84,8 @@ async def export_flow(
     flow = await get_flow(deps, workspace_id, flow_id)
     hooks = await _flow_webhooks(deps.store, workspace_id, flow_id)
     named = event_names(flow.config, [h.config for h in hooks])
-    catalog = [
-        et for et in await deps.store.config.list_event_types(workspace_id) if et.name in named
-    ]
+    seen = await deps.store.catalog.workspace_event_types(workspace_id)
+    catalog = [et for et in seen if et.name in named]
     return {
         "hookline": FORMAT,
         "version": 1,

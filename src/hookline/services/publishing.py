@@ -13,6 +13,7 @@ from hookline.domain.models import Delivery, Event
 from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.records import record
 from hookline.errors import NotFound, PayloadTooLarge
+from hookline.services.catalog_gate import CatalogGate, Checked
 from hookline.services.deps import Deps
 from hookline.services.routing import Router, Target
 from hookline.store import PublishResult, Store
@@ -27,14 +28,26 @@ class NewEvent:
     type: str
     payload: Any
     idempotency_key: str | None = None
+    channels: tuple[str, ...] = ()
+    """Only webhooks without channels, or with one of these, receive it."""
+    tags: tuple[str, ...] = ()
+    """Labels to find it by in the delivery log."""
 
 
 async def publish_event(
-    deps: Deps, workspace_id: str, type: str, payload: Any, idempotency_key: str | None
+    deps: Deps,
+    workspace_id: str,
+    type: str,
+    payload: Any,
+    idempotency_key: str | None,
+    *,
+    channels: Sequence[str] = (),
+    tags: Sequence[str] = (),
 ) -> PublishResult:
     """Accept an event: it and one delivery per subscribed webhook are committed when this
     returns, sharing a transaction with the process's concurrent publishes (group commit). A
     repeated ``idempotency_key`` returns the first event (``created`` false) and stores nothing.
+    ``channels`` and ``tags``: see ``NewEvent``.
     """
     result = await publish(
         deps.store,
@@ -45,6 +58,9 @@ async def publish_event(
         idempotency_key=idempotency_key,
         now=time.time(),
         group=deps.publisher,
+        gate=deps.catalog_gate,
+        channels=channels,
+        tags=tags,
     )
     if result is None:
         raise NotFound(f"workspace {workspace_id} not found")
@@ -64,6 +80,7 @@ async def publish_events(
         events,
         now=time.time(),
         max_body_bytes=deps.settings.max_body_bytes,
+        gate=deps.catalog_gate,
     )
     if results is None:
         raise NotFound(f"workspace {workspace_id} not found")
@@ -80,16 +97,25 @@ async def publish(
     idempotency_key: str | None,
     now: float,
     group: GroupCommit | None = None,
+    channels: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    gate: CatalogGate | None = None,
 ) -> PublishResult | None:
     """Store the event and its deliveries atomically; None if the workspace does not exist.
 
     With ``group`` the event shares a transaction with the process's concurrent publishes
-    (group commit); it is committed, as alone, before this returns.
+    (group commit); it is committed, as alone, before this returns. With ``gate`` the catalog
+    may refuse it first (``hookline.services.catalog_gate``).
     """
-    event = new_event(workspace_id, type, payload, idempotency_key, now)
-    targets = await router.route(workspace_id, type, payload, len(event.body))
-    if targets is None:
+    event = new_event(
+        workspace_id, type, payload, idempotency_key, now, channels=channels, tags=tags
+    )
+    routes = await router.routes(workspace_id)
+    if routes is None:
         return None
+    if gate is not None:
+        await gate.check(store, workspace_id, routes.version, type, payload, len(event.body))
+    targets = await routes.targets(type, payload, len(event.body), event.channels)
     item = plan(event, targets, now)
     if group is not None:
         return await group.publish(item)
@@ -105,20 +131,30 @@ async def publish_batch(
     *,
     now: float,
     max_body_bytes: int | None = None,
+    gate: CatalogGate | None = None,
 ) -> list[PublishResult] | None:
     """Store several events and all their deliveries in one transaction, routed against one
     configuration version; one result per event, in order. None if the workspace does not
     exist.
 
     ``PayloadTooLarge`` (nothing stored) if an event's body, its payload as it is delivered,
-    exceeds ``max_body_bytes``.
+    exceeds ``max_body_bytes``. With ``gate``, one 422 (nothing stored) names every event the
+    catalog refuses (``hookline.services.catalog_gate``).
     """
     routes = await router.routes(workspace_id)
     if routes is None:
         return None
     made = []
     for i, e in enumerate(events):
-        event = new_event(workspace_id, e.type, e.payload, e.idempotency_key, now)
+        event = new_event(
+            workspace_id,
+            e.type,
+            e.payload,
+            e.idempotency_key,
+            now,
+            channels=e.channels,
+            tags=e.tags,
+        )
         if max_body_bytes is not None and len(event.body) > max_body_bytes:
             field = f"events.{i}.payload"
             raise PayloadTooLarge(
@@ -127,9 +163,15 @@ async def publish_batch(
                 field=field,
             )
         made.append((event, e.payload))
+    if gate is not None:
+        checked = [Checked(event.type, payload, len(event.body)) for event, payload in made]
+        await gate.check_all(store, workspace_id, routes.version, checked)
 
     def plan_all() -> list[PublishItem]:
-        return [plan(event, routes.match(event.type, payload), now) for event, payload in made]
+        return [
+            plan(event, routes.match(event.type, payload, event.channels), now)
+            for event, payload in made
+        ]
 
     if routes.filters_large(sum(len(event.body) for event, _ in made)):
         items = await asyncio.to_thread(plan_all)  # see ``hookline.services.routing``

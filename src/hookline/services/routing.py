@@ -20,7 +20,7 @@ other request of every tenant goes on while it runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from hookline.domain.explain import Route, Target, route_for
@@ -44,38 +44,47 @@ class Router:
         self._versions = VersionReads(store.config.config_version)
 
     async def route(
-        self, workspace_id: str, event_type: str, payload: Any, size: int = 0
+        self,
+        workspace_id: str,
+        event_type: str,
+        payload: Any,
+        size: int = 0,
+        channels: Sequence[str] = (),
     ) -> list[Target] | None:
         """The webhooks subscribed to this event, disabled ones included; None if the workspace
-        is unknown. ``size``: the payload's size as delivered (see ``Routes.filters_large``)."""
+        is unknown. ``size``: the payload's size as delivered (see ``Routes.filters_large``);
+        ``channels``: those the event was published on."""
         routes = await self.routes(workspace_id)
         if routes is None:
             return None
-        if routes.filters_large(size):
-            return await asyncio.to_thread(routes.match, event_type, payload)
-        return routes.match(event_type, payload)
+        return await routes.targets(event_type, payload, size, channels)
 
     async def routes(self, workspace_id: str) -> Routes | None:
         """The workspace's routes as of now (one version read), to match many events against;
         None if the workspace is unknown."""
-        routes = await self._routes(workspace_id)
-        return None if routes is None else Routes(routes)
+        found = await self._routes(workspace_id)
+        return None if found is None else Routes(found[1], found[0])
 
-    async def _routes(self, workspace_id: str) -> list[Route] | None:
+    def forget(self, workspace_id: str) -> None:
+        """Drop a deleted workspace's routes now (its version read answers None anyway, so
+        they would never be used again; this frees them)."""
+        self._cache.pop(workspace_id, None)
+
+    async def _routes(self, workspace_id: str) -> tuple[int, list[Route]] | None:
         version = await self._versions(workspace_id)
         if version is None:
             return None
         cached = self._cache.get(workspace_id)
         if cached is not None and cached[0] == version:
-            return cached[1]
+            return cached
         snapshot = await self._store.config.routing_snapshot(workspace_id)
         if snapshot is None:
             return None
         routes = [route_for(w, snapshot.flows.get(w.config.flow or "")) for w in snapshot.webhooks]
         if len(self._cache) >= self._max:
             self._cache.clear()
-        self._cache[workspace_id] = (snapshot.version, routes)
-        return routes
+        found = self._cache[workspace_id] = (snapshot.version, routes)
+        return found
 
 
 class VersionReads:
@@ -134,19 +143,29 @@ def _retrieved(future: asyncio.Future[Any]) -> None:
 
 
 class Routes:
-    """One workspace's routes at one config version."""
+    """One workspace's routes at one config version, ``version`` (under which the catalog's
+    checks of what it publishes are cached too: ``hookline.services.catalog_gate``)."""
 
-    __slots__ = ("_filtered", "_routes")
+    __slots__ = ("_filtered", "_routes", "version")
 
-    def __init__(self, routes: list[Route]) -> None:
+    def __init__(self, routes: list[Route], version: int = 0) -> None:
         self._routes = routes
         self._filtered = any(rule.filter is not None for r in routes for rule in r.rules)
+        self.version = version
 
     def filters_large(self, size: int) -> bool:
         """Whether matching a payload of ``size`` bytes belongs off the event loop: it is large
         and some route filters payloads (``OFF_LOOP_BYTES``)."""
         return self._filtered and size >= OFF_LOOP_BYTES
 
-    def match(self, event_type: str, payload: Any) -> list[Target]:
+    def match(self, event_type: str, payload: Any, channels: Sequence[str] = ()) -> list[Target]:
         """The webhooks subscribed to this event, disabled ones included."""
-        return [r.target for r in self._routes if r.accepts(event_type, payload)]
+        return [r.target for r in self._routes if r.accepts(event_type, payload, channels)]
+
+    async def targets(
+        self, event_type: str, payload: Any, size: int = 0, channels: Sequence[str] = ()
+    ) -> list[Target]:
+        """:meth:`match`, off the event loop for a large payload (see :meth:`filters_large`)."""
+        if self.filters_large(size):
+            return await asyncio.to_thread(self.match, event_type, payload, channels)
+        return self.match(event_type, payload, channels)

@@ -68,7 +68,7 @@ async def _unknown_event_type(deps: Deps, ws: str, events: Sequence[str]) -> str
     named = [p for p in named if not p.startswith(NOTICE_PREFIX)]
     if not named:
         return None
-    known = {et.name for et in await deps.store.config.list_event_types(ws)}
+    known = {et.name for et in await deps.store.catalog.workspace_event_types(ws)}
     return next((p for p in named if p not in known), None)
 
 

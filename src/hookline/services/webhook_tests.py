@@ -49,7 +49,7 @@ async def sample(
     deps: Deps, ws: str, patterns: list[str], *, type: str | None = None, payload: Any = None
 ) -> Sample:
     """The sample event of a webhook subscribing to ``patterns`` (``domain.samples``)."""
-    catalog = await deps.store.config.list_event_types(ws)
+    catalog = await deps.store.catalog.workspace_event_types(ws)
     return sample_event(patterns, catalog, type=type, payload=payload)
 
 

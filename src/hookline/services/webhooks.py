@@ -91,9 +91,9 @@ def signed(
     ``webhook_checks.new_secret_problem``); :data:`GENERATE` makes a new one."""
     if secret is None:
         return config, ()
-    if secret == GENERATE:
-        secret = signing.generate_secret()
     schemes = signing.schemes_or_default(config.signature_schemes)
+    if secret == GENERATE:
+        secret = signing.generate_secret_for(schemes)
     return config.model_copy(update={"signature_schemes": schemes}), (SecretEntry(secret),)
 
 
@@ -142,8 +142,8 @@ async def rotate_secret(
     """A new signing secret (``secret``, else a generated one), answered; the previous one
     keeps signing for ``grace_seconds`` (default ``HOOKLINE_ROTATION_GRACE_SECONDS``)."""
     current = await load(deps, ws, webhook_id)
-    secret = secret or signing.generate_secret()
     schemes = signing.schemes_or_default(current.config.signature_schemes)
+    secret = secret or signing.generate_secret_for(schemes)
     problem = secret_problem(secret, schemes, field="signature_schemes")
     if problem is not None:
         raise problem

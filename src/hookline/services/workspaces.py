@@ -1,5 +1,6 @@
 """Workspaces, their API keys and the admin token, and who may act in which workspace: the
-rules the REST API, the dashboard and the CLI all apply.
+rules the REST API, the dashboard and the CLI all apply. An operator key
+(``hookline.services.operators``) has the admin token's rights.
 
 A workspace API key acts in its own workspace only. Used on another workspace's path it is
 refused with 403 ``wrong_workspace`` whether that workspace exists or not, so the answer tells
@@ -14,33 +15,46 @@ import time
 
 from hookline.domain import keys
 from hookline.domain.ids import new_id
-from hookline.domain.models import ApiKey, Workspace
+from hookline.domain.models import ApiKey, OperatorKey, Workspace
 from hookline.domain.records import record
 from hookline.errors import Forbidden, NotFound
+from hookline.services import operators
 from hookline.services.deps import Deps
 from hookline.store import Store
 
 
 @record
 class Principal:
-    """Who a token is: the admin, or a workspace API key (its workspace and hash)."""
+    """Who a token is: the admin (the admin token, or an operator key: its id and hash), or a
+    workspace API key (its workspace and hash)."""
 
     admin: bool
     workspace_id: str | None = None
     key_hash: str | None = None
+    operator_key_id: str | None = None
 
 
 ADMIN = Principal(admin=True)
 
 
-def identify(admin_hash: str, token_hash: str, key: ApiKey | None) -> Principal | None:
-    """The principal of a token given its hash and the API key stored under it, if any; None
-    for a token that is neither the admin's nor a live key."""
+def identify(
+    admin_hash: str, token_hash: str, key: ApiKey | OperatorKey | None
+) -> Principal | None:
+    """The principal of a token given its hash and the live key stored under it, if any (an API
+    key, or an operator key); None for a token that is neither the admin's nor a live key's.
+    Hashes are compared in constant time."""
     if hmac.compare_digest(token_hash, admin_hash):
         return ADMIN
-    if key is None:
+    if key is None or not hmac.compare_digest(token_hash, key.key_hash):
         return None
+    if isinstance(key, OperatorKey):
+        return Principal(admin=True, key_hash=key.key_hash, operator_key_id=key.id)
     return Principal(admin=False, workspace_id=key.workspace_id, key_hash=key.key_hash)
+
+
+def is_operator_token(token: str) -> bool:
+    """Whether a token is looked up among the operator keys (else among the API keys)."""
+    return token.startswith(keys.OPERATOR_PREFIX)
 
 
 async def sign_in(deps: Deps, admin_hash: str, token: str) -> Principal | None:
@@ -50,13 +64,19 @@ async def sign_in(deps: Deps, admin_hash: str, token: str) -> Principal | None:
     token_hash = keys.hash_token(token)
     if hmac.compare_digest(token_hash, admin_hash):
         return ADMIN  # no key lookup for the admin's token
-    return identify(admin_hash, token_hash, await deps.store.config.find_api_key(token_hash))
+    key: ApiKey | OperatorKey | None
+    if is_operator_token(token):
+        key = await operators.find_operator_key(deps, token_hash)
+    else:
+        key = await deps.store.config.find_api_key(token_hash)
+    return identify(admin_hash, token_hash, key)
 
 
 def require_admin(who: Principal) -> None:
-    """Creating and listing workspaces is the admin's alone."""
+    """Creating, listing and deleting workspaces, and managing operator keys, is the admin's
+    alone (the admin token, or an operator key)."""
     if not who.admin:
-        raise Forbidden("this operation needs the admin token")
+        raise Forbidden("this operation needs the admin token or an operator key")
 
 
 async def workspace_in_reach(deps: Deps, who: Principal, workspace_id: str) -> str:

@@ -8,8 +8,21 @@ from hookline.domain.secretbox import SecretBox
 from hookline.settings import Settings
 from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
 from hookline.store.migrate import upgrade
+from hookline.store.records import DeliveryCounts, LogAttempt, LogDelivery, LogPage, LogQuery
 
-__all__ = ["DeliveryQuery", "PublishResult", "QueueStats", "Store", "migrate", "open_store"]
+__all__ = [
+    "DeliveryCounts",
+    "DeliveryQuery",
+    "LogAttempt",
+    "LogDelivery",
+    "LogPage",
+    "LogQuery",
+    "PublishResult",
+    "QueueStats",
+    "Store",
+    "migrate",
+    "open_store",
+]
 
 
 async def migrate(settings: Settings) -> None:

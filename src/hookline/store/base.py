@@ -1,9 +1,11 @@
 """The store: Hookline's data behind narrow repositories over one dialect object.
 
 ``store.queue`` (claims, results, give-backs), ``store.publishing`` (events and what they
-queue), ``store.config`` (workspaces, keys, sessions, event types, flows, webhooks, routing),
+queue), ``store.config`` (workspaces, keys, sessions, flows, webhooks, routing),
+``store.catalog`` (event types, each workspace's and the shared ones),
 ``store.history`` (events, deliveries, attempts read back, sent again, purged),
-``store.inspector`` (capture bins) and ``store.entities`` (entity state) are each written once
+``store.inspector`` (capture bins), ``store.entities`` (entity state), ``store.operators``
+(operator keys) and ``store.removal`` (deleting a workspace) are each written once
 against :class:`~hookline.store.dialect.Dialect`; the dialect holds the connections. Every
 operation passes the same contract suite on every database (``tests/contract``); operations
 that change several rows do so in one transaction: nothing here commits half of a publish.
@@ -12,11 +14,15 @@ that change several rows do so in one transaction: nothing here commits half of 
 from __future__ import annotations
 
 from hookline.domain.secretbox import SecretBox
+from hookline.store.catalog import CatalogRepository
 from hookline.store.config import ConfigRepository
 from hookline.store.dialect import Dialect
 from hookline.store.entities import EntityRepository
 from hookline.store.history import HistoryRepository
+from hookline.store.idempotency import IdempotencyRepository
 from hookline.store.inspector import InspectorRepository
+from hookline.store.log import LogRepository
+from hookline.store.operators import OperatorRepository
 from hookline.store.publishing import PublishingRepository
 from hookline.store.queue import QueueRepository
 from hookline.store.records import (
@@ -28,6 +34,7 @@ from hookline.store.records import (
     RoutingSnapshot,
     WindowSpec,
 )
+from hookline.store.removal import RemovalRepository
 from hookline.store.rows import WebhookDecoder
 from hookline.store.windows import Windows
 
@@ -51,11 +58,16 @@ class Store:
         webhooks = WebhookDecoder(box)
         windows = Windows(dialect)
         self.config = ConfigRepository(dialect, webhooks)
+        self.catalog = CatalogRepository(dialect)
         self.queue = QueueRepository(dialect, webhooks, windows, self.config.disable_in_tx)
         self.publishing = PublishingRepository(dialect, windows)
         self.history = HistoryRepository(dialect)
+        self.log = LogRepository(dialect)
+        self.idempotency = IdempotencyRepository(dialect)
         self.inspector = InspectorRepository(dialect)
         self.entities = EntityRepository(dialect, windows)
+        self.operators = OperatorRepository(dialect)
+        self.removal = RemovalRepository(dialect)
 
     async def close(self) -> None:
         await self.dialect.close()

@@ -1,6 +1,7 @@
 """Configuration: the store's meta entries, workspaces, API keys, revoked dashboard sessions,
-the event-type catalog, flows and webhooks; the config version that every routing change bumps,
-the routing snapshot, and webhook health (enabling and disabling, the failing webhooks).
+flows and webhooks; the config version that every routing change bumps, the routing snapshot,
+and webhook health (enabling and disabling, the failing webhooks). The event-type catalog is
+``hookline.store.catalog``'s.
 
 Disabling a webhook holds its pending deliveries and enabling it lets them go, in the same
 transaction (see :mod:`hookline.store.held`).
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 import orjson
 
-from hookline.domain.models import ApiKey, EventType, Flow, Page, Webhook, Workspace
+from hookline.domain.models import ApiKey, Flow, Page, Webhook, Workspace
 from hookline.errors import Conflict
 from hookline.store import rows
 from hookline.store.dialect import Dialect
-from hookline.store.records import RoutingSnapshot
+from hookline.store.records import LogPage, RoutingSnapshot
 from hookline.store.rows import dumps
 from hookline.store.statements.config import WEBHOOKS, RoutingSql, WorkspaceSql
 from hookline.store.statements.listing import RenderedListing
@@ -71,12 +72,27 @@ class ConfigRepository:
         row = await self._d.fetchrow(self._ws.workspace, workspace_id)
         return None if row is None else rows.workspace(row)
 
+    async def list_workspaces_page(
+        self, *, limit: int, cursor: str | None = None, backwards: bool = False
+    ) -> LogPage:
+        """Workspaces oldest first after ``cursor``, or (``backwards``) the page before it."""
+        sql = self._ws.workspaces_before if backwards else self._ws.workspaces_after
+        found = list(await self._d.fetch(sql, cursor or "", limit + 1))
+        page = [rows.workspace(r) for r in found[:limit]]
+        return LogPage(page[::-1] if backwards else page, len(found) > limit)
+
     async def get_workspace_by_uid(self, uid: str) -> Workspace | None:
         row = await self._d.fetchrow(self._ws.workspace_by_uid, uid)
         return None if row is None else rows.workspace(row)
 
     async def list_workspaces(self) -> list[Workspace]:
         return [rows.workspace(r) for r in await self._d.fetch(self._ws.workspaces)]
+
+    async def workspace_throttle_rates(self) -> dict[str, int]:
+        """Every workspace with a throttle rate: {id: messages per second} (the worker paces
+        their deliveries, see :mod:`hookline.delivery.workspace_rates`)."""
+        found = await self._d.fetch(self._ws.throttle_rates)
+        return {str(r["id"]): int(r["throttle_rate"]) for r in found}
 
     async def create_api_key(self, key: ApiKey) -> None:
         k = key
@@ -107,35 +123,6 @@ class ConfigRepository:
     async def purge_revoked_sessions(self, now: float) -> int:
         """Forget revocations whose session has expired by ``now``; how many were removed."""
         return await self._write(self._ws.purge_sessions, now)
-
-    # -- catalog ------------------------------------------------------------------------------
-    async def save_event_type(self, event_type: EventType, *, create: bool) -> None:
-        """Insert (``create``) or replace; ``Conflict`` on a duplicate name."""
-        et = event_type
-        schema = None if et.schema is None else dumps(et.schema)
-        example = None if et.example is None else dumps(et.example)
-        if create:
-            await self._write(
-                self._ws.create_event_type,
-                et.id, et.workspace_id, et.name, et.description, schema, example,
-                et.created_at, et.updated_at, conflict=f"event type {et.name!r} exists",
-            )  # fmt: skip
-            return
-        await self._write(
-            self._ws.update_event_type,
-            et.workspace_id, et.id, et.description, schema, example, et.updated_at,
-        )  # fmt: skip
-
-    async def get_event_type(self, workspace_id: str, name: str) -> EventType | None:
-        row = await self._d.fetchrow(self._ws.event_type, workspace_id, name)
-        return None if row is None else rows.event_type(row)
-
-    async def list_event_types(self, workspace_id: str) -> list[EventType]:
-        found = await self._d.fetch(self._ws.event_types, workspace_id)
-        return [rows.event_type(r) for r in found]
-
-    async def delete_event_type(self, workspace_id: str, name: str) -> bool:
-        return await self._write(self._ws.delete_event_type, workspace_id, name) == 1
 
     # -- flows --------------------------------------------------------------------------------
     async def save_flow(self, flow: Flow, *, create: bool) -> None:
@@ -342,5 +329,7 @@ def _workspace_settings(w: Workspace) -> tuple[object, ...]:
     return (w.uid, metadata, w.throttle_rate, int(w.strict_event_types), w.updated_at)
 
 
-def _uid_taken(w: Workspace) -> str:
-    return f"a workspace with uid {w.uid!r} exists"
+def _uid_taken(w: Workspace) -> str | None:
+    """What a unique violation means for this workspace: its uid is taken (an id collision,
+    without a uid, stays the driver's error)."""
+    return None if w.uid is None else f"a workspace with uid {w.uid!r} exists"

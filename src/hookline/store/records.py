@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from hookline.domain.models import Delivery, DeliveryStatus, Event, Flow, Webhook
+from hookline.domain.models import Attempt, Delivery, DeliveryStatus, Event, Flow, Webhook
 from hookline.domain.records import record
 from hookline.store.items import PublishItem, WindowSpec
 
 __all__ = [
+    "DeliveryCounts",
     "DeliveryQuery",
     "Expired",
+    "LogAttempt",
+    "LogDelivery",
+    "LogPage",
+    "LogQuery",
     "PublishItem",
     "PublishResult",
     "QueueStats",
@@ -61,3 +67,58 @@ class Expired:
 
     deliveries: int = 0
     event_types: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """What a delivery-log listing selects (see :mod:`hookline.store.log`); None: any.
+
+    ``cursor`` is the id the page starts after, newest first, or with ``backwards`` the id the
+    page ends before (the previous page). ``outcome`` is 0 (success) or 2 (failure) of an
+    attempt; ``code_class`` a status-code hundred (200 for 2xx, 0 for no answer).
+    """
+
+    limit: int = 50
+    cursor: str | None = None
+    backwards: bool = False
+    before: float | None = None
+    after: float | None = None
+    channel: str | None = None
+    tag: str | None = None
+    event_types: tuple[str, ...] = ()
+    status: DeliveryStatus | None = None
+    outcome: int | None = None
+    code_class: int | None = None
+    webhook_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """A page of a delivery-log listing, in display order (newest first), and whether more
+    lie beyond it in the direction it was read."""
+
+    items: list[Any]
+    more: bool
+
+
+@record
+class LogAttempt:
+    """An attempt with the event it delivered, and whether it was triggered by hand."""
+
+    attempt: Attempt
+    event: Event
+    manual: bool
+
+
+@record
+class LogDelivery:
+    delivery: Delivery
+    event: Event
+
+
+@record
+class DeliveryCounts:
+    succeeded: int
+    failed: int
+    pending: int
+    sending: int

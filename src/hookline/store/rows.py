@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import orjson
 
+from hookline.domain import catalog_versions
 from hookline.domain.models import (
     ApiKey,
     Attempt,
@@ -64,15 +65,35 @@ def api_key(row: Row) -> ApiKey:
 
 
 def event_type(row: Row) -> EventType:
+    """An entry of the catalog; one stored before schemas had versions reads as version 1."""
+    schema = loads_or_none(row["schema"])
     return EventType(
         id=row["id"],
         workspace_id=row["workspace_id"],
         name=row["name"],
         description=row["description"],
-        schema=loads_or_none(row["schema"]),
+        schema=schema,
         example=loads_or_none(row["example"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        schemas=catalog_versions.from_columns(schema, loads_or_none(row["schemas"])),
+        archived=bool(row["archived"]),
+        deprecated=bool(row["deprecated"]),
+        feature_flags=_names(row["feature_flags"]),
+        group_name=row["group_name"],
+        enforce=bool(row["enforce"]),
+    )
+
+
+def event_type_settings(et: EventType) -> tuple[Any, ...]:
+    """An entry's columns after ``updated_at``, in the order both of its statements take them."""
+    return (
+        None if et.schemas is None else dumps(et.schemas),
+        int(et.archived),
+        int(et.deprecated),
+        dumps(list(et.feature_flags)) if et.feature_flags else None,
+        et.group_name,
+        int(et.enforce),
     )
 
 

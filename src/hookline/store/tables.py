@@ -231,6 +231,8 @@ attempts = sa.Table(
     # 1: the request body was the event's body, unchanged; request_body is NULL (see 0005).
     sa.Column("request_body_is_event", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Index("ix_attempts_delivery", "delivery_id"),
+    # A webhook's attempts newest first (the delivery log, the Svix API's list by endpoint).
+    sa.Index("ix_attempts_webhook", "webhook_id", "id"),
 )
 
 # The events an aggregation window collected, in arrival order.

@@ -8,9 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hookline.domain.models import FlowConfig
-from hookline.services.catalog import EventTypeDraft
 from hookline.services.flow_import import FlowImport, ImportResult
-from hookline.wire.schemas import EventTypeIn, FlowIn, FlowOut, WebhookOut
+from hookline.wire.event_types import EventTypeIn
+from hookline.wire.schemas import FlowIn, FlowOut, WebhookOut
 
 __all__ = ["FlowDocument", "HeaderLeftOut", "ImportOut"]
 
@@ -31,10 +31,7 @@ class FlowDocument(BaseModel):
     def to_import(self) -> FlowImport:
         """The import this document asks for."""
         config = FlowConfig.model_validate(self.flow.model_dump(exclude={"name", "description"}))
-        drafts = [
-            EventTypeDraft(et.name, et.description, et.schema_, et.example)
-            for et in self.event_types
-        ]
+        drafts = [et.to_draft() for et in self.event_types]
         name = self.name or self.flow.name
         return FlowImport(name, self.flow.description, config, self.webhooks, drafts)
 

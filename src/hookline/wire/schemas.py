@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, cast
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 from pydantic.fields import FieldInfo
 
-from hookline.domain import secret_headers
+from hookline.domain import secret_headers, signing
 from hookline.domain.models import (
     EVENT_TYPE_NAME,
     ApiKey,
@@ -18,7 +18,6 @@ from hookline.domain.models import (
     Delivery,
     DeliveryStatus,
     Event,
-    EventType,
     Flow,
     FlowConfig,
     Webhook,
@@ -27,7 +26,7 @@ from hookline.domain.models import (
 )
 from hookline.domain.nul import NoNulModel
 from hookline.domain.timefmt import iso
-from hookline.wire.payloads import JsonObject, JsonValue
+from hookline.wire.payloads import JsonValue
 
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
@@ -52,14 +51,29 @@ class WorkspaceIn(_In):
     name: str = Field(min_length=1, max_length=200)
 
 
+class WorkspaceUpdate(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    strict_event_types: StrictBool | None = Field(
+        default=None,
+        description="Refuse (422 unknown_event_type) to publish an event type that neither its"
+        " catalog nor the shared one has.",
+    )
+
+
 class WorkspaceOut(BaseModel):
     id: str
     name: str
     created_at: str | None
+    strict_event_types: bool = False
 
     @classmethod
     def of(cls, ws: Workspace) -> WorkspaceOut:
-        return cls(id=ws.id, name=ws.name, created_at=iso(ws.created_at))
+        return cls(
+            id=ws.id,
+            name=ws.name,
+            created_at=iso(ws.created_at),
+            strict_event_types=ws.strict_event_types,
+        )
 
 
 class WorkspaceCreated(WorkspaceOut):
@@ -87,43 +101,6 @@ class ApiKeyOut(BaseModel):
             created_at=iso(key.created_at),
             revoked_at=iso(key.revoked_at),
             key=token,
-        )
-
-
-class EventTypeIn(_In):
-    free_json: ClassVar[frozenset[str]] = frozenset({"schema_", "example"})
-    name: str = Field(min_length=1, max_length=200, pattern=EVENT_TYPE_NAME.pattern)
-    description: str = Field(default="", max_length=2000)
-    schema_: JsonObject | None = Field(default=None, alias="schema")
-    example: JsonValue = None
-
-
-class EventTypeUpdate(_In):
-    free_json: ClassVar[frozenset[str]] = frozenset({"schema_", "example"})
-    description: str | None = Field(default=None, max_length=2000)
-    schema_: JsonObject | None = Field(default=None, alias="schema")
-    example: JsonValue = None
-
-
-class EventTypeOut(BaseModel):
-    id: str
-    name: str
-    description: str
-    schema_: dict[str, Any] | None = Field(serialization_alias="schema")
-    example: Any
-    created_at: str | None
-    updated_at: str | None
-
-    @classmethod
-    def of(cls, et: EventType) -> EventTypeOut:
-        return cls(
-            id=et.id,
-            name=et.name,
-            description=et.description,
-            schema_=et.schema,
-            example=et.example,
-            created_at=iso(et.created_at),
-            updated_at=iso(et.updated_at),
         )
 
 
@@ -169,8 +146,9 @@ class WebhookCreate(WebhookConfig):
         default=None,
         min_length=1,
         max_length=512,
-        description="Signing secret. For the standard/svix schemes a whsec_ key; "
-        "'generate' makes one. Never returned after creation unless asked for.",
+        description="Signing secret. For the standard/svix schemes a whsec_ key, for ed25519 "
+        "a whsk_ Ed25519 private key; 'generate' makes one. Never returned after creation "
+        "unless asked for.",
     )
 
 
@@ -200,6 +178,11 @@ class WebhookOut(WebhookConfig):
     created_at: str | None
     updated_at: str | None
     secret: str | None = Field(default=None, description="Only with ?include_secret=true.")
+    public_key: str | None = Field(
+        default=None,
+        description="For an ed25519 webhook, the whpk_ public key receivers verify its "
+        "signatures with (not a secret; always shown).",
+    )
 
     @classmethod
     def of(
@@ -220,6 +203,7 @@ class WebhookOut(WebhookConfig):
             created_at=iso(hook.created_at),
             updated_at=iso(hook.updated_at),
             secret=hook.secrets[0].secret if include_secret and hook.secrets else None,
+            public_key=signing.public_key(hook.secrets[0].secret) if hook.secrets else None,
         )
 
 
@@ -230,6 +214,13 @@ class RotateSecretIn(_In):
 
 class SecretOut(BaseModel):
     secret: str
+    public_key: str | None = Field(
+        default=None, description="For an ed25519 webhook, the new secret's whpk_ public key."
+    )
+
+    @classmethod
+    def of(cls, secret: str) -> SecretOut:
+        return cls(secret=secret, public_key=signing.public_key(secret))
 
 
 class EventIn(_In):

@@ -1,5 +1,5 @@
-"""Configuration's statements: meta entries, workspaces, API keys, revoked sessions, event
-types, flows, webhooks (enabled or not, with their held deliveries), the config version."""
+"""Configuration's statements: meta entries, workspaces, API keys, revoked sessions, flows,
+webhooks (enabled or not, with their held deliveries), the config version."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ class WorkspaceSql(NamedTuple):
     workspace: str = "SELECT * FROM workspaces WHERE id = $1"
     workspace_by_uid: str = "SELECT * FROM workspaces WHERE uid = $1"
     workspaces: str = "SELECT * FROM workspaces ORDER BY id"
+    workspaces_after: str = "SELECT * FROM workspaces WHERE id > $1 ORDER BY id LIMIT $2"
+    workspaces_before: str = "SELECT * FROM workspaces WHERE id < $1 ORDER BY id DESC LIMIT $2"
+    throttle_rates: str = (
+        "SELECT id, throttle_rate FROM workspaces"
+        " WHERE throttle_rate IS NOT NULL AND throttle_rate > 0"
+    )
     create_api_key: str = (
         "INSERT INTO api_keys (id, workspace_id, name, prefix, key_hash, created_at)"
         " VALUES ($1, $2, $3, $4, $5, $6)"
@@ -50,17 +56,6 @@ class WorkspaceSql(NamedTuple):
     )
     session_revoked: str = "SELECT 1 AS found FROM revoked_sessions WHERE sid = $1"
     purge_sessions: str = "DELETE FROM revoked_sessions WHERE expires_at <= $1"
-    create_event_type: str = (
-        "INSERT INTO event_types (id, workspace_id, name, description, schema, example,"
-        " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    update_event_type: str = (
-        "UPDATE event_types SET description = $3, schema = $4, example = $5, updated_at = $6"
-        " WHERE workspace_id = $1 AND id = $2"
-    )
-    event_type: str = "SELECT * FROM event_types WHERE workspace_id = $1 AND name = $2"
-    event_types: str = "SELECT * FROM event_types WHERE workspace_id = $1 ORDER BY name"
-    delete_event_type: str = "DELETE FROM event_types WHERE workspace_id = $1 AND name = $2"
 
 
 class RoutingSql(NamedTuple):

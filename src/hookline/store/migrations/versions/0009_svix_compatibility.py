@@ -5,6 +5,9 @@ idempotent POSTs: what the Svix-compatible API needs
   second for each of its endpoints that sets none), ``strict_event_types`` and ``updated_at``.
 - ``webhooks`` gain ``uid``, unique within the workspace when set.
 - ``events`` gain ``channels`` and ``tags`` (JSON lists, NULL when none).
+- ``attempts`` gain an index on ``(webhook_id, id)``: a webhook's attempts newest first. On a
+  large PostgreSQL database, create it first with ``CREATE INDEX CONCURRENTLY`` to avoid
+  holding the attempts table's write lock while it builds.
 - ``event_types`` gain versioned ``schemas``, ``archived``, ``deprecated``, ``feature_flags``,
   ``group_name`` and ``enforce``; the instance-wide catalog is stored under workspace ``''``.
 - ``operator_keys``: named admin keys, hashed at rest.
@@ -44,6 +47,8 @@ def upgrade() -> None:
     with op.batch_alter_table("webhooks") as batch_op:
         batch_op.add_column(sa.Column("uid", sa.String(length=256), nullable=True))
         batch_op.create_index("uq_webhooks_uid", ["workspace_id", "uid"], unique=True)
+    with op.batch_alter_table("attempts") as batch_op:
+        batch_op.create_index("ix_attempts_webhook", ["webhook_id", "id"], unique=False)
     with op.batch_alter_table("events") as batch_op:
         batch_op.add_column(sa.Column("channels", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("tags", sa.Text(), nullable=True))
@@ -91,6 +96,8 @@ def downgrade() -> None:
         for column in ("enforce", "group_name", "feature_flags", "deprecated", "archived"):
             batch_op.drop_column(column)
         batch_op.drop_column("schemas")
+    with op.batch_alter_table("attempts") as batch_op:
+        batch_op.drop_index("ix_attempts_webhook")
     with op.batch_alter_table("events") as batch_op:
         batch_op.drop_column("tags")
         batch_op.drop_column("channels")

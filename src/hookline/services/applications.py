@@ -1,0 +1,149 @@
+"""Workspaces as a SaaS vendor addresses them: by its own identifier (``uid``) as well as by
+id, with metadata and a throttle rate; found or created in one call; paged through.
+
+A Svix application is a workspace: the Svix-compatible API is an adapter over these functions,
+and Hookline's own API and CLI reach the same workspaces. Who may reach which workspace stays
+``hookline.services.workspaces``' rule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from hookline.domain.ids import ID_PREFIXES, new_id
+from hookline.domain.models import UID_PATTERN, Workspace
+from hookline.domain.records import record
+from hookline.errors import Conflict, Forbidden, NotFound, ValidationFailed, raise_every
+from hookline.services.deps import Deps
+from hookline.services.workspaces import Principal, require_admin
+from hookline.store import LogPage
+
+__all__ = [
+    "ApplicationDraft",
+    "create",
+    "get_or_create",
+    "list_page",
+    "resolve",
+    "update",
+]
+
+
+@record
+class ApplicationDraft:
+    """A workspace as a vendor describes it (``throttle_rate``: messages per second to all
+    of its webhooks together)."""
+
+    name: str
+    uid: str | None = None
+    metadata: Mapping[str, str] | None = None
+    throttle_rate: int | None = None
+
+
+def _problems(draft: ApplicationDraft) -> list[ValidationFailed]:
+    found = []
+    if not 1 <= len(draft.name) <= 200:
+        found.append(ValidationFailed("name: 1 to 200 characters", field="name"))
+    uid = draft.uid
+    if uid is not None and not (1 <= len(uid) <= 256 and UID_PATTERN.match(uid)):
+        message = "uid: 1 to 256 letters, digits, '-', '_' or '.'"
+        found.append(ValidationFailed(message, field="uid"))
+    elif uid is not None and uid.startswith(ID_PREFIXES):
+        found.append(ValidationFailed("uid: must not start with an id prefix", field="uid"))
+    if draft.throttle_rate is not None and not 0 <= draft.throttle_rate <= 65535:
+        message = "throttle_rate: 0 to 65535 messages per second"
+        found.append(ValidationFailed(message, field="throttle_rate"))
+    return found
+
+
+async def create(deps: Deps, who: Principal, draft: ApplicationDraft) -> Workspace:
+    """A new workspace (the admin's or an operator key's); ``Conflict`` when its uid is
+    taken. It has no API key: the operator's token reaches it."""
+    require_admin(who)
+    raise_every(_problems(draft))
+    now = time.time()
+    workspace = Workspace(
+        new_id("ws"), draft.name, now, draft.uid, dict(draft.metadata or {}),
+        draft.throttle_rate or None, updated_at=now,
+    )  # fmt: skip
+    await deps.store.config.create_workspace(workspace)
+    return workspace
+
+
+async def get_or_create(
+    deps: Deps, who: Principal, draft: ApplicationDraft
+) -> tuple[Workspace, bool]:
+    """The workspace with the draft's uid if there is one (and whether it was created now);
+    two concurrent calls create it once."""
+    if draft.uid is not None:
+        found = await deps.store.config.get_workspace_by_uid(draft.uid)
+        if found is not None:
+            return await _in_reach(who, found), False
+    try:
+        return await create(deps, who, draft), True
+    except Conflict:
+        assert draft.uid is not None
+        found = await deps.store.config.get_workspace_by_uid(draft.uid)
+        if found is None:
+            raise
+        return await _in_reach(who, found), False
+
+
+async def resolve(deps: Deps, who: Principal, ref: str) -> Workspace:
+    """The workspace whose id or uid is ``ref``, if ``who`` may reach it: 404 for the admin
+    when none is, 403 ``wrong_workspace`` for a workspace key naming any other."""
+    found = await deps.store.config.get_workspace(ref)
+    if found is None:
+        found = await deps.store.config.get_workspace_by_uid(ref)
+    if not who.admin:
+        if found is None or found.id != who.workspace_id:
+            raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
+        return found
+    if found is None:
+        raise NotFound(f"application {ref} not found")
+    return found
+
+
+async def update(deps: Deps, workspace: Workspace, changes: Mapping[str, Any]) -> Workspace:
+    """Change what ``changes`` names of ``name``, ``uid``, ``metadata``, ``throttle_rate``
+    and ``strict_event_types``."""
+    draft = ApplicationDraft(
+        changes.get("name", workspace.name),
+        changes.get("uid", workspace.uid),
+        changes.get("metadata", workspace.metadata),
+        changes.get("throttle_rate", workspace.throttle_rate),
+    )
+    raise_every(_problems(draft))
+    updated = replace(
+        workspace,
+        name=draft.name,
+        uid=draft.uid,
+        metadata=dict(draft.metadata or {}),
+        throttle_rate=draft.throttle_rate or None,
+        strict_event_types=bool(changes.get("strict_event_types", workspace.strict_event_types)),
+        updated_at=time.time(),
+    )
+    if not await deps.store.config.update_workspace(updated):
+        raise NotFound(f"application {workspace.id} not found")
+    return updated
+
+
+async def list_page(
+    deps: Deps, who: Principal, *, limit: int, cursor: str | None, backwards: bool = False
+) -> LogPage:
+    """Workspaces oldest first (a workspace key sees only its own)."""
+    if not who.admin:
+        assert who.workspace_id is not None
+        own = await deps.store.config.get_workspace(who.workspace_id)
+        return LogPage([own] if own is not None and cursor is None else [], False)
+    return await deps.store.config.list_workspaces_page(
+        limit=limit, cursor=cursor, backwards=backwards
+    )
+
+
+async def _in_reach(who: Principal, workspace: Workspace) -> Workspace:
+    if not who.admin and workspace.id != who.workspace_id:
+        raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
+    return workspace

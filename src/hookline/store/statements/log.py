@@ -1,0 +1,102 @@
+"""The delivery log's statements: events, attempts and deliveries across a workspace's webhooks,
+filtered and paged either way, counted per webhook, and their content expunged.
+
+Each listing comes in two orders: newest first (a page after a cursor) and oldest first (the
+page before one, read back to front by the repository).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from hookline.store.statements.listing import Listing
+
+_EVENT_AS = (
+    ", ".join(
+        f"e.{c} AS e_{c}"
+        for c in ("id", "workspace_id", "type", "body", "idempotency_key", "created_at", "channels")
+    )
+    + ", e.tags AS e_tags"
+)
+_ATTEMPT = (
+    "SELECT a.*, d.retry_base AS d_retry_base, d.event_id AS d_event_id,"
+    f" CASE WHEN a.request_body_is_event = 1 THEN e.body END AS event_body, {_EVENT_AS}"
+    " FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
+    " JOIN events e ON e.id = d.event_id"
+)
+#: An attempt counts as a success when it had a 2xx answer and no error.
+_OUTCOME = (
+    "CASE WHEN a.error_class IS NULL AND a.response_status >= 200"
+    " AND a.response_status < 300 THEN 0 ELSE 2 END = $?"
+)
+#: A channel or tag is a whole name of the event's JSON list: its JSON string (quotes included)
+#: occurs in the list's text. REPLACE compares exactly on both databases, where SQLite's LIKE
+#: would ignore case, and has no wildcards to escape.
+_EVENT_FILTERS = (
+    "REPLACE(e.channels, $?, '') <> e.channels",
+    "REPLACE(e.tags, $?, '') <> e.tags",
+    "e.type {in $?}",
+)
+
+
+def _both(head: str, params: int, conditions: tuple[str, ...], key: str) -> tuple[Listing, ...]:
+    """The listing newest first after a cursor, and oldest first after one (for a page back)."""
+    return (
+        Listing(head, params, (f"{key} < $?", *conditions), f" ORDER BY {key} DESC"),
+        Listing(head, params, (f"{key} > $?", *conditions), f" ORDER BY {key} ASC"),
+    )
+
+
+EVENTS = _both(
+    "SELECT e.* FROM events e WHERE e.workspace_id = $1",
+    1,
+    ("e.created_at < $?", "e.created_at > $?", *_EVENT_FILTERS),
+    "e.id",
+)
+_ATTEMPT_FILTERS = (
+    _OUTCOME,
+    "COALESCE(a.response_status, 0) >= $?",
+    "COALESCE(a.response_status, 0) < $?",
+    "a.started_at < $?",
+    "a.started_at > $?",
+    *_EVENT_FILTERS,
+)
+WEBHOOK_ATTEMPTS = _both(
+    f"{_ATTEMPT} WHERE a.workspace_id = $1 AND a.webhook_id = $2", 2, _ATTEMPT_FILTERS, "a.id"
+)
+EVENT_ATTEMPTS = _both(
+    f"{_ATTEMPT} WHERE a.workspace_id = $1 AND d.event_id = $2",
+    2,
+    ("a.webhook_id = $?", *_ATTEMPT_FILTERS),
+    "a.id",
+)
+WEBHOOK_DELIVERIES = _both(
+    f"SELECT d.*, {_EVENT_AS} FROM deliveries d JOIN events e ON e.id = d.event_id"
+    " WHERE d.workspace_id = $1 AND d.webhook_id = $2",
+    2,
+    ("d.status = $?", "d.created_at < $?", "d.created_at > $?", *_EVENT_FILTERS),
+    "d.id",
+)
+EVENT_DELIVERIES = _both(
+    "SELECT d.* FROM deliveries d WHERE d.workspace_id = $1 AND d.event_id = $2", 2, (), "d.id"
+)
+
+
+class LogSql(NamedTuple):
+    event_by_key: str = "SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2"
+    attempt: str = f"{_ATTEMPT} WHERE a.workspace_id = $1 AND a.id = $2"
+    latest_delivery: str = (
+        "SELECT * FROM deliveries WHERE workspace_id = $1 AND event_id = $2 AND webhook_id = $3"
+        " ORDER BY id DESC LIMIT 1"
+    )
+    #: Deliveries of a webhook by state; ``leased``: those a worker is attempting now.
+    counts: str = (
+        "SELECT status, COUNT(*) AS n, SUM(CASE WHEN lease_until > $5 THEN 1 ELSE 0 END)"
+        " AS leased FROM deliveries WHERE workspace_id = $1 AND webhook_id = $2"
+        " AND created_at >= $3 AND created_at < $4 GROUP BY status"
+    )
+    expunge_event: str = "UPDATE events SET body = '{}' WHERE workspace_id = $1 AND id = $2"
+    expunge_attempt: str = (
+        "UPDATE attempts SET response_body = '', response_headers = '{}'"
+        " WHERE workspace_id = $1 AND id = $2"
+    )
