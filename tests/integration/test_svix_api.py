@@ -183,3 +183,21 @@ async def test_endpoint_headers_and_secret(service: Service) -> None:
     status, rotated = await svix(service, "POST", "/app/acme/endpoint/ep/secret/rotate", json={})
     assert status == 200 and rotated["key"].startswith("whsec_") and rotated["key"] != SECRET
     assert (await svix(service, "GET", "/app/acme/endpoint/ep/secret"))[1]["key"] == rotated["key"]
+
+
+async def test_hookline_api_sets_what_the_svix_api_shows(service: Service) -> None:
+    fields = {"name": "Beta", "uid": "beta", "metadata": {"tier": "gold"}, "throttle_rate": 9}
+    made = await service.ok("POST", "/v1/workspaces", json=fields)
+    assert (made["uid"], made["metadata"], made["throttle_rate"]) == ("beta", {"tier": "gold"}, 9)
+    shown = (await svix(service, "GET", "/app/beta"))[1]
+    assert (shown["id"], shown["throttleRate"], shown["metadata"]) == (
+        made["id"],
+        9,
+        {"tier": "gold"},
+    )
+    cleared = await service.ok("PATCH", f"/v1/workspaces/{made['id']}", json={
+        "uid": None, "throttle_rate": None})  # fmt: skip
+    assert (cleared["uid"], cleared["throttle_rate"], cleared["name"]) == (None, None, "Beta")
+    assert (await svix(service, "GET", "/app/beta"))[0] == 404
+    status, body = await service.call("POST", "/v1/workspaces", json={"name": "x", "uid": "ws_1"})
+    assert (status, body["error"]["field"]) == (422, "uid")

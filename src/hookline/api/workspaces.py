@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from hookline.api.auth import Principal, WorkspaceId, admin_only
 from hookline.api.state import State
+from hookline.domain.workspace_fields import WorkspaceDraft
 from hookline.services import applications, workspace_removal, workspaces
 from hookline.wire.schemas import (
     ApiKeyIn,
@@ -25,7 +26,8 @@ Admin = Annotated[Principal, Depends(admin_only)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkspaceCreated)
 async def create_workspace(body: WorkspaceIn, state: State, _: Admin) -> WorkspaceCreated:
-    workspace, token = await workspaces.create_workspace(state.store, body.name)
+    draft = WorkspaceDraft(body.name, body.uid, body.metadata, body.throttle_rate)
+    workspace, token = await workspaces.create_workspace(state.store, body.name, draft)
     return WorkspaceCreated(**WorkspaceOut.of(workspace).model_dump(), api_key=token)
 
 
@@ -43,9 +45,13 @@ async def get_workspace(ws: WorkspaceId, state: State) -> WorkspaceOut:
 async def update_workspace(
     ws: WorkspaceId, body: WorkspaceUpdate, state: State, _: Admin
 ) -> WorkspaceOut:
-    """Rename the workspace, or set ``strict_event_types`` (the admin's)."""
+    """Change its name, uid, metadata, throttle rate or ``strict_event_types`` (the admin's);
+    a null ``uid`` or ``throttle_rate`` clears it."""
     current = await workspaces.get_workspace(state.deps, ws)
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("name", "strict_event_types", "metadata"):
+        if changes.get(required, "") is None:
+            del changes[required]
     return WorkspaceOut.of(await applications.update(state.deps, current, changes))
 
 

@@ -13,16 +13,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hookline.domain.ids import ID_PREFIXES, new_id
-from hookline.domain.models import UID_PATTERN, Workspace
-from hookline.domain.records import record
-from hookline.errors import Conflict, Forbidden, NotFound, ValidationFailed, raise_every
+from hookline.domain.ids import new_id
+from hookline.domain.models import Workspace
+from hookline.domain.workspace_fields import WorkspaceDraft, draft_problems
+from hookline.errors import Conflict, Forbidden, NotFound, raise_every
 from hookline.services.deps import Deps
 from hookline.services.workspaces import Principal, require_admin
 from hookline.store import LogPage
 
 __all__ = [
-    "ApplicationDraft",
+    "WorkspaceDraft",
     "create",
     "get_or_create",
     "list_page",
@@ -31,38 +31,11 @@ __all__ = [
 ]
 
 
-@record
-class ApplicationDraft:
-    """A workspace as a vendor describes it (``throttle_rate``: messages per second to all
-    of its webhooks together)."""
-
-    name: str
-    uid: str | None = None
-    metadata: Mapping[str, str] | None = None
-    throttle_rate: int | None = None
-
-
-def _problems(draft: ApplicationDraft) -> list[ValidationFailed]:
-    found = []
-    if not 1 <= len(draft.name) <= 200:
-        found.append(ValidationFailed("name: 1 to 200 characters", field="name"))
-    uid = draft.uid
-    if uid is not None and not (1 <= len(uid) <= 256 and UID_PATTERN.match(uid)):
-        message = "uid: 1 to 256 letters, digits, '-', '_' or '.'"
-        found.append(ValidationFailed(message, field="uid"))
-    elif uid is not None and uid.startswith(ID_PREFIXES):
-        found.append(ValidationFailed("uid: must not start with an id prefix", field="uid"))
-    if draft.throttle_rate is not None and not 0 <= draft.throttle_rate <= 65535:
-        message = "throttle_rate: 0 to 65535 messages per second"
-        found.append(ValidationFailed(message, field="throttle_rate"))
-    return found
-
-
-async def create(deps: Deps, who: Principal, draft: ApplicationDraft) -> Workspace:
+async def create(deps: Deps, who: Principal, draft: WorkspaceDraft) -> Workspace:
     """A new workspace (the admin's or an operator key's); ``Conflict`` when its uid is
     taken. It has no API key: the operator's token reaches it."""
     require_admin(who)
-    raise_every(_problems(draft))
+    raise_every(draft_problems(draft))
     now = time.time()
     workspace = Workspace(
         new_id("ws"), draft.name, now, draft.uid, dict(draft.metadata or {}),
@@ -73,7 +46,7 @@ async def create(deps: Deps, who: Principal, draft: ApplicationDraft) -> Workspa
 
 
 async def get_or_create(
-    deps: Deps, who: Principal, draft: ApplicationDraft
+    deps: Deps, who: Principal, draft: WorkspaceDraft
 ) -> tuple[Workspace, bool]:
     """The workspace with the draft's uid if there is one (and whether it was created now);
     two concurrent calls create it once."""
@@ -109,13 +82,13 @@ async def resolve(deps: Deps, who: Principal, ref: str) -> Workspace:
 async def update(deps: Deps, workspace: Workspace, changes: Mapping[str, Any]) -> Workspace:
     """Change what ``changes`` names of ``name``, ``uid``, ``metadata``, ``throttle_rate``
     and ``strict_event_types``."""
-    draft = ApplicationDraft(
+    draft = WorkspaceDraft(
         changes.get("name", workspace.name),
         changes.get("uid", workspace.uid),
         changes.get("metadata", workspace.metadata),
         changes.get("throttle_rate", workspace.throttle_rate),
     )
-    raise_every(_problems(draft))
+    raise_every(draft_problems(draft))
     updated = replace(
         workspace,
         name=draft.name,

@@ -17,7 +17,8 @@ from hookline.domain import keys
 from hookline.domain.ids import new_id
 from hookline.domain.models import ApiKey, OperatorKey, Workspace
 from hookline.domain.records import record
-from hookline.errors import Forbidden, NotFound
+from hookline.domain.workspace_fields import WorkspaceDraft, draft_problems
+from hookline.errors import Forbidden, NotFound, raise_every
 from hookline.services import operators
 from hookline.services.deps import Deps
 from hookline.store import Store
@@ -97,10 +98,19 @@ async def key_still_valid(deps: Deps, key_hash: str, workspace_id: str | None) -
     return key is not None and key.workspace_id == workspace_id
 
 
-async def create_workspace(store: Store, name: str) -> tuple[Workspace, str]:
+async def create_workspace(
+    store: Store, name: str, draft: WorkspaceDraft | None = None
+) -> tuple[Workspace, str]:
     """A new workspace and its first API key, ``default`` (the token, shown once). Takes the
-    store alone, so the CLI can create one without a running Hookline."""
-    workspace = Workspace(id=new_id("ws"), name=name, created_at=time.time())
+    store alone, so the CLI can create one without a running Hookline. ``draft``: its uid,
+    metadata and throttle rate (``Conflict`` when the uid is taken)."""
+    draft = draft or WorkspaceDraft(name)
+    raise_every(draft_problems(draft))
+    now = time.time()
+    workspace = Workspace(
+        new_id("ws"), name, now, draft.uid, dict(draft.metadata or {}),
+        draft.throttle_rate or None, updated_at=now,
+    )  # fmt: skip
     await store.config.create_workspace(workspace)
     _, token = await _new_key(store, workspace.id, "default")
     return workspace, token

@@ -47,12 +47,34 @@ class _In(NoNulModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_UID = Field(
+    default=None,
+    min_length=1,
+    max_length=256,
+    pattern=r"^[a-zA-Z0-9\-_.]+$",
+    description="Your own identifier for it (unique; Svix's application uid)",
+)
+_THROTTLE = Field(
+    default=None,
+    ge=0,
+    le=65535,
+    description="Messages per second to all of its webhooks together, in each worker"
+    " (0 or null: no limit)",
+)
+
+
 class WorkspaceIn(_In):
     name: str = Field(min_length=1, max_length=200)
+    uid: str | None = _UID
+    metadata: dict[str, str] = Field(default_factory=dict)
+    throttle_rate: int | None = _THROTTLE
 
 
 class WorkspaceUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    uid: str | None = _UID
+    metadata: dict[str, str] | None = None
+    throttle_rate: int | None = _THROTTLE
     strict_event_types: StrictBool | None = Field(
         default=None,
         description="Refuse (422 unknown_event_type) to publish an event type that neither its"
@@ -65,6 +87,9 @@ class WorkspaceOut(BaseModel):
     name: str
     created_at: str | None
     strict_event_types: bool = False
+    uid: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    throttle_rate: int | None = None
 
     @classmethod
     def of(cls, ws: Workspace) -> WorkspaceOut:
@@ -73,6 +98,9 @@ class WorkspaceOut(BaseModel):
             name=ws.name,
             created_at=iso(ws.created_at),
             strict_event_types=ws.strict_event_types,
+            uid=ws.uid,
+            metadata=ws.metadata,
+            throttle_rate=ws.throttle_rate,
         )
 
 

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Path, Query, Response
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import App, Svc, Who
 from hookline.api.svix.paging import Iterator, Limit, capped, cursor, page
+from hookline.domain.workspace_fields import WorkspaceDraft
 from hookline.errors import NotFound
 from hookline.services import applications, workspace_removal
-from hookline.services.applications import ApplicationDraft
 
 router = APIRouter(prefix="/app", tags=["svix"])
 
 
-def _draft(body: shapes.ApplicationIn) -> ApplicationDraft:
+def _draft(body: shapes.ApplicationIn) -> WorkspaceDraft:
     rate = body.throttle_rate if body.throttle_rate is not None else body.rate_limit
-    return ApplicationDraft(body.name, body.uid, body.metadata, rate)
+    return WorkspaceDraft(body.name, body.uid, body.metadata, rate)
 
 
 @router.get("", operation_id="v1.application.list", summary="List applications")

@@ -3,26 +3,15 @@ messages an endpoint was sent and the endpoints a message went to; resending."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import App, Svc
-from hookline.api.svix.filters import (
-    After,
-    Before,
-    Channel,
-    CodeClass,
-    EventTypes,
-    Status,
-    Tag,
-    WithContent,
-    log_query,
-    with_attempt_status,
-    with_delivery_status,
-)
-from hookline.api.svix.paging import Iterator, Limit, page
+from hookline.api.svix.filters import Attempts, Deliveries, PageOnly, WithContent
+from hookline.api.svix.paging import page
 from hookline.domain.models import Delivery, Webhook
 from hookline.services import log, references
 from hookline.store import LogAttempt, LogDelivery
@@ -49,23 +38,10 @@ async def list_by_endpoint(
     deps: Svc,
     app: App,
     endpoint_id: str,
-    limit: Limit = 50,
-    iterator: Iterator = None,
-    status: Status = None,
-    status_code_class: CodeClass = None,
-    channel: Channel = None,
-    tag: Tag = None,
-    event_types: EventTypes = None,
-    before: Before = None,
-    after: After = None,
+    query: Attempts,
     with_content: WithContent = True,
     with_msg: bool = Query(False, description="Include each attempt's message"),
 ) -> dict[str, Any]:
-    listing = log_query(
-        limit, iterator, channel=channel, tag=tag, event_types=event_types, before=before,
-        after=after,
-    )  # fmt: skip
-    query = with_attempt_status(listing, status, status_code_class)
     found = await log.attempts_of_webhook(deps, app.id, endpoint_id, query)
     return page(found.items, found.more, _attempt_out(with_msg, with_content), _attempt_id)
 
@@ -79,24 +55,13 @@ async def list_by_msg(
     deps: Svc,
     app: App,
     msg_id: str,
-    limit: Limit = 50,
-    iterator: Iterator = None,
-    status: Status = None,
-    status_code_class: CodeClass = None,
-    channel: Channel = None,
-    tag: Tag = None,
-    event_types: EventTypes = None,
-    before: Before = None,
-    after: After = None,
+    query: Attempts,
     endpoint_id: str | None = Query(None, description="Only this endpoint's (id or uid)"),
     with_content: WithContent = True,
 ) -> dict[str, Any]:
-    hook_id = None
     if endpoint_id is not None:
-        hook_id = (await references.webhook_by_ref(deps, app.id, endpoint_id)).id
-    query = with_attempt_status(log_query(limit, iterator, channel=channel, tag=tag,
-        event_types=event_types, before=before, after=after, webhook_id=hook_id),
-        status, status_code_class)  # fmt: skip
+        hook = await references.webhook_by_ref(deps, app.id, endpoint_id)
+        query = replace(query, webhook_id=hook.id)
     found = await log.attempts_of_event(deps, app.id, msg_id, query)
     return page(found.items, found.more, _attempt_out(False, with_content), _attempt_id)
 
@@ -107,21 +72,8 @@ async def list_by_msg(
     summary="The messages sent to an endpoint, with their delivery status",
 )
 async def list_attempted_messages(
-    deps: Svc,
-    app: App,
-    endpoint_id: str,
-    limit: Limit = 50,
-    iterator: Iterator = None,
-    status: Status = None,
-    channel: Channel = None,
-    tag: Tag = None,
-    event_types: EventTypes = None,
-    before: Before = None,
-    after: After = None,
-    with_content: WithContent = True,
+    deps: Svc, app: App, endpoint_id: str, query: Deliveries, with_content: WithContent = True
 ) -> dict[str, Any]:
-    query = with_delivery_status(log_query(limit, iterator, channel=channel, tag=tag,
-        event_types=event_types, before=before, after=after), status)  # fmt: skip
     found = await log.deliveries_of_webhook(deps, app.id, endpoint_id, query)
 
     def out(item: LogDelivery) -> shapes.EndpointMessageOut:
@@ -137,9 +89,9 @@ async def list_attempted_messages(
     summary="The endpoints a message was sent to, with its delivery status at each",
 )
 async def list_attempted_destinations(
-    deps: Svc, app: App, msg_id: str, limit: Limit = 50, iterator: Iterator = None
+    deps: Svc, app: App, msg_id: str, query: PageOnly
 ) -> dict[str, Any]:
-    found = await log.deliveries_of_event(deps, app.id, msg_id, log_query(limit, iterator))
+    found = await log.deliveries_of_event(deps, app.id, msg_id, query)
     hooks: dict[str, Webhook] = {}
     shown: list[tuple[Delivery, Webhook]] = []
     for d in found.items:

@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
-from hookline.api.svix.paging import capped, cursor
+from hookline.api.svix.paging import Iterator, Limit, capped, cursor
 from hookline.domain.models import DeliveryStatus
 from hookline.errors import ValidationFailed
 from hookline.store import LogQuery
@@ -40,39 +40,56 @@ def _names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(n for v in values or () for n in v.split(",") if n)
 
 
-def log_query(
-    limit: int,
-    iterator: str | None,
-    *,
-    channel: str | None = None,
-    tag: str | None = None,
-    event_types: list[str] | None = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
-    webhook_id: str | None = None,
+async def _listed(
+    limit: Limit = 50,
+    iterator: Iterator = None,
+    channel: Channel = None,
+    tag: Tag = None,
+    event_types: EventTypes = None,
+    before: Before = None,
+    after: After = None,
 ) -> LogQuery:
+    """The page and the message filters every message and attempt listing takes."""
     start, backwards = cursor(iterator)
     return LogQuery(
         limit=capped(limit), cursor=start, backwards=backwards,
         before=None if before is None else before.timestamp(),
         after=None if after is None else after.timestamp(),
-        channel=channel, tag=tag, event_types=_names(event_types), webhook_id=webhook_id,
+        channel=channel, tag=tag, event_types=_names(event_types),
     )  # fmt: skip
 
 
-def with_attempt_status(query: LogQuery, status: int | None, code_class: int | None) -> LogQuery:
+async def _attempts(
+    listed: Annotated[LogQuery, Depends(_listed)],
+    status: Status = None,
+    status_code_class: CodeClass = None,
+) -> LogQuery:
     """An attempt listing's outcome filters: an attempt is a success or a failure (Hookline
     records an attempt once it is over, so none is pending or sending)."""
-    if code_class is not None and code_class not in (0, 100, 200, 300, 400, 500):
+    if status_code_class is not None and status_code_class not in (0, 100, 200, 300, 400, 500):
         raise ValidationFailed("status_code_class: one of 0, 100, 200, 300, 400, 500",
                                field="status_code_class")  # fmt: skip
     outcome = None if status is None else status if status in (0, 2) else -1
-    return _replace(query, outcome=outcome, code_class=code_class)
+    return replace(listed, outcome=outcome, code_class=status_code_class)
 
 
-def with_delivery_status(query: LogQuery, status: int | None) -> LogQuery:
-    return _replace(query, status=None if status is None else _DELIVERY.get(status))
+async def _deliveries(
+    listed: Annotated[LogQuery, Depends(_listed)], status: Status = None
+) -> LogQuery:
+    """A listing of deliveries by their status."""
+    return replace(listed, status=None if status is None else _DELIVERY.get(status))
 
 
-def _replace(query: LogQuery, **changes: object) -> LogQuery:
-    return replace(query, **changes)  # type: ignore[arg-type]
+async def _page_only(limit: Limit = 50, iterator: Iterator = None) -> LogQuery:
+    start, backwards = cursor(iterator)
+    return LogQuery(limit=capped(limit), cursor=start, backwards=backwards)
+
+
+#: A listing of messages (events).
+Messages = Annotated[LogQuery, Depends(_listed)]
+#: A listing of attempts, by outcome and status-code class too.
+Attempts = Annotated[LogQuery, Depends(_attempts)]
+#: A listing of deliveries with their messages, by delivery status too.
+Deliveries = Annotated[LogQuery, Depends(_deliveries)]
+#: A page and nothing else.
+PageOnly = Annotated[LogQuery, Depends(_page_only)]

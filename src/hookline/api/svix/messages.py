@@ -9,20 +9,12 @@ from fastapi import APIRouter, Path, Request, Response
 from hookline.api.auth import authenticate
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import App, Svc
-from hookline.api.svix.filters import (
-    After,
-    Before,
-    Channel,
-    EventTypes,
-    Tag,
-    WithContent,
-    log_query,
-)
-from hookline.api.svix.paging import Iterator, Limit, page
+from hookline.api.svix.filters import Messages, WithContent
+from hookline.api.svix.paging import page
 from hookline.domain.models import Event, Workspace
+from hookline.domain.workspace_fields import WorkspaceDraft
 from hookline.errors import ApiError, Conflict, NotFound, ValidationFailed
 from hookline.services import applications, log, publishing, references
-from hookline.services.applications import ApplicationDraft
 from hookline.services.deps import Deps
 from hookline.services.workspaces import Principal
 
@@ -44,7 +36,7 @@ async def _application(deps: Deps, who: Principal, ref: str, body: shapes.Messag
                 field="application.uid", code="application_uid_mismatch",
             ) from None  # fmt: skip
         rate = given.throttle_rate if given.throttle_rate is not None else given.rate_limit
-        draft = ApplicationDraft(given.name, ref, given.metadata, rate)
+        draft = WorkspaceDraft(given.name, ref, given.metadata, rate)
         return (await applications.get_or_create(deps, who, draft))[0]
 
 
@@ -77,19 +69,8 @@ async def create_message(
 
 @router.get("", operation_id="v1.message.list", summary="List messages, newest first")
 async def list_messages(
-    deps: Svc,
-    app: App,
-    limit: Limit = 50,
-    iterator: Iterator = None,
-    channel: Channel = None,
-    tag: Tag = None,
-    event_types: EventTypes = None,
-    before: Before = None,
-    after: After = None,
-    with_content: WithContent = True,
+    deps: Svc, app: App, query: Messages, with_content: WithContent = True
 ) -> dict[str, Any]:
-    query = log_query(limit, iterator, channel=channel, tag=tag, event_types=event_types,
-                      before=before, after=after)  # fmt: skip
     found = await log.list_events(deps, app.id, query)
 
     def out(event: Event) -> shapes.MessageOut:

@@ -61,7 +61,9 @@ def message(event: Event, with_content: bool = True) -> shapes.MessageOut:
     )  # fmt: skip
 
 
-def delivery_status(d: Delivery, now: float) -> int:
+def delivery_status(d: Delivery) -> int:
+    """A delivery's state as a Svix message status (a pending delivery is ``pending``, also
+    while a worker attempts it)."""
     if d.status is DeliveryStatus.SUCCEEDED:
         return SUCCESS
     if d.status is DeliveryStatus.FAILED:
@@ -87,7 +89,7 @@ def attempt(found: LogAttempt, with_msg: bool = False) -> shapes.MessageAttemptO
 
 
 def endpoint_message(d: Delivery, event: Event, with_content: bool) -> shapes.EndpointMessageOut:
-    status = delivery_status(d, 0)
+    status = delivery_status(d)
     return shapes.EndpointMessageOut(
         **message(event, with_content).model_dump(), status=status,
         status_text=STATUS_TEXT[status], next_attempt=next_attempt(d),
@@ -95,7 +97,7 @@ def endpoint_message(d: Delivery, event: Event, with_content: bool) -> shapes.En
 
 
 def message_endpoint(d: Delivery, hook: Webhook) -> shapes.MessageEndpointOut:
-    status = delivery_status(d, 0)
+    status = delivery_status(d)
     return shapes.MessageEndpointOut(
         **endpoint(hook).model_dump(), status=status, status_text=STATUS_TEXT[status],
         next_attempt=next_attempt(d),
