@@ -5,6 +5,7 @@ drive it in ``tests/svix``."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from tests.conftest import Receiver, Service
@@ -201,3 +202,45 @@ async def test_hookline_api_sets_what_the_svix_api_shows(service: Service) -> No
     assert (await svix(service, "GET", "/app/beta"))[0] == 404
     status, body = await service.call("POST", "/v1/workspaces", json={"name": "x", "uid": "ws_1"})
     assert (status, body["error"]["field"]) == (422, "uid")
+
+
+async def test_a_key_of_one_application_can_do_nothing_to_another(service: Service) -> None:
+    """Every application-scoped Svix operation in the OpenAPI document, called with A's key on
+    B's objects (by id and by uid): refused with 403, and B is untouched."""
+    _ws_a, key_a = await service.workspace("a")
+    ws_b, _key_b = await service.workspace("b")
+    await service.ok("PATCH", f"/v1/workspaces/{ws_b}", json={"uid": "b-app"})
+    made = (await svix(service, "POST", "/app/b-app/endpoint", json={
+        "url": "https://example.com/hook", "uid": "b-ep"}))[1]  # fmt: skip
+    msg = (await svix(service, "POST", "/app/b-app/msg", json={
+        "eventType": "x.y", "payload": {}, "eventId": "b-msg"}))[1]  # fmt: skip
+    spec = await service.ok("GET", "/openapi.json")
+    checked = 0
+    for app_ref, ids in (
+        (ws_b, {"endpoint_id": made["id"], "msg_id": msg["id"]}),
+        ("b-app", {"endpoint_id": "b-ep", "msg_id": "b-msg"}),
+    ):
+        ids = ids | {"app_id": app_ref, "attempt_id": "atmpt_x"}
+        for path, methods in spec["paths"].items():
+            if "{app_id}" not in path:
+                continue
+            concrete = _filled(path, ids)
+            for method in methods:
+                body = {"name": "evil", "url": "https://evil.example", "eventType": "x.y",
+                        "payload": {}, "since": "2020-01-01T00:00:00Z", "headers": {}}  # fmt: skip
+                status, answer = await svix(
+                    service, method.upper(), concrete.removeprefix("/api/v1"), token=key_a,
+                    json=body,
+                )  # fmt: skip
+                assert (status, answer["code"]) == (403, "forbidden"), (method, path, answer)
+                checked += 1
+    assert checked >= 50
+    # B is untouched.
+    assert (await svix(service, "GET", "/app/b-app/endpoint/b-ep"))[1]["url"] == made["url"]
+    assert (await svix(service, "GET", "/app/b-app"))[1]["name"] == "b"
+    assert (await svix(service, "GET", "/app/b-app/msg/b-msg"))[0] == 200
+
+
+def _filled(path: str, ids: dict[str, str]) -> str:
+    """``path`` with each ``{name}`` replaced by ``ids[name]``."""
+    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
