@@ -83,7 +83,7 @@ def _key(scope: Scope) -> str | None:
     token = headers.get(b"authorization")
     if not given or token is None or len(given) > 256:
         return None
-    path = scope.get("root_path", "") + scope["path"]
+    path: str = scope["path"]  # the whole path, the mount's prefix included
     return hashlib.sha256(b"\n".join((token, path.encode(), given))).hexdigest()
 
 
