@@ -76,10 +76,13 @@ class WorkspaceRates:
         """Seconds before a request of the workspace, paced by its webhook's ``throttle`` too,
         may be sent: the longer of the two waits. When that is beyond ``max_wait`` it takes
         the turn of neither (the request goes back to the queue)."""
-        ahead = self.wait(workspace_id, now)
+        bucket = self._buckets.get(workspace_id)
+        if bucket is None:  # most workspaces: only the webhook's pace, one lookup
+            return throttle.delay(now, max_wait)
+        ahead = bucket.reserve(now, max_wait=-1.0)
         if ahead > max_wait:
             return ahead
         wait = throttle.delay(now, max_wait)
         if wait > max_wait:
             return wait
-        return max(wait, self.delay(workspace_id, now, max_wait))
+        return max(wait, bucket.reserve(now, max_wait))
