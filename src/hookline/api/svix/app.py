@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from hookline import __version__
 from hookline.api.svix import (
@@ -49,8 +50,6 @@ def create_svix_app(state: AppState) -> FastAPI:
 
 def merge_openapi(document: dict[str, Any], svix: FastAPI) -> dict[str, Any]:
     """Hookline's OpenAPI document with the Svix API's operations under ``PREFIX``."""
-    from fastapi.openapi.utils import get_openapi
-
     own = get_openapi(title=svix.title, version=svix.version, routes=svix.routes)
     paths = document.setdefault("paths", {})
     for path, operations in own.get("paths", {}).items():
