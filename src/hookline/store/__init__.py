@@ -8,11 +8,20 @@ from hookline.domain.secretbox import SecretBox
 from hookline.settings import Settings
 from hookline.store.base import DeliveryQuery, PublishResult, QueueStats, Store
 from hookline.store.migrate import upgrade
-from hookline.store.records import DeliveryCounts, LogAttempt, LogDelivery, LogPage, LogQuery
+from hookline.store.records import (
+    DeliveryCounts,
+    HealthBucket,
+    LogAttempt,
+    LogDelivery,
+    LogPage,
+    LogQuery,
+    WebhookHealth,
+)
 
 __all__ = [
     "DeliveryCounts",
     "DeliveryQuery",
+    "HealthBucket",
     "LogAttempt",
     "LogDelivery",
     "LogPage",
@@ -20,6 +29,7 @@ __all__ = [
     "PublishResult",
     "QueueStats",
     "Store",
+    "WebhookHealth",
     "migrate",
     "open_store",
 ]

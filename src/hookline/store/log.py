@@ -1,6 +1,8 @@
 """The delivery log: a workspace's events, attempts and deliveries read across its webhooks,
 filtered (channel, tag, event types, time, outcome, status code) and paged in either direction;
-a webhook's deliveries counted by state; an event's or an attempt's content expunged.
+a webhook's deliveries counted by state and its health (success rate, latency percentiles,
+outcomes over time) computed from every attempt of a window; an event's or an attempt's content
+expunged.
 
 This is what the Svix-compatible API's messages and attempts read, and what a customer's view of
 their own endpoints needs: the history repository answers Hookline's own listings.
@@ -8,22 +10,39 @@ their own endpoints needs: the history repository answers Hookline's own listing
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.domain.models import Delivery, DeliveryStatus, Event
+from hookline.domain.ids import new_id
+from hookline.domain.models import MAX_TIMEOUT, Delivery, DeliveryStatus, Event
 from hookline.store import rows
 from hookline.store.dialect import Dialect
-from hookline.store.records import DeliveryCounts, LogAttempt, LogDelivery, LogPage, LogQuery
+from hookline.store.records import (
+    DeliveryCounts,
+    HealthBucket,
+    LogAttempt,
+    LogDelivery,
+    LogPage,
+    LogQuery,
+    WebhookHealth,
+)
 from hookline.store.statements.listing import Listing, RenderedListing
 from hookline.store.statements.log import (
     EVENT_ATTEMPTS,
     EVENT_DELIVERIES,
     EVENTS,
+    LATENCY_EDGES_MS,
     WEBHOOK_ATTEMPTS,
     WEBHOOK_DELIVERIES,
     LogSql,
 )
+
+#: An attempt's id is made once its answer is in, at most the request timeout after it started
+#: (an email's send is bounded alike); the window's id range reaches this far past its end.
+_ID_SLACK_SECONDS = 60 * MAX_TIMEOUT
+#: The most time buckets one health read returns.
+MAX_HEALTH_BUCKETS = 10_000
 
 
 class _Paged:
@@ -125,6 +144,42 @@ class LogRepository:
             sending=leased,
         )
 
+    async def webhook_health(
+        self,
+        workspace_id: str,
+        webhook_id: str,
+        *,
+        since: float,
+        until: float,
+        bucket_seconds: float,
+    ) -> WebhookHealth:
+        """The webhook's attempts started in ``[since, until)``: counts, success rate, latency
+        percentiles, and successes and failures per ``bucket_seconds`` from ``since`` (the last
+        bucket may end early, at ``until``).
+
+        One aggregate query over every attempt of the window, none read into Python: a success
+        is a 2xx answer without an error. Latencies are counted in SQL under fixed logarithmic
+        edges (:data:`~hookline.store.statements.log.LATENCY_EDGES_MS`, 1 ms to 60 s, six a
+        decade), so a percentile is reported as the upper edge of the bucket where the
+        cumulative count reaches its rank (nearest-rank): an upper bound at most 67 % above the
+        true value. Beyond the last edge it is the longest attempt.
+
+        The window is found through the ``(webhook_id, id)`` index: ids sort by the time they
+        were made, which is after an attempt started and within its timeout of it. An attempt
+        at a bucket's exact start is in that bucket when ``since`` and ``bucket_seconds`` are
+        whole seconds (or any times whose sums are exact in floating point).
+        """
+        count = math.ceil((until - since) / bucket_seconds) if bucket_seconds > 0 else 0
+        if not 0 < count <= MAX_HEALTH_BUCKETS:
+            raise ValueError(f"{count} buckets of {bucket_seconds} s in [{since}, {until})")
+        ids = (
+            new_id("att", at=since, floor=True),
+            new_id("att", at=until + _ID_SLACK_SECONDS, floor=True),
+        )
+        args = (workspace_id, webhook_id, since, until, bucket_seconds, *ids)
+        found = await self._d.fetch(self._sql.health, *args)
+        return _health(found, since, bucket_seconds, count)
+
     # -- paging ---------------------------------------------------------------------------------
     def _event_filters(self, q: LogQuery) -> tuple[Any, ...]:
         return (
@@ -169,3 +224,45 @@ def _log_attempt(row: Any) -> LogAttempt:
     retry_base = int(row["d_retry_base"])
     manual = retry_base > 0 and attempt.number == retry_base + 1
     return LogAttempt(attempt, rows.event(row, "e_"), manual)
+
+
+def _health(found: Sequence[Any], since: float, bucket_seconds: float, count: int) -> WebhookHealth:
+    """The health of the rows of the ``health`` statement (one per time bucket with attempts)."""
+    per_bucket = [[0, 0] for _ in range(count)]
+    total = succeeded = 0
+    within = [0] * len(LATENCY_EDGES_MS)
+    longest = 0.0
+    for row in found:
+        n, ok = int(row["n"]), int(row["ok"])
+        # Rounding at the window's end may put an attempt one bucket past the last.
+        slot = per_bucket[min(max(int(row["bucket"]), 0), count - 1)]
+        slot[0] += ok
+        slot[1] += n - ok
+        total, succeeded = total + n, succeeded + ok
+        longest = max(longest, float(row["longest"]))
+        for i in range(len(within)):
+            within[i] += int(row[f"le_{i}"])
+    p50, p90, p99 = (_percentile(p, total, within, longest) for p in (50, 90, 99))
+    buckets = [HealthBucket(since + i * bucket_seconds, ok, failed)
+               for i, (ok, failed) in enumerate(per_bucket)]  # fmt: skip
+    return WebhookHealth(
+        attempts=total,
+        succeeded=succeeded,
+        failed=total - succeeded,
+        success_rate=succeeded / total if total else None,
+        p50_ms=p50,
+        p90_ms=p90,
+        p99_ms=p99,
+        buckets=buckets,
+    )
+
+
+def _percentile(p: int, total: int, within: list[int], longest: float) -> float | None:
+    """The upper edge of the latency bucket holding the ``p``-th percentile (nearest rank)."""
+    if not total:
+        return None
+    rank = max(1, math.ceil(p * total / 100))
+    for edge, n in zip(LATENCY_EDGES_MS, within, strict=True):
+        if n >= rank:
+            return edge
+    return longest

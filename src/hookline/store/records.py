@@ -13,6 +13,7 @@ __all__ = [
     "DeliveryCounts",
     "DeliveryQuery",
     "Expired",
+    "HealthBucket",
     "LogAttempt",
     "LogDelivery",
     "LogPage",
@@ -21,6 +22,7 @@ __all__ = [
     "PublishResult",
     "QueueStats",
     "RoutingSnapshot",
+    "WebhookHealth",
     "WindowSpec",
 ]
 
@@ -122,3 +124,32 @@ class DeliveryCounts:
     failed: int
     pending: int
     sending: int
+
+
+@dataclass(frozen=True, slots=True)
+class HealthBucket:
+    """A webhook's attempts started in ``[start, start + bucket_seconds)``."""
+
+    start: float
+    succeeded: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookHealth:
+    """A webhook's attempts over a time window, computed by the store from every attempt in it
+    (see :meth:`hookline.store.log.LogRepository.webhook_health`).
+
+    ``success_rate`` (0 to 1) and the latency percentiles are None when there was no attempt.
+    A percentile is the upper edge of the latency bucket it falls in (an upper bound of the true
+    value); ``buckets`` cover the window in time order, every one present.
+    """
+
+    attempts: int
+    succeeded: int
+    failed: int
+    success_rate: float | None
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    buckets: list[HealthBucket]

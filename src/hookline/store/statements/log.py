@@ -82,6 +82,33 @@ EVENT_DELIVERIES = _both(
 )
 
 
+#: The upper edges (ms) of the latency histogram's buckets, six a decade: a percentile is read
+#: as the edge of the bucket it falls in, so it is at most 67 % above the true value (3 → 5).
+LATENCY_EDGES_MS: tuple[float, ...] = (
+    *(m * 10.0**k for k in range(4) for m in (1, 1.5, 2, 3, 5, 7)),
+    *(10_000.0, 15_000.0, 20_000.0, 30_000.0, 50_000.0, 60_000.0),
+)
+#: ``x``'s floor, the same on both databases: CAST truncates on SQLite but rounds on
+#: PostgreSQL, and FLOOR is missing from SQLite builds without their math functions.
+_FLOOR = "(CAST({x} AS INTEGER) - CASE WHEN CAST({x} AS INTEGER) > {x} THEN 1 ELSE 0 END)"
+_SUCCESS = "a.error_class IS NULL AND a.response_status >= 200 AND a.response_status < 300"
+#: A webhook's attempts started in ``[$3, $4)``, by time bucket (``$5`` seconds from ``$3``):
+#: how many, how many succeeded, the longest, and per latency edge how many took at most that
+#: long (``le_<i>``, cumulative already). ``$6`` and ``$7`` are ids around the window, for the
+#: ``(webhook_id, id)`` index.
+_HEALTH = (
+    f"SELECT {_FLOOR.format(x='((a.started_at - $3) / $5)')} AS bucket, COUNT(*) AS n,"
+    f" SUM(CASE WHEN {_SUCCESS} THEN 1 ELSE 0 END) AS ok, MAX(a.duration_ms) AS longest, "
+    + ", ".join(
+        f"SUM(CASE WHEN a.duration_ms <= {edge} THEN 1 ELSE 0 END) AS le_{i}"
+        for i, edge in enumerate(LATENCY_EDGES_MS)
+    )
+    + " FROM attempts a WHERE a.workspace_id = $1 AND a.webhook_id = $2"
+    " AND a.id >= $6 AND a.id < $7 AND a.started_at >= $3 AND a.started_at < $4"
+    " GROUP BY bucket"
+)
+
+
 class LogSql(NamedTuple):
     event_by_key: str = "SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2"
     attempt: str = f"{_ATTEMPT} WHERE a.workspace_id = $1 AND a.id = $2"
@@ -95,6 +122,7 @@ class LogSql(NamedTuple):
         " AS leased FROM deliveries WHERE workspace_id = $1 AND webhook_id = $2"
         " AND created_at >= $3 AND created_at < $4 GROUP BY status"
     )
+    health: str = _HEALTH
     expunge_event: str = "UPDATE events SET body = '{}' WHERE workspace_id = $1 AND id = $2"
     expunge_attempt: str = (
         "UPDATE attempts SET response_body = '', response_headers = '{}'"
