@@ -16,9 +16,9 @@ from typing import Any
 from hookline.domain.ids import new_id
 from hookline.domain.models import Workspace
 from hookline.domain.workspace_fields import WorkspaceDraft, draft_problems
-from hookline.errors import Conflict, Forbidden, NotFound, raise_every
+from hookline.errors import Conflict, NotFound, raise_every
 from hookline.services.deps import Deps
-from hookline.services.workspaces import Principal, require_admin
+from hookline.services.workspaces import Principal, check_key_reach, require_admin
 from hookline.store import LogPage
 
 __all__ = [
@@ -53,7 +53,8 @@ async def get_or_create(
     if draft.uid is not None:
         found = await deps.store.config.get_workspace_by_uid(draft.uid)
         if found is not None:
-            return await _in_reach(who, found), False
+            check_key_reach(who, found.id)
+            return found, False
     try:
         return await create(deps, who, draft), True
     except Conflict:
@@ -61,7 +62,8 @@ async def get_or_create(
         found = await deps.store.config.get_workspace_by_uid(draft.uid)
         if found is None:
             raise
-        return await _in_reach(who, found), False
+        check_key_reach(who, found.id)
+        return found, False
 
 
 async def resolve(deps: Deps, who: Principal, ref: str) -> Workspace:
@@ -70,10 +72,7 @@ async def resolve(deps: Deps, who: Principal, ref: str) -> Workspace:
     found = await deps.store.config.get_workspace(ref)
     if found is None:
         found = await deps.store.config.get_workspace_by_uid(ref)
-    if not who.admin:
-        if found is None or found.id != who.workspace_id:
-            raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
-        return found
+    check_key_reach(who, None if found is None else found.id)
     if found is None:
         raise NotFound(f"application {ref} not found")
     return found
@@ -114,9 +113,3 @@ async def list_page(
     return await deps.store.config.list_workspaces_page(
         limit=limit, cursor=cursor, backwards=backwards
     )
-
-
-async def _in_reach(who: Principal, workspace: Workspace) -> Workspace:
-    if not who.admin and workspace.id != who.workspace_id:
-        raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
-    return workspace

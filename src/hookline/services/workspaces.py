@@ -87,9 +87,15 @@ async def workspace_in_reach(deps: Deps, who: Principal, workspace_id: str) -> s
         if await deps.store.config.get_workspace(workspace_id) is None:
             raise NotFound(f"workspace {workspace_id} not found")
         return workspace_id
-    if who.workspace_id != workspace_id:
-        raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
+    check_key_reach(who, workspace_id)
     return workspace_id
+
+
+def check_key_reach(who: Principal, workspace_id: str | None) -> None:
+    """403 ``wrong_workspace`` unless ``who`` is the admin or a key of ``workspace_id`` (None:
+    a workspace that does not exist, which no key reaches)."""
+    if not who.admin and (workspace_id is None or who.workspace_id != workspace_id):
+        raise Forbidden("this key belongs to another workspace", code="wrong_workspace")
 
 
 async def key_still_valid(deps: Deps, key_hash: str, workspace_id: str | None) -> bool:

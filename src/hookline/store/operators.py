@@ -4,8 +4,8 @@ itself is shown once, when it is made, and never stored)."""
 from __future__ import annotations
 
 from hookline.domain.models import OperatorKey
+from hookline.store import rows
 from hookline.store.dialect import Dialect
-from hookline.store.rows import Row
 from hookline.store.statements.operators import OperatorSql
 
 
@@ -23,23 +23,12 @@ class OperatorRepository:
     async def find_operator_key(self, key_hash: str) -> OperatorKey | None:
         """The unrevoked key with this hash, or None (one lookup by a unique index)."""
         row = await self._d.fetchrow(self._sql.by_hash, key_hash)
-        return None if row is None else _operator_key(row)
+        return None if row is None else rows.operator_key(row)
 
     async def list_operator_keys(self) -> list[OperatorKey]:
         """Every key, revoked ones included, oldest first."""
-        return [_operator_key(r) for r in await self._d.fetch(self._sql.listing)]
+        return [rows.operator_key(r) for r in await self._d.fetch(self._sql.listing)]
 
     async def revoke_operator_key(self, key_id: str, now: float) -> bool:
         """Revoke a live key; False when there is none with this id (or it was revoked)."""
         return await self._d.write(self._sql.revoke, key_id, now) == 1
-
-
-def _operator_key(row: Row) -> OperatorKey:
-    return OperatorKey(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        key_hash=row["key_hash"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )

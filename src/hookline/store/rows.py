@@ -17,6 +17,7 @@ from hookline.domain.models import (
     EventType,
     Flow,
     FlowConfig,
+    OperatorKey,
     Page,
     SecretEntry,
     Webhook,
@@ -56,6 +57,17 @@ def api_key(row: Row) -> ApiKey:
     return ApiKey(
         id=row["id"],
         workspace_id=row["workspace_id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        key_hash=row["key_hash"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def operator_key(row: Row) -> OperatorKey:
+    return OperatorKey(
+        id=row["id"],
         name=row["name"],
         prefix=row["prefix"],
         key_hash=row["key_hash"],

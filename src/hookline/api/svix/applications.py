@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import App, Svc, Who
-from hookline.api.svix.paging import Iterator, Limit, capped, cursor, page
+from hookline.api.svix.paging import Iterator, Limit, cursor, page
 from hookline.domain.workspace_fields import WorkspaceDraft
 from hookline.errors import NotFound
 from hookline.services import applications, workspace_removal
@@ -17,8 +17,7 @@ router = APIRouter(prefix="/app", tags=["svix"])
 
 
 def _draft(body: shapes.ApplicationIn) -> WorkspaceDraft:
-    rate = body.throttle_rate if body.throttle_rate is not None else body.rate_limit
-    return WorkspaceDraft(body.name, body.uid, body.metadata, rate)
+    return WorkspaceDraft(body.name, body.uid, body.metadata, body.rate)
 
 
 @router.get("", operation_id="v1.application.list", summary="List applications")
@@ -26,9 +25,7 @@ async def list_applications(
     deps: Svc, who: Who, limit: Limit = 50, iterator: Iterator = None
 ) -> dict[str, Any]:
     after, backwards = cursor(iterator)
-    found = await applications.list_page(
-        deps, who, limit=capped(limit), cursor=after, backwards=backwards
-    )
+    found = await applications.list_page(deps, who, limit=limit, cursor=after, backwards=backwards)
     return page(found.items, found.more, render.application, lambda w: w.id)
 
 
@@ -81,9 +78,8 @@ async def update_application(
             deps, who, _draft(body.model_copy(update={"uid": app_id}))
         )
         return render.application(created)
-    rate = body.throttle_rate if body.throttle_rate is not None else body.rate_limit
     changes = {"name": body.name, "uid": body.uid, "metadata": body.metadata,
-               "throttle_rate": rate}  # fmt: skip
+               "throttle_rate": body.rate}  # fmt: skip
     return render.application(await applications.update(deps, app, changes))
 
 
@@ -92,9 +88,8 @@ async def patch_application(
     deps: Svc, app: App, body: shapes.ApplicationPatch
 ) -> shapes.ApplicationOut:
     changes = body.model_dump(exclude_unset=True, exclude={"rate_limit", "throttle_rate"})
-    if "throttle_rate" in body.model_fields_set or "rate_limit" in body.model_fields_set:
-        changes["throttle_rate"] = body.throttle_rate if body.throttle_rate is not None else (
-            body.rate_limit)  # fmt: skip
+    if body.rate_given:
+        changes["throttle_rate"] = body.rate
     return render.application(await applications.update(deps, app, changes))
 
 

@@ -17,24 +17,14 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from hookline.api.svix import shapes
+from hookline.api.svix.errors import fields_named
 from hookline.domain.field_errors import problems
 from hookline.domain.models import WebhookConfig
-from hookline.errors import ApiError, ValidationFailed
+from hookline.errors import ValidationFailed
 
-#: Hookline's field names as the Svix API calls them, for its 422s.
-_SVIX_FIELDS = {"events": "eventTypes", "rate_limit_per_second": "throttleRate",
-                "enabled": "disabled", "signature_schemes": "secret"}  # fmt: skip
-
-
-def svix_problem(problem: ApiError) -> ApiError:
-    """The problem with its field named as the Svix API names it."""
-    field = problem.field or ""
-    head, _, rest = field.partition(".")
-    renamed = _SVIX_FIELDS.get(head)
-    if renamed is None:
-        return problem
-    new_field = renamed + (f".{rest}" if rest else "")
-    return ValidationFailed(problem.field_message, field=new_field, code=problem.code)
+#: A webhook's field names as the Svix API calls an endpoint's, for its 422s.
+ENDPOINT_FIELDS = {"events": "eventTypes", "rate_limit_per_second": "throttleRate",
+                   "enabled": "disabled", "signature_schemes": "secret"}  # fmt: skip
 
 
 def secret_of(key: str | None) -> str | None:
@@ -43,11 +33,6 @@ def secret_of(key: str | None) -> str | None:
     if key is None:
         return None
     return key if key.startswith("whsec_") else f"whsec_{key}"
-
-
-def _rate(body: shapes.EndpointIn | shapes.EndpointPatch) -> float | None:
-    rate = body.throttle_rate if body.throttle_rate is not None else body.rate_limit
-    return float(rate) if rate else None
 
 
 def _types(body: shapes.EndpointIn | shapes.EndpointPatch) -> list[str]:
@@ -65,8 +50,8 @@ def changes_of(body: shapes.EndpointIn | shapes.EndpointPatch, *, whole: bool) -
         changes["description"] = body.description or ""
     if whole or "disabled" in given:
         changes["enabled"] = not body.disabled
-    if whole or given & {"throttle_rate", "rate_limit"}:
-        changes["rate_limit_per_second"] = _rate(body)
+    if whole or body.rate_given:
+        changes["rate_limit_per_second"] = float(body.rate) if body.rate else None
     if whole or given & {"event_types", "filter_types"}:
         changes["events"] = _types(body)
     if whole or "channels" in given:
@@ -85,10 +70,11 @@ def new_config(body: shapes.EndpointIn) -> WebhookConfig:
         "signature_schemes": ["svix"],
         "headers": body.headers or {},
     }
-    try:
-        return WebhookConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(problems=[svix_problem(p) for p in problems(exc.errors())]) from None
+    with fields_named(ENDPOINT_FIELDS):
+        try:
+            return WebhookConfig.model_validate(data)
+        except ValidationError as exc:
+            raise ValidationFailed(problems=problems(exc.errors())) from None
 
 
 def _generated_name(url: str) -> str:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Response
 
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import App, Svc
-from hookline.api.svix.endpoint_config import changes_of, new_config, secret_of, svix_problem
-from hookline.api.svix.paging import Iterator, Limit, capped, cursor, page
-from hookline.errors import NotFound, ValidationFailed
+from hookline.api.svix.endpoint_config import ENDPOINT_FIELDS, changes_of, new_config, secret_of
+from hookline.api.svix.errors import fields_named
+from hookline.api.svix.paging import Iterator, Limit, cursor, page
+from hookline.errors import NotFound
 from hookline.services import references, webhooks
 from hookline.services.deps import Deps
 
@@ -24,7 +25,7 @@ async def list_endpoints(
     after, backwards = cursor(iterator)
     if backwards:  # endpoints page forwards only, oldest first (no previous-page iterator)
         after = None
-    found = await webhooks.list_page(deps, app.id, limit=capped(limit), cursor=after)
+    found = await webhooks.list_page(deps, app.id, limit=limit, cursor=after)
     listed = page(found.items, found.next_cursor is not None, render.endpoint, lambda w: w.id)
     return listed | {"prevIterator": None}
 
@@ -32,10 +33,8 @@ async def list_endpoints(
 async def _create(deps: Deps, ws: str, body: shapes.EndpointIn) -> shapes.EndpointOut:
     config = new_config(body)
     secret = secret_of(body.secret) or webhooks.GENERATE
-    try:
+    with fields_named(ENDPOINT_FIELDS):
         hook = await webhooks.create(deps, ws, config, secret)
-    except ValidationFailed as exc:
-        raise ValidationFailed(problems=[svix_problem(p) for p in exc.problems]) from None
     return render.endpoint(hook)
 
 
@@ -51,10 +50,8 @@ async def get_endpoint(deps: Svc, app: App, endpoint_id: str) -> shapes.Endpoint
 
 async def _change(deps: Deps, ws: str, ref: str, changes: dict[str, Any]) -> shapes.EndpointOut:
     hook = await references.webhook_by_ref(deps, ws, ref)
-    try:
+    with fields_named(ENDPOINT_FIELDS):
         updated = await webhooks.update(deps, ws, hook.id, changes)
-    except ValidationFailed as exc:
-        raise ValidationFailed(problems=[svix_problem(p) for p in exc.problems]) from None
     return render.endpoint(updated)
 
 

@@ -5,6 +5,8 @@ body: the SDKs parse it. Unexpected errors are logged and answered with an opaqu
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -54,6 +56,25 @@ def svix_body(exc: ApiError) -> dict[str, Any]:
             for p in problems
         ]}  # fmt: skip
     return {"code": _CODES.get(exc.code, exc.code), "detail": exc.message}
+
+
+def renamed(problem: ApiError, names: Mapping[str, str]) -> ApiError:
+    """The problem with its field's first part named as ``names`` says (as the Svix API names
+    a field Hookline's services call otherwise); unchanged when ``names`` has no such name."""
+    head, dot, rest = (problem.field or "").partition(".")
+    new = names.get(head)
+    if new is None:
+        return problem
+    return ValidationFailed(problem.field_message, field=new + dot + rest, code=problem.code)
+
+
+@contextmanager
+def fields_named(names: Mapping[str, str]) -> Iterator[None]:
+    """Within it, a 422 from a service names its fields as ``names`` says (see ``renamed``)."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        raise ValidationFailed(problems=[renamed(p, names) for p in exc.problems]) from None
 
 
 def error(status: int, code: str, detail: str, **headers: str) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import Svc, Who
-from hookline.api.svix.paging import Iterator, Limit, capped
+from hookline.api.svix.paging import Iterator, Limit
 from hookline.domain.models import EventType
 from hookline.services import shared_catalog
 from hookline.services.catalog_entries import EventTypeDraft
@@ -46,7 +46,7 @@ async def list_event_types(
 ) -> dict[str, Any]:
     after = None if not iterator or iterator.startswith("-") else iterator
     found = await shared_catalog.list_shared_event_types(
-        deps, limit=capped(limit), after=after, include_archived=include_archived
+        deps, limit=limit, after=after, include_archived=include_archived
     )
 
     def out(et: EventType) -> shapes.EventTypeOut:

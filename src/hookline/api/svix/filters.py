@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from hookline.api.svix.paging import Iterator, Limit, capped, cursor
+from hookline.api.svix.paging import Iterator, Limit, cursor
 from hookline.domain.models import DeliveryStatus
 from hookline.errors import ValidationFailed
 from hookline.store import LogQuery
@@ -52,7 +52,7 @@ async def _listed(
     """The page and the message filters every message and attempt listing takes."""
     start, backwards = cursor(iterator)
     return LogQuery(
-        limit=capped(limit), cursor=start, backwards=backwards,
+        limit=limit, cursor=start, backwards=backwards,
         before=None if before is None else before.timestamp(),
         after=None if after is None else after.timestamp(),
         channel=channel, tag=tag, event_types=_names(event_types),
@@ -82,7 +82,7 @@ async def _deliveries(
 
 async def _page_only(limit: Limit = 50, iterator: Iterator = None) -> LogQuery:
     start, backwards = cursor(iterator)
-    return LogQuery(limit=capped(limit), cursor=start, backwards=backwards)
+    return LogQuery(limit=limit, cursor=start, backwards=backwards)
 
 
 #: A listing of messages (events).

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Request, Response
 from hookline.api.auth import authenticate
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import App, Svc
+from hookline.api.svix.errors import fields_named
 from hookline.api.svix.filters import Messages, WithContent
 from hookline.api.svix.paging import page
 from hookline.domain.models import Event, Workspace
 from hookline.domain.workspace_fields import WorkspaceDraft
-from hookline.errors import ApiError, Conflict, NotFound, ValidationFailed
+from hookline.errors import Conflict, NotFound, ValidationFailed
 from hookline.services import applications, log, publishing, references
 from hookline.services.deps import Deps
 from hookline.services.workspaces import Principal
@@ -35,8 +36,7 @@ async def _application(deps: Deps, who: Principal, ref: str, body: shapes.Messag
                 "application.uid: must be the application uid of the path",
                 field="application.uid", code="application_uid_mismatch",
             ) from None  # fmt: skip
-        rate = given.throttle_rate if given.throttle_rate is not None else given.rate_limit
-        draft = WorkspaceDraft(given.name, ref, given.metadata, rate)
+        draft = WorkspaceDraft(given.name, ref, given.metadata, given.rate)
         return (await applications.get_or_create(deps, who, draft))[0]
 
 
@@ -55,13 +55,11 @@ async def create_message(
 ) -> shapes.MessageOut:
     who = await authenticate(request)
     app = await _application(deps, who, app_id, body)
-    try:
+    with fields_named({"type": "eventType"}):  # the catalog's checks name Hookline's fields
         result = await publishing.publish_event(
             deps, app.id, body.event_type, body.payload, body.event_id,
             channels=body.channels or (), tags=body.tags or (),
         )  # fmt: skip
-    except ValidationFailed as exc:  # the catalog's checks name Hookline's fields
-        raise ValidationFailed(problems=[_svix_field(p) for p in exc.problems]) from None
     if not result.created:
         raise Conflict(f"a message with eventId {body.event_id!r} exists")
     return render.message(result.event, with_content)
@@ -95,12 +93,3 @@ async def get_message(
 async def expunge_content(deps: Svc, app: App, msg_id: str) -> Response:
     await log.expunge_event(deps, app.id, msg_id)
     return Response(status_code=204)
-
-
-def _svix_field(problem: ApiError) -> ApiError:
-    """A publish problem with its field named as ``MessageIn`` names it."""
-    field = problem.field or ""
-    if field != "type" and not field.startswith("type."):
-        return problem
-    renamed = "eventType" + field[len("type") :]
-    return ValidationFailed(problem.field_message, field=renamed, code=problem.code)

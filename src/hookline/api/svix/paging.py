@@ -1,7 +1,6 @@
 """Svix's pagination: ``limit`` (default 50, at most 250: a larger one is refused with 422, as
-the Svix server does), ``iterator`` (the last id of the page
-before; ``-`` and the first id of the page after, to go back), answered as
-``{data, iterator, prevIterator, done}``."""
+the Svix server does), ``iterator`` (the last id of the page before; ``-`` and the first id of
+the page after, to go back), answered as ``{data, iterator, prevIterator, done}``."""
 
 from __future__ import annotations
 
@@ -27,12 +26,6 @@ def cursor(iterator: str | None) -> tuple[str | None, bool]:
     if iterator and iterator.startswith("-"):
         return iterator[1:], True
     return iterator or None, False
-
-
-def capped(limit: int) -> int:
-    """The page size (``Limit`` refuses more than ``MAX_LIMIT`` already; a caller building a
-    query itself is held to it too)."""
-    return min(limit, MAX_LIMIT)
 
 
 def page(

@@ -30,21 +30,35 @@ class In(Shape):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+class Throttled(In):
+    """A body with a rate under either of its names: ``throttleRate``, or ``rateLimit`` (older
+    SDKs)."""
+
+    rate_limit: Rate | None = None
+    throttle_rate: Rate | None = None
+
+    @property
+    def rate(self) -> int | None:
+        """The rate given (``throttleRate`` first); None when neither name is."""
+        return self.throttle_rate if self.throttle_rate is not None else self.rate_limit
+
+    @property
+    def rate_given(self) -> bool:
+        """Whether the body names a rate at all (a patch that sets it to null does)."""
+        return bool(self.model_fields_set & {"throttle_rate", "rate_limit"})
+
+
 # -- applications ---------------------------------------------------------------------------
-class ApplicationIn(In):
+class ApplicationIn(Throttled):
     name: str = Field(min_length=1, max_length=200)
     uid: Uid | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
-    rate_limit: Rate | None = None
-    throttle_rate: Rate | None = None
 
 
-class ApplicationPatch(In):
+class ApplicationPatch(Throttled):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     uid: Uid | None = None
     metadata: dict[str, str] | None = None
-    rate_limit: Rate | None = None
-    throttle_rate: Rate | None = None
 
 
 class ApplicationOut(Shape):
@@ -59,14 +73,12 @@ class ApplicationOut(Shape):
 
 
 # -- endpoints -------------------------------------------------------------------------------
-class EndpointIn(In):
+class EndpointIn(Throttled):
     url: str = Field(min_length=1, max_length=2048)
     uid: Uid | None = None
     description: str = Field(default="", max_length=2000)
     version: int = Field(default=1, ge=1)
     disabled: bool = False
-    rate_limit: Rate | None = None
-    throttle_rate: Rate | None = None
     event_types: list[Name] | None = Field(default=None, max_length=500)
     filter_types: list[Name] | None = Field(default=None, max_length=500)
     channels: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
@@ -81,14 +93,12 @@ class EndpointUpdate(EndpointIn):
     """A whole endpoint (PUT): what it omits takes its default; the secret is kept."""
 
 
-class EndpointPatch(In):
+class EndpointPatch(Throttled):
     url: str | None = Field(default=None, min_length=1, max_length=2048)
     uid: Uid | None = None
     description: str | None = Field(default=None, max_length=2000)
     version: int | None = Field(default=None, ge=1)
     disabled: bool | None = None
-    rate_limit: Rate | None = None
-    throttle_rate: Rate | None = None
     event_types: list[Name] | None = Field(default=None, max_length=500)
     filter_types: list[Name] | None = Field(default=None, max_length=500)
     channels: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
