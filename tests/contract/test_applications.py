@@ -112,3 +112,15 @@ async def test_workspaces_are_paged_oldest_first_both_ways(store: Store) -> None
     assert await page(2, w2.id, backwards=True) == ([w0, w1], False)
     assert await page(3, w3.id, backwards=True) == ([w0, w1, w2], False)
     assert await page(2, w0.id, backwards=True) == ([], False)
+
+
+async def test_webhooks_page_forwards_and_back(store: Store, ws: str) -> None:
+    hooks = [await webhook(store, ws, f"hook-{i}") for i in range(5)]
+    ids = [h.id for h in hooks]
+    first = await store.config.page_webhooks(ws, limit=2)
+    assert ([h.id for h in first.items], first.more) == (ids[:2], True)
+    last = await store.config.page_webhooks(ws, limit=2, cursor=ids[3])
+    assert ([h.id for h in last.items], last.more) == (ids[4:], False)
+    back = await store.config.page_webhooks(ws, limit=2, cursor=ids[3], backwards=True)
+    assert ([h.id for h in back.items], back.more) == (ids[1:3], True)
+    assert (await store.config.page_webhooks("ws_other", limit=2)).items == []

@@ -106,6 +106,10 @@ async def test_the_shared_catalog_pages_by_name(store: Store) -> None:
     every = await store.catalog.page_event_types(SHARED_CATALOG, limit=10, include_archived=True)
     assert [et.name for et in every.items] == ["a", "b", "c", "d", "e"]
     assert every.next_cursor is None
+    back = await store.catalog.page_event_types(SHARED_CATALOG, limit=1, before="d")
+    assert ([et.name for et in back.items], back.next_cursor) == (["b"], "b")
+    start = await store.catalog.page_event_types(SHARED_CATALOG, limit=2, before="d")
+    assert ([et.name for et in start.items], start.next_cursor) == (["a", "b"], None)
 
 
 async def test_a_workspace_catalog_change_moves_its_config_version(store: Store, ws: str) -> None:

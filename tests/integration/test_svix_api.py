@@ -244,3 +244,18 @@ async def test_a_key_of_one_application_can_do_nothing_to_another(service: Servi
 def _filled(path: str, ids: dict[str, str]) -> str:
     """``path`` with each ``{name}`` replaced by ``ids[name]``."""
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+
+
+async def test_endpoints_and_event_types_page_back(service: Service) -> None:
+    await svix(service, "POST", "/app", json={"name": "Acme", "uid": "acme"})
+    for i in range(5):
+        body = {"url": f"https://example.com/{i}", "uid": f"ep-{i}"}
+        assert (await svix(service, "POST", "/app/acme/endpoint", json=body))[0] == 201
+        body = {"name": f"type.{i}", "description": "d"}
+        assert (await svix(service, "POST", "/event-type", json=body))[0] == 201
+    for path, key in (("/app/acme/endpoint", "uid"), ("/event-type", "name")):
+        first = (await svix(service, "GET", f"{path}?limit=2"))[1]
+        second = (await svix(service, "GET", f"{path}?limit=2&iterator={first['iterator']}"))[1]
+        back = (await svix(service, "GET", f"{path}?limit=2&iterator={second['prevIterator']}"))[1]
+        assert [x[key] for x in back["data"]] == [x[key] for x in first["data"]], path
+        assert [x[key] for x in second["data"]] != [x[key] for x in first["data"]]

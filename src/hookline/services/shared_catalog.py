@@ -62,12 +62,17 @@ async def get_shared_event_type(deps: Deps, name: str) -> EventType:
 
 
 async def list_shared_event_types(
-    deps: Deps, *, limit: int, after: str | None = None, include_archived: bool = False
+    deps: Deps,
+    *,
+    limit: int,
+    after: str | None = None,
+    include_archived: bool = False,
+    before: str | None = None,
 ) -> Page:
-    """A page of entries by name after the name ``after`` (its ``next_cursor``: the last name
-    when there are more)."""
+    """A page of entries by name after the name ``after``, or the page before the name
+    ``before`` (its ``next_cursor``: set when there are more in the direction read)."""
     return await deps.store.catalog.page_event_types(
-        SHARED_CATALOG, limit=limit, after=after, include_archived=include_archived
+        SHARED_CATALOG, limit=limit, after=after, include_archived=include_archived, before=before
     )
 
 

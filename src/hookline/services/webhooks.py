@@ -30,6 +30,7 @@ from hookline.services.webhook_checks import (
     schemes_problem,
     secret_problem,
 )
+from hookline.store import LogPage
 
 __all__ = [
     "GENERATE",
@@ -39,6 +40,7 @@ __all__ = [
     "list_page",
     "load",
     "merged_config",
+    "page",
     "rotate_secret",
     "set_enabled",
     "signed",
@@ -68,6 +70,15 @@ async def list_page(
     of one flow, or those whose name or URL contains ``search``."""
     return await deps.store.config.list_webhooks(
         ws, limit=limit, cursor=cursor, enabled=enabled, flow_id=flow_id, search=search
+    )
+
+
+async def page(
+    deps: Deps, ws: str, *, limit: int, cursor: str | None, backwards: bool = False
+) -> LogPage:
+    """The workspace's webhooks oldest first after ``cursor``, or the page before it."""
+    return await deps.store.config.page_webhooks(
+        ws, limit=limit, cursor=cursor, backwards=backwards
     )
 
 

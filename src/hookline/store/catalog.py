@@ -14,7 +14,7 @@ from hookline.errors import Conflict
 from hookline.store import rows
 from hookline.store.dialect import Dialect
 from hookline.store.rows import dumps
-from hookline.store.statements.catalog import EVENT_TYPES, CatalogSql
+from hookline.store.statements.catalog import EVENT_TYPES, EVENT_TYPES_BEFORE, CatalogSql
 from hookline.store.statements.listing import RenderedListing
 
 
@@ -25,6 +25,7 @@ class CatalogRepository:
         self._d = dialect
         self._sql = dialect.prepare(CatalogSql())
         self._listing = RenderedListing(EVENT_TYPES, dialect)
+        self._listing_before = RenderedListing(EVENT_TYPES_BEFORE, dialect)
 
     async def save_event_type(self, event_type: EventType, *, create: bool) -> None:
         """Insert (``create``) or replace the entry of its scope (``workspace_id``);
@@ -89,11 +90,19 @@ class CatalogRepository:
         limit: int,
         after: str | None = None,
         include_archived: bool = False,
+        before: str | None = None,
     ) -> Page:
-        """Up to ``limit`` entries of exactly this scope by name, after the name ``after``;
-        ``next_cursor`` is the last name of a page that has a next one."""
-        filters = (after, None if include_archived else 0)
-        sql, args = self._listing.query((workspace_id,), filters, limit)
+        """Up to ``limit`` entries of exactly this scope by name, after the name ``after``, or
+        (``before``) the page that ends before that name, still by name; ``next_cursor`` is the
+        last name of a page that has a next one in the direction read."""
+        archived = None if include_archived else 0
+        if before is not None:
+            sql, args = self._listing_before.query((workspace_id,), (before, archived), limit)
+            found = [rows.event_type(r) for r in await self._d.fetch(sql, *args)]
+            more = len(found) > limit
+            page = found[:limit][::-1]
+            return Page(items=page, next_cursor=page[0].name if more else None)
+        sql, args = self._listing.query((workspace_id,), (after, archived), limit)
         found = [rows.event_type(r) for r in await self._d.fetch(sql, *args)]
         if len(found) > limit:
             return Page(items=found[:limit], next_cursor=found[limit - 1].name)

@@ -241,6 +241,16 @@ class ConfigRepository:
         sql, args = self._webhooks.query((workspace_id,), filters, limit)
         return rows.page([self._webhook(r) for r in await self._d.fetch(sql, *args)], limit)
 
+    async def page_webhooks(
+        self, workspace_id: str, *, limit: int, cursor: str | None = None, backwards: bool = False
+    ) -> LogPage:
+        """The workspace's webhooks oldest first after ``cursor``, or (``backwards``) the page
+        before it."""
+        sql = self._sql.webhooks_before if backwards else self._sql.webhooks_after
+        found = list(await self._d.fetch(sql, workspace_id, cursor or "", limit + 1))
+        page = [self._webhook(r) for r in found[:limit]]
+        return LogPage(page[::-1] if backwards else page, len(found) > limit)
+
     async def delete_webhook(self, workspace_id: str, webhook_id: str) -> bool:
         sql = self._sql
         async with self._d.tx() as tx:

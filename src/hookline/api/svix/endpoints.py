@@ -23,11 +23,8 @@ async def list_endpoints(
     deps: Svc, app: App, limit: Limit = 50, iterator: Iterator = None
 ) -> dict[str, Any]:
     after, backwards = cursor(iterator)
-    if backwards:  # endpoints page forwards only, oldest first (no previous-page iterator)
-        after = None
-    found = await webhooks.list_page(deps, app.id, limit=limit, cursor=after)
-    listed = page(found.items, found.next_cursor is not None, render.endpoint, lambda w: w.id)
-    return listed | {"prevIterator": None}
+    found = await webhooks.page(deps, app.id, limit=limit, cursor=after, backwards=backwards)
+    return page(found.items, found.more, render.endpoint, lambda w: w.id)
 
 
 async def _create(deps: Deps, ws: str, body: shapes.EndpointIn) -> shapes.EndpointOut:

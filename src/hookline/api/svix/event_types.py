@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from hookline.api.svix import render, shapes
 from hookline.api.svix.access import Svc, Who
-from hookline.api.svix.paging import Iterator, Limit
+from hookline.api.svix.paging import Iterator, Limit, cursor, page
 from hookline.domain.models import EventType
 from hookline.services import shared_catalog
 from hookline.services.catalog_entries import EventTypeDraft
@@ -44,22 +44,17 @@ async def list_event_types(
     include_archived: Annotated[bool, Query()] = False,
     with_content: Annotated[bool, Query(description="Include each type's schemas")] = False,
 ) -> dict[str, Any]:
-    after = None if not iterator or iterator.startswith("-") else iterator
+    start, backwards = cursor(iterator)
     found = await shared_catalog.list_shared_event_types(
-        deps, limit=limit, after=after, include_archived=include_archived
-    )
+        deps, limit=limit, include_archived=include_archived,
+        after=None if backwards else start, before=start if backwards else None,
+    )  # fmt: skip
 
     def out(et: EventType) -> shapes.EventTypeOut:
         shown = render.event_type(et)
         return shown if with_content else shown.model_copy(update={"schemas": None})
 
-    items: list[EventType] = found.items
-    return {
-        "data": [out(et) for et in items],
-        "iterator": items[-1].name if items else None,
-        "prevIterator": None,  # the catalog pages forwards only, by name
-        "done": found.next_cursor is None,
-    }
+    return page(found.items, found.next_cursor is not None, out, lambda et: et.name)
 
 
 @router.post(

@@ -14,6 +14,13 @@ EVENT_TYPES = Listing(
     ("name > $?", "archived = $?"),
     " ORDER BY name",
 )
+#: The same, read back from a name: the page before it (names descending).
+EVENT_TYPES_BEFORE = Listing(
+    "SELECT * FROM event_types WHERE workspace_id = $1",
+    1,
+    ("name < $?", "archived = $?"),
+    " ORDER BY name DESC",
+)
 
 
 class CatalogSql(NamedTuple):

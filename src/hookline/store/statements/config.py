@@ -88,6 +88,10 @@ class RoutingSql(NamedTuple):
     )
     webhook: str = f"{_WEBHOOK} WHERE workspace_id = $1 AND id = $2"
     webhook_by_uid: str = f"{_WEBHOOK} WHERE workspace_id = $1 AND uid = $2"
+    webhooks_after: str = f"{_WEBHOOK} WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    webhooks_before: str = (
+        f"{_WEBHOOK} WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+    )
     workspace_webhooks: str = f"{_WEBHOOK} WHERE workspace_id = $1"
     delete_webhook: str = "DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2"
     delete_webhook_attempts: str = "DELETE FROM attempts WHERE webhook_id = $1"
