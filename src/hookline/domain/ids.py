@@ -13,7 +13,7 @@ import time
 ID_PREFIXES = tuple(
     f"{p}_"
     for p in (
-        *("ws", "wh", "evt", "dlv", "att", "et", "key", "opk", "flow", "bin", "breq", "rpl"),
+        *("ws", "wh", "evt", "dlv", "att", "et", "key", "opk", "flow", "bin", "breq", "rpl", "pl", "aud"),
         *("app", "ep", "msg", "atmpt", "whsec"),  # Svix's own, which its clients may hold
     )
 )

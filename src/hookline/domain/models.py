@@ -35,7 +35,7 @@ CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 MAX_TIMEOUT = 30.0
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
-_EVENT_PATTERN = re.compile(r"^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$")
+EVENT_PATTERN = re.compile(r"^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$")
 EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*$")
 # Headers the HTTP layer owns; letting users set them would corrupt the request.
 _FORBIDDEN_HEADERS = frozenset(
@@ -59,7 +59,7 @@ Method = Annotated[Literal["POST", "PUT", "PATCH", "GET", "DELETE"], BeforeValid
 
 def _check_event_patterns(value: list[str]) -> list[str]:
     for pattern in value:
-        if not _EVENT_PATTERN.match(pattern) or len(pattern) > 200:
+        if not EVENT_PATTERN.match(pattern) or len(pattern) > 200:
             raise ValueError(f"{pattern!r} is not an event type name or a 'prefix.*' pattern")
     return list(dict.fromkeys(value))
 
@@ -366,6 +366,40 @@ class OperatorKey:
     key_hash: str
     created_at: float
     revoked_at: float | None = None
+
+
+@record
+class PortalLink:
+    """A link that opens the customer portal for one workspace until ``expires_at``; only the
+    SHA-256 hash of its token is kept. ``event_types``: the catalog entries its customer may
+    see and subscribe to (None: all); ``theme``: its own look, over the workspace's;
+    ``user_name``: who the vendor says is using it; ``created_by``: who made it."""
+
+    id: str
+    workspace_id: str
+    token_hash: str
+    created_at: float
+    expires_at: float
+    created_by: str
+    read_only: bool = False
+    event_types: tuple[str, ...] | None = None
+    theme: dict[str, Any] | None = None
+    user_name: str | None = None
+
+
+@record
+class AuditEntry:
+    """One action done through the customer portal or to its links: who (``actor``), through
+    which link, what (``action`` on ``target``, with ``detail``), when."""
+
+    id: str
+    workspace_id: str
+    at: float
+    actor: str
+    action: str
+    link_id: str | None = None
+    target: str | None = None
+    detail: dict[str, Any] | None = None
 
 
 @record

@@ -53,6 +53,7 @@ class Maintenance:
         await self._store.inspector.purge_expired_bins(now)
         await self._store.config.purge_revoked_sessions(now)
         await self._store.idempotency.purge(now)
+        await self._store.portal.purge_links(now)
         purged = await self._purge(now)
         await self._expire_held(now)
         return purged, await self._disable_failing(now)

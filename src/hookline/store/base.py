@@ -5,7 +5,8 @@ queue), ``store.config`` (workspaces, keys, sessions, flows, webhooks, routing),
 ``store.catalog`` (event types, each workspace's and the shared ones),
 ``store.history`` (events, deliveries, attempts read back, sent again, purged),
 ``store.inspector`` (capture bins), ``store.entities`` (entity state), ``store.operators``
-(operator keys) and ``store.removal`` (deleting a workspace) are each written once
+(operator keys), ``store.portal`` (customer portal links, themes, the audit log) and
+``store.removal`` (deleting a workspace) are each written once
 against :class:`~hookline.store.dialect.Dialect`; the dialect holds the connections. Every
 operation passes the same contract suite on every database (``tests/contract``); operations
 that change several rows do so in one transaction: nothing here commits half of a publish.
@@ -23,6 +24,7 @@ from hookline.store.idempotency import IdempotencyRepository
 from hookline.store.inspector import InspectorRepository
 from hookline.store.log import LogRepository
 from hookline.store.operators import OperatorRepository
+from hookline.store.portal import PortalRepository
 from hookline.store.publishing import PublishingRepository
 from hookline.store.queue import QueueRepository
 from hookline.store.records import (
@@ -67,6 +69,7 @@ class Store:
         self.inspector = InspectorRepository(dialect)
         self.entities = EntityRepository(dialect, windows)
         self.operators = OperatorRepository(dialect)
+        self.portal = PortalRepository(dialect)
         self.removal = RemovalRepository(dialect)
 
     async def close(self) -> None:

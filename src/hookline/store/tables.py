@@ -67,6 +67,49 @@ operator_keys = sa.Table(
     sa.UniqueConstraint("key_hash", name="uq_operator_keys_hash"),
 )
 
+# Links that open the customer portal for one workspace (the token's SHA-256 hash only).
+portal_links = sa.Table(
+    "portal_links",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("token_hash", sa.String(128), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("expires_at", _TIME, nullable=False),
+    sa.Column("read_only", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("event_types", sa.Text),
+    sa.Column("theme", sa.Text),
+    sa.Column("user_name", sa.String(256)),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.UniqueConstraint("token_hash", name="uq_portal_links_hash"),
+    sa.Index("ix_portal_links_workspace", "workspace_id"),
+    sa.Index("ix_portal_links_expires", "expires_at"),
+)
+
+# A workspace's default portal theme (a link's own theme wins, field by field).
+portal_themes = sa.Table(
+    "portal_themes",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), primary_key=True),
+    sa.Column("theme", sa.Text, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+)
+
+# What was done through the customer portal and to its links, per workspace.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    _ws(),
+    sa.Column("at", _TIME, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("link_id", sa.String(64)),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(256)),
+    sa.Column("detail", sa.Text),
+    sa.Index("ix_audit_log_workspace", "workspace_id", "id"),
+)
+
 # The first 2xx answer to a POST sent with an ``idempotency-key`` (``status`` NULL while the
 # first request runs), replayed to a repeat until ``expires_at``.
 idempotency_keys = sa.Table(

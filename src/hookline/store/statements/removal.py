@@ -39,5 +39,8 @@ class RemovalSql(NamedTuple):
     clear_bins: str = f"DELETE FROM bins {_OWNED}"
     clear_bin_usage: str = f"DELETE FROM bin_usage {_OWNED}"
     clear_api_keys: str = f"DELETE FROM api_keys {_OWNED}"
+    clear_portal_links: str = f"DELETE FROM portal_links {_OWNED}"
+    clear_portal_themes: str = f"DELETE FROM portal_themes {_OWNED}"
+    clear_audit_log: str = f"DELETE FROM audit_log {_OWNED}"
     #: Last: whether the workspace existed is this statement's row count.
     workspace: str = "DELETE FROM workspaces WHERE id = $1"
