@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -62,6 +63,9 @@ class Settings:
     max_bins_per_workspace: int = 20
     max_bin_bytes: int = 10 * 1024 * 1024
     max_workspace_bin_bytes: int = 100 * 1024 * 1024
+    # The origins that may frame the customer portal (space-separated CSP sources such as
+    # ``https://app.example.com https://*.example.com``); every other page may not be framed.
+    portal_frame_ancestors: str = ""
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -85,6 +89,12 @@ class Settings:
         if self.api_key_cache_seconds < 0:
             raise ConfigError("api_key_cache_seconds must not be negative")
         _positive(self, "claim_batch", "poll_interval", "lease_seconds", "response_excerpt_bytes")
+        for source in self.portal_frame_ancestors.split():
+            if not _FRAME_SOURCE.match(source):
+                raise ConfigError(
+                    f"HOOKLINE_PORTAL_FRAME_ANCESTORS: {source!r} is not an origin such as"
+                    " https://app.example.com, https://*.example.com or 'self'"
+                )
         if self.lease_seconds < 35:
             raise ConfigError("lease_seconds must exceed the 30 s request timeout (>= 35)")
 
@@ -112,6 +122,11 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _coerce(f.name, f.type, raw)
         return cls(**values)
+
+
+_FRAME_SOURCE = re.compile(
+    r"^('self'|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?|\[[0-9a-fA-F:]+\](:\d{1,5})?)$"
+)
 
 
 def parse_networks(raw: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from hookline import __version__, dashboard
+from hookline import __version__, dashboard, portal
 from hookline.api import (
     bins,
     capture,
@@ -20,6 +20,7 @@ from hookline.api import (
     flows_io,
     health,
     operator_keys,
+    portal_links,
     presets,
     preview,
     shared_catalog,
@@ -94,6 +95,7 @@ def create_app(state: AppState) -> FastAPI:
         entities,
         preview,
         flows_io,
+        portal_links,
     ):
         app.include_router(module.router, responses=errors.RESPONSES)
     if state.settings.metrics_port is None:  # else only the metrics port serves /metrics
@@ -102,6 +104,7 @@ def create_app(state: AppState) -> FastAPI:
     svix = create_svix_app(state)
     app.mount(SVIX_PREFIX, svix)
     app.include_router(dashboard.router)
+    app.include_router(portal.router)
     settings = state.settings
     app.add_middleware(NulRefusal)
     app.add_middleware(

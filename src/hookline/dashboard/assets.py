@@ -1,4 +1,5 @@
-"""The vendored static files (htmx, the stylesheet), served from the package: no CDN."""
+"""The vendored static files (htmx, the dashboard's and the customer portal's stylesheets and
+the portal's page script), served from the packages: no CDN."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ _TYPES = {
     "htmx.min.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
+    "portal.css": "text/css; charset=utf-8",
+    "portal.js": "text/javascript; charset=utf-8",
 }
+_PORTAL = frozenset({"portal.css", "portal.js"})
 
 
 @cache
 def _read(name: str) -> bytes:
-    return resources.files("hookline.dashboard").joinpath("static", name).read_bytes()
+    package = "hookline.portal" if name in _PORTAL else "hookline.dashboard"
+    return resources.files(package).joinpath("static", name).read_bytes()
 
 
 @router.get("/static/{name}")
