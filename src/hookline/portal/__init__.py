@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hookline.portal import signin
+from hookline.portal import fallback, signin
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 for _module in (signin,):
     router.include_router(_module.router)
+router.include_router(fallback.router)  # last: it answers every other /portal/ path
