@@ -44,8 +44,8 @@ def values_from_config(config: WebhookConfig, catalog: Iterable[str]) -> dict[st
         "body_template": config.body_template or "",
         "retry_schedule": ", ".join(_number(d) for d in config.retry_schedule or []),
         "timeout_seconds": _number(config.timeout_seconds),
-        "aggregation_max_events": _blank(config.aggregation_max_events),
-        "rate_limit_per_second": _blank(config.rate_limit_per_second),
+        "aggregation_max_events": blank_number(config.aggregation_max_events),
+        "rate_limit_per_second": blank_number(config.rate_limit_per_second),
         "flow": config.flow or "",
         "secret": "",
     }
@@ -85,14 +85,14 @@ def api_body(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     body["signature_schemes"] = values["signature_schemes"]
     body["url"] = values["url"] or None
     body["headers"] = dict(values["headers"])
-    body["secret_headers"] = _split(values["secret_headers"])
+    body["secret_headers"] = split_list(values["secret_headers"])
     body["metadata"] = dict(values["metadata"])
-    body["events"] = [*values["events"], *_split(values["events_other"])]
+    body["events"] = [*values["events"], *split_list(values["events_other"])]
     body["body_template"] = values["body_template"] or None
     body["flow"] = values["flow"] or None
     body |= {k: values[k] for k in _DEFAULTED if str(values[k]).strip()}
     body |= {k: values[k] if str(values[k]).strip() else None for k in _NULLABLE}
-    body["filter"] = _json_field(values["filter"], "filter", errors)
+    body["filter"] = json_field(values["filter"], "filter", errors)
     body["retry_schedule"] = _numbers(values["retry_schedule"], "retry_schedule", errors)
     return body, errors
 
@@ -130,11 +130,13 @@ def api_error(exc: ApiError, *, full_paths: bool = False) -> dict[str, str]:
     return shown
 
 
-def _split(text: str) -> list[str]:
+def split_list(text: str) -> list[str]:
+    """Items separated by commas or new lines, blanks dropped."""
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
-def _json_field(text: str, name: str, errors: dict[str, str]) -> Any:
+def json_field(text: str, name: str, errors: dict[str, str]) -> Any:
+    """The JSON a text field holds (None when blank); invalid JSON is an error beside it."""
     if not text.strip():
         return None
     try:
@@ -145,7 +147,7 @@ def _json_field(text: str, name: str, errors: dict[str, str]) -> Any:
 
 
 def _numbers(text: str, name: str, errors: dict[str, str]) -> list[float] | None:
-    parts = _split(text)
+    parts = split_list(text)
     try:
         return [float(p) for p in parts] or None
     except ValueError:
@@ -157,5 +159,6 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _blank(value: float | None) -> str:
+def blank_number(value: float | None) -> str:
+    """A number as a form shows it; None (not set) as an empty field."""
     return "" if value is None else _number(value)
