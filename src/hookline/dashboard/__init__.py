@@ -15,6 +15,7 @@ from hookline.dashboard import (
     event_pages,
     flow_pages,
     inspector_pages,
+    portal_pages,
     signin,
     webhook_actions,
     webhook_pages,
@@ -33,5 +34,6 @@ for _module in (
     flow_pages,
     inspector_pages,
     catalog_pages,
+    portal_pages,
 ):
     router.include_router(_module.router)
