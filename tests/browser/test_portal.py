@@ -160,7 +160,7 @@ async def test_customer_works_inside_a_cross_site_frame(vendor: Vendor, receiver
 
     await frame.get_by_role("link", name="Messages").first.click()
     await expect(frame.get_by_role("heading", level=1)).to_contain_text("Messages")
-    await frame.locator("a", has_text=re.compile("invoice.paid")).first.click()
+    await frame.locator("main table a").first.click()
     await expect(frame.locator("details.attempt").first).to_contain_text("500")
     await frame.get_by_role("button", name="Retry").first.click()
     await receiver.wait_for(3)
@@ -292,7 +292,8 @@ async def test_portal_fits_a_390px_screen(
             " swap: 'outerHTML', select: '#portal'})",
             path,
         )
-        await expect(page.locator("#portal")).to_have_attribute("data-path", path)
+        landed = re.compile("^" + re.escape(path) + r"(\?.*)?$")
+        await expect(page.locator("#portal")).to_have_attribute("data-path", landed)
         width = await page.evaluate(
             "() => [document.documentElement.scrollWidth, window.innerWidth]"
         )

@@ -63,6 +63,17 @@ async def _objects_of_b(svc: Service, receiver: Receiver) -> dict[str, str]:
     }
 
 
+def _routes(router: Any) -> list[APIRoute]:
+    """Every route of the router and of the routers included in it."""
+    found: list[APIRoute] = []
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):  # an included router (FastAPI keeps it whole)
+            found += _routes(route.original_router)
+    return found
+
+
 def _fill(path: str, b: dict[str, str]) -> str:
     names = {
         "id": "webhook", "endpoint_id": "webhook", "webhook_id": "webhook",
@@ -85,10 +96,7 @@ async def test_every_route_with_another_workspaces_ids(
     b = await _objects_of_b(svc, receiver)
     ws_a, _ = await svc.workspace("a")
     headers = await _session(svc, ws_a)
-    routes = [
-        r for r in portal.router.routes
-        if isinstance(r, APIRoute) and "{" in r.path and "{rest" not in r.path
-    ]  # fmt: skip
+    routes = [r for r in _routes(portal.router) if "{" in r.path and "{rest" not in r.path]
     assert len(routes) >= 10, [r.path for r in routes]
     for route in routes:
         for method in sorted(route.methods - {"HEAD"}):
@@ -108,8 +116,8 @@ async def test_every_route_with_another_workspaces_ids(
 async def test_no_route_answers_without_a_session(service: Service) -> None:
     """Without the session header, every route answers the expired page (or, for a plain GET,
     the shell, which holds no data), whatever the method."""
-    for route in portal.router.routes:
-        if not isinstance(route, APIRoute) or route.path in ("/portal/", "/portal/sign-in"):
+    for route in _routes(portal.router):
+        if route.path in ("/portal/", "/portal/sign-in"):
             continue
         path = re.sub(r"\{\w+(:path)?\}", "x", route.path)
         for method in sorted(route.methods - {"HEAD"}):

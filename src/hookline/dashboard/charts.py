@@ -7,7 +7,8 @@ no JavaScript charting library.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from hookline.domain.models import Delivery, DeliveryStatus
@@ -93,18 +94,64 @@ def chart(
         index = math.floor((d.created_at - start) / size)
         if 0 <= index < count and d.status is not DeliveryStatus.PENDING:
             (ok if d.status is DeliveryStatus.SUCCEEDED else bad)[index] += 1
-    peak = max((a + b for a, b in zip(ok, bad, strict=True)), default=0)
+    counts = [(start + i * size, ok[i], bad[i]) for i in range(count)]
+    return stacked(counts, width=width, height=height)
+
+
+#: Labels a bucket's axis tick from its start time, or answers None for no tick there.
+Tick = Callable[[float], str | None]
+
+
+def stacked(
+    counts: Sequence[tuple[float, int, int]],
+    *,
+    width: int = 720,
+    height: int = 160,
+    tick: Tick | None = None,
+) -> Chart:
+    """Stacked bars of successes and failures per bucket, from ``(start, succeeded, failed)``
+    in time order (as the store's health buckets come). Ticks by ``tick``; by default every
+    sixth bucket from the first, labelled with its hour and minute (UTC)."""
+    count = len(counts)
+    if tick is None:
+        first = counts[0][0] if counts else 0.0
+        size = counts[1][0] - first if count > 1 else 1.0
+        tick = _every_sixth(first, size)
+    peak = max((ok + bad for _, ok, bad in counts), default=0)
     scale = (height - 20) / peak if peak else 0.0
-    slot = width / count
+    slot = width / count if count else 0.0
     bars: list[Bar] = []
-    for i in range(count):
-        label = f"{iso(start + i * size)}: {ok[i]} succeeded, {bad[i]} failed"
-        ok_h, bad_h = ok[i] * scale, bad[i] * scale
+    ticks: list[tuple[float, str]] = []
+    for i, (start, ok, bad) in enumerate(counts):
+        label = f"{iso(start)}: {ok} succeeded, {bad} failed"
+        ok_h, bad_h = ok * scale, bad * scale
         x = i * slot + 1
         bars.append(Bar(x, height - ok_h, slot - 2, ok_h, "ok", label))
         bars.append(Bar(x, height - ok_h - bad_h, slot - 2, bad_h, "bad", label))
-    ticks = [(i * slot, (iso(start + i * size) or "")[11:16]) for i in range(0, count, 6)]
-    return Chart(width, height, [b for b in bars if b.height > 0], ticks, peak, sum(ok) + sum(bad))
+        text = tick(start)
+        if text is not None:
+            ticks.append((i * slot, text))
+    total = sum(ok + bad for _, ok, bad in counts)
+    return Chart(width, height, [b for b in bars if b.height > 0], ticks, peak, total)
+
+
+def every(period: float, fmt: str) -> Tick:
+    """Ticks on the buckets starting at a whole multiple of ``period`` seconds (UTC), labelled
+    with ``time.strftime``'s ``fmt``: ``every(6 * 3600, "%H:%M")``, ``every(86400, "%d %b")``."""
+
+    def label(start: float) -> str | None:
+        return time.strftime(fmt, time.gmtime(start)) if start % period == 0 else None
+
+    return label
+
+
+def _every_sixth(first: float, size: float) -> Tick:
+    def label(start: float) -> str | None:
+        if round((start - first) / size) % 6:
+            return None
+        return (iso(start) or "")[11:16]
+
+    return label
 
 
 def percentiles(values: Sequence[float], points: Sequence[int] = (50, 90, 99)) -> dict[int, float]:

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hookline.portal import fallback, signin
+from hookline.portal import (
+    endpoint_actions,
+    endpoint_pages,
+    fallback,
+    health_pages,
+    message_pages,
+    signin,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin,):
+for _module in (signin, endpoint_pages, endpoint_actions, message_pages, health_pages):
     router.include_router(_module.router)
 router.include_router(fallback.router)  # last: it answers every other /portal/ path

@@ -200,9 +200,10 @@ class PortalRoute(APIRoute):
 
 def _error(board: Portal, exc: ApiError | StoreUnavailable) -> Response:
     if isinstance(exc, StoreUnavailable):
-        status, message = 503, "The service is unavailable right now; retry shortly."
+        status, code = 503, "store_unavailable"
+        message = "The service is unavailable right now; retry shortly."
     else:
-        status, message = exc.status, exc.message
-    response = board.render("_error.html", status, message=message)
+        status, code, message = exc.status, exc.code, exc.message
+    response = board.render("_error.html", status, message=message, code=code)
     response.headers.update(_FLASH)
     return response

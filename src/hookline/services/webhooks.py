@@ -32,7 +32,11 @@ from hookline.services.webhook_checks import (
 )
 from hookline.store import LogPage
 
+#: The ``disabled_reason`` of a webhook a user disabled (Hookline names its own reasons).
+DISABLED_BY_USER = "disabled by a user"
+
 __all__ = [
+    "DISABLED_BY_USER",
     "GENERATE",
     "create",
     "delete",
@@ -126,7 +130,7 @@ async def update(deps: Deps, ws: str, webhook_id: str, changes: Mapping[str, Any
     config, problems = await _draft(deps, ws, changes, secret=None, current=current)
     raise_every(problems)
     assert config is not None
-    reason = None if config.enabled else current.disabled_reason or "disabled by a user"
+    reason = None if config.enabled else current.disabled_reason or DISABLED_BY_USER
     updated = replace(current, config=config, updated_at=time.time(), disabled_reason=reason)
     await deps.store.config.save_webhook(updated, create=False)
     return updated

@@ -1,0 +1,271 @@
+"""The customer portal's endpoints: what a customer sees of their workspace's webhooks and what
+they may do to them, over ``services.webhooks`` and ``services.webhook_tests``.
+
+A customer's **endpoints** are the workspace's HTTP webhooks outside any flow: an e-mail action
+or a flow's member is the operator's, and is "not found" here, as another workspace's webhook
+is. A customer sets only an endpoint's name, description, URL, event types (each one the link
+lets them subscribe to: ``Customer.may_subscribe``), custom headers and whether it is enabled;
+everything else (signature schemes, retries, templates, filters, rate limits…) keeps the
+endpoint's value, or the default for a new endpoint, which gets a generated signing secret.
+
+Every action is refused through a read-only link and written to the workspace's audit log,
+whose detail never holds a secret, a header's value or the URL (which may carry a credential).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import field
+from typing import Any
+
+from hookline.domain import signing
+from hookline.domain.models import EventType, Webhook, WebhookConfig
+from hookline.domain.records import record
+from hookline.domain.samples import candidate_types, example_of, sample_event
+from hookline.errors import ApiError, NotFound, ValidationFailed, raise_every
+from hookline.services import catalog, portal, webhook_tests, webhooks
+from hookline.services.deps import Deps
+from hookline.services.portal import Customer
+from hookline.services.webhook_tests import TestResult
+
+__all__ = [
+    "CUSTOMER_FIELDS",
+    "CatalogEntry",
+    "EndpointDraft",
+    "Secret",
+    "create",
+    "delete",
+    "draft_problems",
+    "endpoint",
+    "endpoints",
+    "event_types",
+    "reveal_secret",
+    "rotate_secret",
+    "sample_type",
+    "send_test",
+    "set_enabled",
+    "status_of",
+    "subscribable_patterns",
+    "update",
+    "visible",
+]
+
+#: What a customer may set on an endpoint; every other field of its configuration is kept.
+CUSTOMER_FIELDS = ("name", "description", "url", "events", "headers", "enabled")
+_PAGE = 200
+
+
+@record
+class EndpointDraft:
+    """An endpoint as a customer describes it (every field they may set)."""
+
+    name: str
+    url: str
+    description: str = ""
+    events: tuple[str, ...] = ("*",)
+    headers: dict[str, str] = field(default_factory=dict)
+    enabled: bool = True
+
+    def body(self) -> dict[str, Any]:
+        """The webhook fields it sets (``services.webhooks``' configuration keys)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "url": self.url,
+            "events": list(self.events),
+            "headers": dict(self.headers),
+            "enabled": self.enabled,
+        }
+
+
+@record
+class CatalogEntry:
+    """An event type as a customer sees it: its newest schema and its example payload."""
+
+    name: str
+    description: str
+    schema: dict[str, Any] | None
+    example: Any
+    deprecated: bool = False
+
+
+@record
+class Secret:
+    """An endpoint's signing secret; ``public_key``: what receivers verify ``ed25519`` with."""
+
+    secret: str | None
+    public_key: str | None
+
+
+def visible(hook: Webhook) -> bool:
+    """Whether a webhook of the customer's workspace is one of their endpoints."""
+    return hook.config.kind == "webhook" and hook.config.flow is None
+
+
+def status_of(hook: Webhook) -> str:
+    """``enabled``, ``disabled`` (by a user) or ``auto-disabled`` (by Hookline: the endpoint
+    answered 410 Gone, or failed for too long)."""
+    if hook.config.enabled:
+        return "enabled"
+    reason = hook.disabled_reason
+    return "disabled" if reason in (None, webhooks.DISABLED_BY_USER) else "auto-disabled"
+
+
+def subscribable_patterns(customer: Customer) -> list[str]:
+    """The wildcard patterns a customer may subscribe to: ``*`` when the link limits nothing,
+    else the link's own ``prefix.*`` patterns."""
+    allowed = customer.link.event_types
+    if allowed is None:
+        return ["*"]
+    return [p for p in allowed if "*" in p]
+
+
+async def event_types(deps: Deps, customer: Customer) -> list[CatalogEntry]:
+    """The catalog entries (the workspace's and the shared ones) the customer may see."""
+    listed = await catalog.list_event_types(deps, customer.workspace_id)
+    return [_entry(et) for et in listed if customer.may_see(et.name)]
+
+
+def _entry(et: EventType) -> CatalogEntry:
+    return CatalogEntry(et.name, et.description, et.schema, example_of(et), et.deprecated)
+
+
+async def endpoints(deps: Deps, customer: Customer) -> list[Webhook]:
+    """Every endpoint of the customer's workspace."""
+    found: list[Webhook] = []
+    cursor = None
+    while True:
+        page = await webhooks.list_page(deps, customer.workspace_id, limit=_PAGE, cursor=cursor)
+        found += [hook for hook in page.items if visible(hook)]
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+async def endpoint(deps: Deps, customer: Customer, endpoint_id: str) -> Webhook:
+    """One of the customer's endpoints; :class:`NotFound` for anything else."""
+    found = await deps.store.config.get_webhook(customer.workspace_id, endpoint_id)
+    if found is None or not visible(found):
+        raise NotFound(f"endpoint {endpoint_id} not found")
+    return found
+
+
+async def draft_problems(
+    deps: Deps, customer: Customer, draft: EndpointDraft, current: Webhook | None = None
+) -> list[ApiError]:
+    """Every problem a save of ``draft`` would meet (a new endpoint, or a change of
+    ``current``), at once, in field order."""
+    own = _event_problems(customer, draft.events, current)
+    secret = webhooks.GENERATE if current is None else None
+    ws = customer.workspace_id
+    found = await webhooks.draft_problems(deps, ws, draft.body(), secret=secret, current=current)
+    return own + found
+
+
+def _event_problems(
+    customer: Customer, events: Sequence[str], current: Webhook | None
+) -> list[ApiError]:
+    """The patterns the link does not let the customer subscribe to; a pattern the endpoint
+    has already (set by the operator) may stay."""
+    kept = set(current.config.events) if current is not None else set()
+    refused = [p for p in events if p not in kept and not customer.may_subscribe(p)]
+    if not refused:
+        return []
+    return [
+        ValidationFailed(
+            f"events: {refused[0]!r} is not an event type you may subscribe to", field="events"
+        )
+    ]
+
+
+async def create(deps: Deps, customer: Customer, draft: EndpointDraft) -> Webhook:
+    """A new endpoint with a generated signing secret; every problem is reported at once."""
+    customer.check_write()
+    raise_every(await draft_problems(deps, customer, draft))
+    config = WebhookConfig.model_validate(draft.body())
+    hook = await webhooks.create(deps, customer.workspace_id, config, webhooks.GENERATE)
+    detail = {"name": hook.config.name, "events": hook.config.events}
+    await portal.audit(deps, customer, "endpoint.created", hook.id, detail)
+    return hook
+
+
+async def update(deps: Deps, customer: Customer, endpoint_id: str, draft: EndpointDraft) -> Webhook:
+    """Change what the customer may set; the rest of the configuration stays."""
+    customer.check_write()
+    current = await endpoint(deps, customer, endpoint_id)
+    raise_every(await draft_problems(deps, customer, draft, current))
+    updated = await webhooks.update(deps, customer.workspace_id, endpoint_id, draft.body())
+    old, new = current.config, updated.config
+    changed = [f for f in CUSTOMER_FIELDS if getattr(old, f) != getattr(new, f)]
+    await portal.audit(deps, customer, "endpoint.updated", endpoint_id, {"changed": changed})
+    return updated
+
+
+async def set_enabled(deps: Deps, customer: Customer, endpoint_id: str, enabled: bool) -> Webhook:
+    """Enable the endpoint (its held messages go out) or disable it (they are held)."""
+    customer.check_write()
+    await endpoint(deps, customer, endpoint_id)
+    hook = await webhooks.set_enabled(deps, customer.workspace_id, endpoint_id, enabled)
+    action = "endpoint.enabled" if enabled else "endpoint.disabled"
+    await portal.audit(deps, customer, action, endpoint_id)
+    return hook
+
+
+async def delete(deps: Deps, customer: Customer, endpoint_id: str) -> None:
+    customer.check_write()
+    hook = await endpoint(deps, customer, endpoint_id)
+    await webhooks.delete(deps, customer.workspace_id, endpoint_id)
+    await portal.audit(deps, customer, "endpoint.deleted", endpoint_id, {"name": hook.config.name})
+
+
+async def reveal_secret(deps: Deps, customer: Customer, endpoint_id: str) -> Secret:
+    """The endpoint's current signing secret (None when it has none)."""
+    customer.check_write()
+    hook = await endpoint(deps, customer, endpoint_id)
+    secret = hook.secrets[0].secret if hook.secrets else None
+    await portal.audit(deps, customer, "endpoint.secret_revealed", endpoint_id)
+    return Secret(secret, signing.public_key(secret) if secret else None)
+
+
+async def rotate_secret(deps: Deps, customer: Customer, endpoint_id: str) -> Secret:
+    """A new generated signing secret, answered; the previous one keeps signing for
+    ``HOOKLINE_ROTATION_GRACE_SECONDS``."""
+    customer.check_write()
+    await endpoint(deps, customer, endpoint_id)
+    secret = await webhooks.rotate_secret(deps, customer.workspace_id, endpoint_id)
+    await portal.audit(deps, customer, "endpoint.secret_rotated", endpoint_id)
+    return Secret(secret, signing.public_key(secret))
+
+
+async def send_test(deps: Deps, customer: Customer, endpoint_id: str) -> TestResult:
+    """One real delivery, now, of a sample of an event type the customer may see (see
+    :func:`sample_type`), recorded as any message is."""
+    customer.check_write()
+    hook = await endpoint(deps, customer, endpoint_id)
+    listed = await catalog.list_event_types(deps, customer.workspace_id)
+    chosen = sample_type(customer, hook.config.events, listed)
+    result = await webhook_tests.send_test(deps, customer.workspace_id, endpoint_id, type=chosen)
+    detail = {
+        "event_type": result.event.type,
+        "status": result.attempt.response_status,
+        "succeeded": result.success,
+    }
+    await portal.audit(deps, customer, "endpoint.tested", endpoint_id, detail)
+    return result
+
+
+def sample_type(
+    customer: Customer, patterns: Sequence[str], listed: Sequence[EventType]
+) -> str | None:
+    """The event type a test of an endpoint subscribing to ``patterns`` sends: the sample's
+    (``domain.samples``) among the types the customer may see; None (the test sample's own
+    fallback) when nothing matches and the link limits nothing."""
+    seen = [name for name in candidate_types(patterns, listed) if customer.may_see(name)]
+    if seen:
+        return sample_event(seen, listed).type
+    if customer.link.event_types is None:
+        return None
+    raise ValidationFailed(
+        "events: this endpoint subscribes to no event type you may see; choose some under Edit",
+        field="events",
+    )
