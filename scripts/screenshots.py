@@ -1,8 +1,10 @@
-"""Screenshots of the dashboard for docs/dashboard.md (``make screenshots``).
+"""Screenshots of the dashboard (docs/dashboard.md) and of the customer portal (docs/portal.md)
+for ``make screenshots``.
 
 Starts Hookline in this process on a temporary SQLite file, with a local receiver, fills it
 with sample data (a day of deliveries, some failing), opens each main page in Debian's
-Chromium and saves PNGs under docs/screenshots/.
+Chromium and saves PNGs under docs/screenshots/. The portal is shown framed in a vendor's page
+served from another origin, as a vendor embeds it: once with a light theme, once dark.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import socket
 import sys
 import tempfile
 import time
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +113,9 @@ async def backfill(settings: Settings, ws: str, hook_ids: list[str]) -> None:
     store = await open_store(settings)
     try:
         now = time.time()
-        for i in range(60):
-            at = now - random.uniform(0, 23.5 * 3600)
+        # In time order, so the events' ids (made now) sort as their times do.
+        times = sorted(now - random.uniform(0, 23.5 * 3600) for _ in range(60))
+        for i, at in enumerate(times):
             payload = ORDER_EXAMPLE | {"jobId": 5000 + i, "jobStatus": random.choice(
                 ["Complete", "Complete", "Failed"])}  # fmt: skip
             event = new_event(ws, "job.completed", payload, None, at)
@@ -166,10 +170,81 @@ async def shoot(page: Page, base: str, ids: dict[str, str]) -> None:
     await snap("webhooks-narrow", "/webhooks")
 
 
+VENDOR_PAGE = """<!doctype html><html><head><title>Acme Cloud</title><style>
+body {{ margin: 0; font-family: system-ui, sans-serif; background: {bg}; color: {fg}; }}
+header {{ padding: 14px 24px; background: {bar}; color: #fff; font-weight: 700; }}
+main {{ padding: 16px 24px; }} h1 {{ font-size: 20px; margin: 0 0 12px; }}
+iframe {{ width: 100%; height: 760px; border: 1px solid {line}; border-radius: 8px; }}
+</style></head><body><header>Acme Cloud</header><main><h1>Settings · Webhooks</h1>
+<iframe src="{src}" title="Webhooks"></iframe></main></body></html>"""
+
+
+async def start_vendor() -> tuple[str, web.AppRunner]:
+    """The vendor's product page, on another origin, framing the portal link it is given."""
+
+    async def page(request: web.Request) -> web.Response:
+        dark = request.query.get("mode") == "dark"
+        colours = (
+            {"bg": "#0f1115", "fg": "#e6e8eb", "bar": "#4c1d95", "line": "#353b45"}
+            if dark
+            else {"bg": "#f3f4f6", "fg": "#111827", "bar": "#6d28d9", "line": "#d1d5db"}
+        )
+        html = VENDOR_PAGE.format(src=escape(request.query["src"]), **colours)
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return f"http://localhost:{port}", runner
+
+
+async def shoot_portal(page: Page, api: Api, vendor: str, ids: dict[str, str]) -> None:
+    """The portal inside the vendor's page: endpoints (light), an endpoint's health (light),
+    the message log (dark), and the portal alone at 390 px."""
+    from urllib.parse import quote
+
+    async def link(mode: str) -> str:
+        theme = {"product_name": "Acme Cloud", "primary_color": "#6d28d9", "mode": mode}
+        made = await api("POST", f"/v1/workspaces/{ids['ws']}/portal-links", {
+            "user": "ann@customer.example", "theme": theme,
+        })  # fmt: skip
+        return str(made["url"])
+
+    async def framed(name: str, mode: str, path: str | None = None) -> None:
+        url = await link(mode)
+        await page.goto(f"{vendor}/?mode={mode}&src={quote(url, safe='')}")
+        frame = page.frame_locator("iframe")
+        await frame.get_by_role("navigation", name="Portal").wait_for()
+        if path is not None:
+            await frame.locator("#portal").evaluate(
+                "(el, path) => htmx.ajax('GET', path, {source: el, target: el,"
+                " swap: 'outerHTML', select: '#portal'})",
+                path,
+            )
+            await frame.locator(f'#portal[data-path^="{path}"]').wait_for()
+        await page.wait_for_timeout(400)
+        await page.screenshot(path=str(OUT / f"{name}.png"))
+        print(f"  docs/screenshots/{name}.png")
+
+    await framed("portal-light", "light")
+    await framed("portal-health", "light", f"/portal/endpoints/{ids['flaky']}/health")
+    await framed("portal-dark", "dark", "/portal/messages")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(await link("light"))
+    await page.get_by_role("navigation", name="Portal").wait_for()
+    await page.wait_for_timeout(400)
+    await page.screenshot(path=str(OUT / "portal-narrow.png"))
+    print("  docs/screenshots/portal-narrow.png")
+
+
 async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     random.seed(6)
     receiver, runner = await start_receiver()
+    vendor, vendor_runner = await start_vendor()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         settings = Settings(
@@ -177,6 +252,7 @@ async def main() -> None:
             admin_token=TOKEN,
             allowed_networks=("127.0.0.0/8",),
             poll_interval=0.2,
+            portal_frame_ancestors=vendor.removesuffix("/"),
         )
         stop = asyncio.Event()
         roles = Roles(api=True, worker=True, port=port)
@@ -188,11 +264,12 @@ async def main() -> None:
                 api = Api(http, base, TOKEN)
                 ids = await seed(api, settings, receiver)
                 await wait_delivered(api, ids["ws"])
-                await browse(base, ids)
+                await browse(base, ids, api, vendor)
         finally:
             stop.set()
             await task
             await runner.cleanup()
+            await vendor_runner.cleanup()
 
 
 async def wait_ready(http: aiohttp.ClientSession, base: str, task: asyncio.Task[None]) -> None:
@@ -208,12 +285,14 @@ async def wait_ready(http: aiohttp.ClientSession, base: str, task: asyncio.Task[
     raise RuntimeError("Hookline did not start")
 
 
-async def browse(base: str, ids: dict[str, str]) -> None:
+async def browse(base: str, ids: dict[str, str], api: Api, vendor: str) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             context = await browser.new_context(viewport={"width": 1280, "height": 860})
             await shoot(await context.new_page(), base, ids)
+            portal = await browser.new_context(viewport={"width": 1280, "height": 900})
+            await shoot_portal(await portal.new_page(), api, vendor, ids)
         finally:
             await browser.close()
 

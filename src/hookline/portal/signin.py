@@ -1,10 +1,10 @@
 """Opening the portal: the shell page, and the exchange of a link's token for a session.
 
 The link's URL is ``/portal/#hlp_…``. The shell page's script sends the token from the fragment
-once, in an ``Authorization`` header, to ``POST /portal/sign-in``; the answer is the portal
-page, carrying a new session (``hookline.portal.sessions``). Failed sign-ins (unknown, expired
-or revoked links) are counted per client address: after ``SIGN_IN_FAILURES`` in five minutes
-that address is refused for a while, whatever it sends.
+once, in an ``Authorization`` header, to ``POST /portal/sign-in``; the answer is the portal's
+first page (the endpoints), carrying a new session (``hookline.portal.sessions``). Failed
+sign-ins (unknown, expired or revoked links) are counted per client address: after
+``SIGN_IN_FAILURES`` in five minutes that address is refused for a while, whatever it sends.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from hookline.portal.endpoint_pages import endpoints_page
 from hookline.portal.sessions import PortalSession
 from hookline.portal.web import PortalRoute, Visit, portal_state
 from hookline.runtime.state import get_state
@@ -51,4 +52,4 @@ async def sign_in(request: Request) -> Response:
     session = PortalSession.new(customer.link.id, customer.workspace_id, time.time())
     opened = Visit(request, state, board, session, customer)
     await opened.audit("portal.opened")
-    return opened.page("opened.html", path="/portal/endpoints")
+    return await endpoints_page(opened)
