@@ -124,8 +124,11 @@ class Settings:
         return cls(**values)
 
 
+# A CSP source naming one origin (scheme optional), a subdomain wildcard or an IPv6 address:
+# never a bare ``*`` nor anything that could end the directive (``;``, spaces, quotes).
 _FRAME_SOURCE = re.compile(
-    r"^('self'|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?|\[[0-9a-fA-F:]+\](:\d{1,5})?)$"
+    r"^('self'|(https?://)?((\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9a-fA-F:]+\])"
+    r"(:(\d{1,5}|\*))?)$"
 )
 
 

@@ -10,7 +10,14 @@ import pytest
 
 from hookline.domain.entities import Change
 from hookline.domain.ids import new_id
-from hookline.domain.models import ApiKey, DeliveryStatus, Flow, OperatorKey
+from hookline.domain.models import (
+    ApiKey,
+    AuditEntry,
+    DeliveryStatus,
+    Flow,
+    OperatorKey,
+    PortalLink,
+)
 from hookline.domain.publication import new_delivery, new_event
 from hookline.store import Store
 from hookline.store.items import PublishItem, WindowSpec
@@ -45,7 +52,7 @@ async def event_type(db_url: str, workspace_id: str, name: str) -> None:
 async def populate(store: Store, db_url: str, ws: str) -> None:
     """At least one row of everything a workspace can own: a key, a catalog entry, a flow,
     webhooks (one disabled), events, deliveries and attempts, a window with its links, an
-    entity, a bin with a capture (and its usage)."""
+    entity, a bin with a capture (and its usage), a portal link, theme and audit entry."""
     await store.config.create_api_key(ApiKey(new_id("key"), ws, "ci", "hlk_x", f"h-{ws}", T0))
     await event_type(db_url, ws, "order.paid")
     flow = Flow(new_id("flow"), ws, "eu", "", T0, T0)
@@ -65,6 +72,10 @@ async def populate(store: Store, db_url: str, ws: str) -> None:
     await store.entities.commit_entity_change(ws, "orders/1", change, entity_event, [delivery])
     await new_bin(store, ws, f"bin_{ws}")
     await capture(store, f"bin_{ws}", b"captured")
+    link = PortalLink(new_id("pl"), ws, f"portal-{ws}", T0, T0 + 3600, "admin")
+    await store.portal.create_link(link)
+    await store.portal.put_theme(ws, {"product_name": "Acme"}, T0)
+    await store.portal.add_audit(AuditEntry(new_id("aud"), ws, T0, "admin", "portal.opened"))
 
 
 async def owned(db_url: str, ws: str) -> dict[str, int]:

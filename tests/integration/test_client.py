@@ -366,3 +366,27 @@ async def test_connection_refused_raises_after_the_retries(workspace: tuple[str,
     with Client(url, key, workspace_id=ws, retries=1, backoff=0.01) as sync:
         with pytest.raises(HooklineConnectionError, match=r"\(2 attempts\)"):
             await asyncio.to_thread(sync.get_webhook, "wh_x")
+
+
+async def test_portal_links_are_made_and_revoked(service: Service, client: AsyncClient) -> None:
+    made = await client.create_portal_link(
+        expires_in=600, read_only=True, event_types=("invoice.*",), user="ann@example.com"
+    )
+    assert made.url == f"{service.url}/portal/#{made.token}"
+    assert (made.read_only, made.event_types, made.user) == (
+        True,
+        ("invoice.*",),
+        "ann@example.com",
+    )
+    assert made.created_at is not None and made.expires_at is not None
+    assert (made.expires_at - made.created_at).total_seconds() == pytest.approx(600, abs=0.01)
+    assert made.token not in repr(made)
+    headers = {"Authorization": f"Bearer {made.token}", "HX-Request": "true"}
+    async with service.http.post(service.url + "/portal/sign-in", headers=headers) as r:
+        assert r.status == 200
+    with pytest.raises(HooklineAPIError) as refused:
+        await client.create_portal_link(expires_in=10)
+    assert (refused.value.status, refused.value.field) == (422, "expires_in")
+    await client.revoke_portal_links()
+    async with service.http.post(service.url + "/portal/sign-in", headers=headers) as r:
+        assert r.status == 401

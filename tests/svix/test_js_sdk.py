@@ -35,6 +35,7 @@ FLOW_NAMES = (
     "recover",
     "resend",
     "idempotency",
+    "portal",
 )
 
 

@@ -23,12 +23,6 @@ from hookline.wire.schemas import ListOut
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["customer portal"])
 
 
-def base_url(request: Request, public_url: str | None) -> str:
-    """Where the portal is served: ``HOOKLINE_PUBLIC_URL``, else the URL this request came to
-    (its scheme as a trusted proxy reports it)."""
-    return (public_url or str(request.base_url)).rstrip("/")
-
-
 @router.post("/portal-links", status_code=status.HTTP_201_CREATED)
 async def create_portal_link(
     ws: WorkspaceId, body: PortalLinkIn, request: Request, state: State, who: Auth
@@ -36,8 +30,9 @@ async def create_portal_link(
     """A link that opens the customer portal for this workspace, and only this one, until it
     expires; its ``url`` and ``token`` are in this answer only."""
     actor = await portal.actor_of(state.deps, who)
-    link, token = await portal.create_link(state.deps, ws, body.draft(), actor)
-    url = portal.portal_url(base_url(request, state.settings.public_url), token)
+    link, token = await portal.create_link(state.store, ws, body.draft(), actor)
+    base = portal.portal_base(state.settings.public_url, str(request.base_url))
+    url = portal.portal_url(base, token)
     return PortalLinkCreated.made(link, url, token)
 
 
@@ -50,7 +45,7 @@ async def list_portal_links(ws: WorkspaceId, state: State) -> ListOut:
 @router.delete("/portal-links", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_portal_links(ws: WorkspaceId, state: State, who: Auth) -> Response:
     """Revoke every link of the workspace and every portal session opened with one, at once."""
-    await portal.revoke_links(state.deps, ws, await portal.actor_of(state.deps, who))
+    await portal.revoke_links(state.store, ws, await portal.actor_of(state.deps, who))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,14 +1,16 @@
-"""The ``hookline`` command: serve | worker | migrate | workspace | operator-key | generate-key |
-verify | listen | flow.
+"""The ``hookline`` command: serve | worker | migrate | workspace | operator-key | portal-link |
+generate-key | verify | listen | flow.
 
 :mod:`._common` holds the helpers and options the commands share, :mod:`._main` the command group
 and the server-side commands, :mod:`._receiver` ``verify`` and ``listen``, :mod:`._flows` the
 ``flow`` group, :mod:`._workspaces` ``workspace list`` and ``workspace delete``,
-:mod:`._operator_keys` the ``operator-key`` group.
+:mod:`._operator_keys` the ``operator-key`` group, :mod:`._portal_links` the ``portal-link``
+group.
 
 ``pip install hookline`` brings the receiver's commands (``verify``, ``listen``, ``flow``); the
-server's (``serve``, ``worker``, ``migrate``, ``workspace``, ``operator-key``) need ``pip install
-'hookline[server]'``, and without it they say so in one line instead of a traceback.
+server's (``serve``, ``worker``, ``migrate``, ``workspace``, ``operator-key``, ``portal-link``)
+need ``pip install 'hookline[server]'``, and without it they say so in one line instead of a
+traceback.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ``main`` group and the server-side commands: serve, worker, migrate, workspace,
-generate-key. The receiver's tools, the ``flow`` and ``operator-key`` groups and the
-``workspace`` commands of :mod:`._workspaces` are registered at the end."""
+generate-key. The receiver's tools, the ``flow``, ``operator-key`` and ``portal-link`` groups
+and the ``workspace`` commands of :mod:`._workspaces` are registered at the end."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hookline.cli._common import (
 )
 from hookline.cli._flows import flow
 from hookline.cli._operator_keys import operator_key
+from hookline.cli._portal_links import portal_link
 from hookline.cli._receiver import listen_command, verify_command
 from hookline.cli._workspaces import workspace_delete, workspace_list
 from hookline.settings import parse_networks
@@ -187,5 +188,6 @@ main.add_command(verify_command)
 main.add_command(listen_command)
 main.add_command(flow)
 main.add_command(operator_key)
+main.add_command(portal_link)
 workspace.add_command(workspace_list)
 workspace.add_command(workspace_delete)

@@ -23,6 +23,7 @@ from hookline.client._types import (
     EventType,
     NewEvent,
     Page,
+    PortalLink,
     PublishResult,
     TestResult,
     Webhook,
@@ -230,6 +231,35 @@ class AsyncClient:
         """Queue a delivery again now; its retry schedule starts again from the first step."""
         path = _path("deliveries", delivery_id, "retry")
         return Delivery._of(await self._request("POST", path))
+
+    # -- customer portal
+
+    async def create_portal_link(
+        self,
+        *,
+        expires_in: int = 3600,
+        read_only: bool = False,
+        event_types: Iterable[str] | None = None,
+        theme: Mapping[str, Any] | None = None,
+        user: str | None = None,
+    ) -> PortalLink:
+        """A link that opens the customer portal for this workspace: send the customer to
+        ``url``, or frame it. ``expires_in``: 60 to 604800 seconds; ``event_types``: the types
+        (or ``prefix.*``) the customer may see and subscribe to (None: all); ``theme``: this
+        link's look over the workspace's; ``user``: who will use it, for the audit log."""
+        body = {
+            "expires_in": expires_in,
+            "read_only": read_only,
+            "event_types": None if event_types is None else list(event_types),
+            "theme": None if theme is None else dict(theme),
+            "user": user,
+        }
+        answer = await self._request("POST", "/portal-links", json=body, replayable=False)
+        return PortalLink._of(answer)
+
+    async def revoke_portal_links(self) -> None:
+        """Revoke every portal link of this workspace, and every portal page opened with one."""
+        await self._request("DELETE", "/portal-links")
 
     # -- transport
 

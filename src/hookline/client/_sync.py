@@ -116,6 +116,8 @@ class Client:
     iter_deliveries = _blocking_iter(AsyncClient.iter_deliveries)
     get_delivery = _blocking(AsyncClient.get_delivery)
     retry_delivery = _blocking(AsyncClient.retry_delivery)
+    create_portal_link = _blocking(AsyncClient.create_portal_link)
+    revoke_portal_links = _blocking(AsyncClient.revoke_portal_links)
 
     def _run(self, coro: Coroutine[Any, Any, R]) -> R:
         if self._loop.is_closed() or threading.current_thread() is self._thread:

@@ -206,3 +206,26 @@ class TestResult:
     @classmethod
     def _of(cls, data: Mapping[str, Any]) -> TestResult:
         return _build(cls, data, attempt=Attempt._of(data["attempt"]))
+
+
+@dataclass(frozen=True, slots=True)
+class PortalLink:
+    """A customer-portal link: ``url`` opens the portal for the client's workspace until
+    ``expires_at``; ``url`` and ``token`` (inside it) are given once, by
+    :meth:`AsyncClient.create_portal_link`, and left out of ``repr`` (and so of logs)."""
+
+    id: str
+    url: str = field(repr=False)
+    token: str = field(repr=False)
+    created_at: datetime | None
+    expires_at: datetime | None
+    read_only: bool
+    event_types: tuple[str, ...] | None
+    theme: Mapping[str, Any] | None
+    user: str | None
+    created_by: str
+
+    @classmethod
+    def _of(cls, data: Mapping[str, Any]) -> PortalLink:
+        types = data["event_types"]
+        return _build(cls, data, event_types=None if types is None else tuple(types))

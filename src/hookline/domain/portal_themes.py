@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from hookline.domain.field_errors import problems
 from hookline.errors import every_problem
@@ -43,7 +43,7 @@ class ThemeFields(BaseModel):
     primary_color: str | None = None
     mode: Literal["light", "dark"] | None = None
     font_family: str | None = None
-    show_powered_by: bool | None = None
+    show_powered_by: StrictBool | None = None
 
     @field_validator("primary_color")
     @classmethod

@@ -24,10 +24,13 @@ from dataclasses import dataclass
 
 import orjson
 
-__all__ = ["MAX_AGE", "PortalSession", "PortalSessionCodec", "derive_portal_key"]
+__all__ = ["CLOCK_SKEW", "MAX_AGE", "PortalSession", "PortalSessionCodec", "derive_portal_key"]
 
 #: How long a session lasts at most (the link's own expiry comes first when it is sooner).
 MAX_AGE = 12 * 3600
+#: How far in the future a session's issue time may be: the process that checks it may run on
+#: a machine whose clock is a little behind the one that issued it, milliseconds before.
+CLOCK_SKEW = 60.0
 _VERSION = "p1"
 
 
@@ -64,7 +67,7 @@ class PortalSessionCodec:
         """The session in a header value, or None if missing, forged, malformed or too old."""
         version, _, rest = (value or "").partition(".")
         body, _, signature = rest.partition(".")
-        if version != _VERSION or not hmac.compare_digest(signature, self._sign(body)):
+        if version != _VERSION or not _same(self._sign(body), signature):
             return None
         try:
             link_id, workspace_id, sid, issued_at = orjson.loads(
@@ -73,7 +76,7 @@ class PortalSessionCodec:
             session = PortalSession(str(link_id), str(workspace_id), str(sid), float(issued_at))
         except (ValueError, TypeError):
             return None
-        if not 0 <= now - session.issued_at <= self.max_age:
+        if not -CLOCK_SKEW <= now - session.issued_at <= self.max_age:
             return None
         return session
 
@@ -81,10 +84,16 @@ class PortalSessionCodec:
         return hmac.new(self._key, b"csrf\0" + session.sid.encode(), hashlib.sha256).hexdigest()
 
     def csrf_ok(self, session: PortalSession, sent: str | None) -> bool:
-        return bool(sent) and hmac.compare_digest(self.csrf_token(session), sent or "")
+        return bool(sent) and _same(self.csrf_token(session), sent or "")
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, b"portal\0" + body.encode(), hashlib.sha256).digest())
+
+
+def _same(expected: str, sent: str) -> bool:
+    """Constant-time equality of a value made here and one a client sent, which may hold any
+    character (``compare_digest`` refuses non-ASCII strings, so bytes are compared)."""
+    return hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def _b64(data: bytes) -> str:

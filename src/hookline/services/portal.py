@@ -25,9 +25,10 @@ from hookline.domain.ids import new_id
 from hookline.domain.models import EVENT_PATTERN, AuditEntry, PortalLink, event_matches
 from hookline.domain.portal_themes import Theme
 from hookline.domain.records import record
-from hookline.errors import Forbidden, ValidationFailed, raise_every
+from hookline.errors import ApiError, Forbidden, NotFound, ValidationFailed, raise_every
 from hookline.services.deps import Deps
 from hookline.services.workspaces import Principal, get_workspace
+from hookline.store import Store
 
 __all__ = [
     "Customer",
@@ -41,6 +42,7 @@ __all__ = [
     "get_theme",
     "link_by_token",
     "live_links",
+    "portal_base",
     "portal_url",
     "put_theme",
     "revoke_links",
@@ -83,12 +85,12 @@ async def actor_of(deps: Deps, who: Principal) -> str:
 
 
 async def create_link(
-    deps: Deps, workspace_id: str, draft: LinkDraft, created_by: str
+    store: Store, workspace_id: str, draft: LinkDraft, created_by: str
 ) -> tuple[PortalLink, str]:
-    """A new link and its token (answered this once, never stored)."""
-    await get_workspace(deps, workspace_id)
-    raise_every(_draft_problems(draft))
-    theme = portal_themes.parse_theme(draft.theme).stored() if draft.theme else None
+    """A new link and its token (answered this once, never stored). On the store alone: the
+    CLI makes links without a running Hookline."""
+    await _workspace(store, workspace_id)
+    theme = _checked(draft)
     token = keys.new_token(TOKEN_PREFIX)
     now = time.time()
     link = PortalLink(
@@ -103,12 +105,18 @@ async def create_link(
         theme=theme or None,
         user_name=draft.user,
     )
-    await deps.store.portal.create_link(link)
+    await store.portal.create_link(link)
     detail: dict[str, Any] = {"expires_at": link.expires_at, "read_only": link.read_only}
     if link.event_types is not None:
         detail["event_types"] = list(link.event_types)
-    await _write(deps, workspace_id, created_by, "portal_link.created", link.id, link.id, detail)
+    await _write(store, workspace_id, created_by, "portal_link.created", link.id, link.id, detail)
     return link, token
+
+
+def portal_base(public_url: str | None, served_from: str) -> str:
+    """Where the portal is served: ``HOOKLINE_PUBLIC_URL``, else the URL the request that asks
+    for a link came to (its scheme as a trusted proxy reports it)."""
+    return (public_url or served_from).rstrip("/")
 
 
 def portal_url(base_url: str, token: str) -> str:
@@ -122,12 +130,12 @@ async def live_links(deps: Deps, workspace_id: str) -> list[PortalLink]:
     return await deps.store.portal.live_links(workspace_id, time.time())
 
 
-async def revoke_links(deps: Deps, workspace_id: str, actor: str) -> int:
+async def revoke_links(store: Store, workspace_id: str, actor: str) -> int:
     """Revoke every link of the workspace, and so every portal session opened with one;
     answers how many links were live or expired but not yet forgotten."""
-    await get_workspace(deps, workspace_id)
-    count = await deps.store.portal.revoke_links(workspace_id)
-    await _write(deps, workspace_id, actor, "portal_links.revoked", None, None, {"links": count})
+    await _workspace(store, workspace_id)
+    count = await store.portal.revoke_links(workspace_id)
+    await _write(store, workspace_id, actor, "portal_links.revoked", None, None, {"links": count})
     return count
 
 
@@ -150,7 +158,7 @@ async def get_theme(deps: Deps, workspace_id: str) -> dict[str, Any]:
 async def put_theme(deps: Deps, workspace_id: str, theme: Mapping[str, Any]) -> dict[str, Any]:
     """Replace the workspace's theme (every field checked; ``{}`` returns to the defaults)."""
     await get_workspace(deps, workspace_id)
-    fields = portal_themes.parse_theme(theme).stored()
+    fields = portal_themes.parse_theme(theme, field="").stored()
     await deps.store.portal.put_theme(workspace_id, fields, time.time())
     return fields
 
@@ -224,11 +232,11 @@ async def audit(
 ) -> None:
     """Write one portal action to the workspace's audit log."""
     link = customer.link
-    await _write(deps, link.workspace_id, customer.actor, action, link.id, target, detail)
+    await _write(deps.store, link.workspace_id, customer.actor, action, link.id, target, detail)
 
 
 async def _write(
-    deps: Deps,
+    store: Store,
     workspace_id: str,
     actor: str,
     action: str,
@@ -246,7 +254,25 @@ async def _write(
         target=target,
         detail=None if detail is None else dict(detail),
     )
-    await deps.store.portal.add_audit(entry)
+    await store.portal.add_audit(entry)
+
+
+async def _workspace(store: Store, workspace_id: str) -> None:
+    if await store.config.get_workspace(workspace_id) is None:
+        raise NotFound(f"workspace {workspace_id} not found")
+
+
+def _checked(draft: LinkDraft) -> dict[str, Any]:
+    """The draft's theme as stored, once every field of the draft is valid (every problem of
+    the draft and of its theme reported at once)."""
+    found: list[ApiError] = list(_draft_problems(draft))
+    theme: dict[str, Any] = {}
+    try:
+        theme = portal_themes.parse_theme(draft.theme).stored()
+    except ValidationFailed as exc:
+        found.extend(exc.problems)
+    raise_every(found)
+    return theme
 
 
 def _draft_problems(draft: LinkDraft) -> list[ValidationFailed]:
@@ -258,7 +284,7 @@ def _draft_problems(draft: LinkDraft) -> list[ValidationFailed]:
     if types is not None and len(types) > MAX_EVENT_TYPES:
         message = f"event_types: at most {MAX_EVENT_TYPES}"
         found.append(ValidationFailed(message, field="event_types"))
-    for i, pattern in enumerate(types or ()):
+    for i, pattern in enumerate((types or ())[:MAX_EVENT_TYPES]):
         if not _pattern_ok(pattern):
             message = f"event_types.{i}: an event type name or a 'prefix.*' pattern"
             found.append(ValidationFailed(message, field=f"event_types.{i}"))

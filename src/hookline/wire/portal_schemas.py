@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from hookline.domain.models import AuditEntry, PortalLink
 from hookline.domain.nul import NoNulModel
@@ -22,7 +22,7 @@ class PortalLinkIn(NoNulModel):
         default=DEFAULT_EXPIRES_IN,
         description="Seconds the link stays valid: 60 to 604800 (7 days); default 3600.",
     )
-    read_only: bool = Field(
+    read_only: StrictBool = Field(
         default=False, description="The customer may look but not change anything."
     )
     event_types: list[str] | None = Field(

@@ -299,7 +299,35 @@ const flows = {
     const ids = (await arrivals(receiver, "/hook", 2)).map((r) => r.headers["svix-id"]);
     assert.deepEqual(ids.sort(), [first.id, fence.id].sort());
   },
+
+  async portal() {
+    const app = await svix.application.create({ name: "Acme", uid: "acme-portal" });
+    const access = await svix.authentication.appPortalAccess("acme-portal", { expiry: 3600 });
+    assert.ok(access.token.startsWith("hlp_"), access.token);
+    assert.equal(access.url, `${SERVER}/portal/#${access.token}`);
+    const shell = await fetch(access.url); // a browser sends no fragment
+    assert.equal(shell.status, 200);
+    assert.match(await shell.text(), /\/static\/portal\.js/);
+    const opened = await openPortal(access.url);
+    assert.equal(opened.status, 200, opened.page.slice(0, 300));
+    assert.match(opened.page, /X-Portal-Session/);
+    assert.match(opened.page, /data-read-only="false"/);
+    const looking = await svix.authentication.appPortalAccess(app.id, { readOnly: true });
+    assert.match((await openPortal(looking.url)).page, /data-read-only="true"/);
+    assert.equal(await refusal(svix.authentication.appPortalAccess(app.id, { expiry: 30 })), 422);
+  },
 };
+
+/** What the portal's page script does with a link: its token, from the URL's fragment, sent
+ * once in a header to sign in. */
+async function openPortal(url) {
+  const token = new URL(url).hash.slice(1);
+  const response = await fetch(new URL("/portal/sign-in", url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "hx-request": "true" },
+  });
+  return { status: response.status, page: await response.text() };
+}
 
 async function main() {
   const name = process.argv[2];

@@ -8,36 +8,15 @@ from fastapi import APIRouter, Path, Request, Response
 
 from hookline.api.auth import authenticate
 from hookline.api.svix import render, shapes
-from hookline.api.svix.access import App, Svc
+from hookline.api.svix.access import App, Svc, resolve_or_create
 from hookline.api.svix.errors import fields_named
 from hookline.api.svix.filters import Messages, WithContent
 from hookline.api.svix.paging import page
-from hookline.domain.models import Event, Workspace
-from hookline.domain.workspace_fields import WorkspaceDraft
-from hookline.errors import Conflict, NotFound, ValidationFailed
-from hookline.services import applications, log, publishing, references
-from hookline.services.deps import Deps
-from hookline.services.workspaces import Principal
+from hookline.domain.models import Event
+from hookline.errors import Conflict
+from hookline.services import log, publishing, references
 
 router = APIRouter(prefix="/app/{app_id}/msg", tags=["svix"])
-
-
-async def _application(deps: Deps, who: Principal, ref: str, body: shapes.MessageIn) -> Workspace:
-    """The path's application; created from the body's ``application`` when it names the same
-    uid and does not exist yet (as Svix does)."""
-    try:
-        return await applications.resolve(deps, who, ref)
-    except NotFound:
-        given = body.application
-        if given is None:
-            raise
-        if given.uid not in (None, ref):
-            raise ValidationFailed(
-                "application.uid: must be the application uid of the path",
-                field="application.uid", code="application_uid_mismatch",
-            ) from None  # fmt: skip
-        draft = WorkspaceDraft(given.name, ref, given.metadata, given.rate)
-        return (await applications.get_or_create(deps, who, draft))[0]
 
 
 @router.post(
@@ -54,7 +33,7 @@ async def create_message(
     with_content: WithContent = True,
 ) -> shapes.MessageOut:
     who = await authenticate(request)
-    app = await _application(deps, who, app_id, body)
+    app = await resolve_or_create(deps, who, app_id, body.application)
     with fields_named({"type": "eventType"}):  # the catalog's checks name Hookline's fields
         result = await publishing.publish_event(
             deps, app.id, body.event_type, body.payload, body.event_id,

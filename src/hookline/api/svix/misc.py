@@ -7,23 +7,28 @@ features: transformations, streaming, connectors, statistics, …) answers 501
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from hookline.api.errors import leaves
 from hookline.api.svix import shapes
-from hookline.api.svix.access import App, Svc, Who
-from hookline.api.svix.errors import error
-from hookline.errors import ApiError
+from hookline.api.svix.access import Svc, Who, resolve_or_create
+from hookline.api.svix.errors import error, fields_named
+from hookline.services import portal
+from hookline.services.portal import LinkDraft
 
 router = APIRouter(tags=["svix"])
 fallback = APIRouter()
 
 
-class NotImplementedHere(ApiError):
-    status = 501
-    code = "not_implemented"
+#: How long a link lasts when Svix's ``expiry`` is absent: Svix's own default, 7 days.
+SVIX_DEFAULT_EXPIRY = 7 * 86400
+#: Svix's capabilities that a link must carry to act (to change endpoints, rotate secrets,
+#: test, retry and recover); a link given fewer only looks.
+ACTING = frozenset({"ManageEndpoint", "CreateAttempts"})
 
 
 @router.get("/health", operation_id="v1.health.get", summary="Health", status_code=204)
@@ -40,14 +45,38 @@ async def ping() -> Response:
 @router.post(
     "/auth/app-portal-access/{app_id}",
     operation_id="v1.authentication.app-portal-access",
-    summary="A link to the customer portal of one application",
-    responses={501: {"description": "The customer portal is not part of this Hookline"}},
+    summary="A link that opens the customer portal of one application",
 )
-async def app_portal_access(app: App) -> shapes.AppPortalAccessOut:
-    raise NotImplementedHere(
-        "the customer portal is not available in this version of Hookline;"
-        " the dashboard signs in with a workspace API key"
-    )
+async def app_portal_access(
+    request: Request,
+    deps: Svc,
+    who: Who,
+    app_id: Annotated[str, Path(description="The application's id or uid")],
+    body: shapes.AppPortalAccessIn | None = None,
+) -> shapes.AppPortalAccessOut:
+    """The same link as ``POST /v1/workspaces/{ws}/portal-links``: ``url`` opens the portal
+    (``/portal/#hlp_…``), ``token`` is the link's credential. ``expiry``: seconds, 60 to 604800
+    (Svix's default, 7 days, when absent); ``readOnly``, or ``capabilities`` short of
+    ``ManageEndpoint`` and ``CreateAttempts``, make a link that only looks. An application the
+    path names that does not exist is created from ``application``, as Svix does."""
+    given = body or shapes.AppPortalAccessIn()
+    app = await resolve_or_create(deps, who, app_id, given.application)
+    expiry = SVIX_DEFAULT_EXPIRY if given.expiry is None else given.expiry
+    draft = LinkDraft(expires_in=expiry, read_only=_read_only(given))
+    actor = await portal.actor_of(deps, who)
+    with fields_named({"expires_in": "expiry"}):
+        _, token = await portal.create_link(deps.store, app.id, draft, actor)
+    base = portal.portal_base(deps.settings.public_url, str(request.base_url))
+    url = portal.portal_url(base, token)
+    return shapes.AppPortalAccessOut(url=url, token=token)
+
+
+def _read_only(body: shapes.AppPortalAccessIn) -> bool:
+    """A portal link either acts or only looks: it acts when neither ``readOnly`` nor a list
+    of capabilities without every one of ``ACTING`` says otherwise."""
+    if body.read_only:
+        return True
+    return body.capabilities is not None and not ACTING <= set(body.capabilities)
 
 
 @router.post(

@@ -274,6 +274,21 @@ class EventTypeOut(Shape):
 
 
 # -- misc ------------------------------------------------------------------------------------
+class AppPortalAccessIn(In):
+    """A portal link as Svix's SDKs ask for one. ``featureFlags`` and ``sessionId`` are taken
+    and have no effect here: the portal does not hide feature-flagged event types, and revoking
+    ends every link of the application."""
+
+    expiry: int | None = None
+    read_only: bool | None = None
+    capabilities: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=16
+    )
+    feature_flags: list[Name] | None = None
+    session_id: str | None = Field(default=None, max_length=256)
+    application: ApplicationIn | None = None
+
+
 class AppPortalAccessOut(Shape):
     url: str
     token: str
