@@ -13,7 +13,8 @@ import time
 ID_PREFIXES = tuple(
     f"{p}_"
     for p in (
-        *("ws", "wh", "evt", "dlv", "att", "et", "key", "opk", "flow", "bin", "breq", "rpl", "pl", "aud"),
+        *("ws", "wh", "evt", "dlv", "att", "et", "key", "opk", "flow", "bin", "breq", "rpl"),
+        *("pl", "aud"),  # portal links, audit entries
         *("app", "ep", "msg", "atmpt", "whsec"),  # Svix's own, which its clients may hold
     )
 )
