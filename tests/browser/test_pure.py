@@ -37,6 +37,9 @@ def test_session_round_trip_and_tampering() -> None:
     assert SessionCodec(derive_key("random", "other-admin", None)).decode(cookie, 1010.0) is None
     assert codec.decode("garbage", 1010.0) is None
     assert codec.decode(None, 1010.0) is None
+    # A client may send any character: refused, never an error.
+    assert codec.decode(cookie[:-2] + "é", 1010.0) is None
+    assert not codec.csrf_ok(session, "é" * 64)
 
 
 def test_csrf_token_is_per_session() -> None:

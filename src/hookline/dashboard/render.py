@@ -50,9 +50,12 @@ def millis(value: float | None) -> str:
 class Renderer:
     """The template environment of one application."""
 
-    def __init__(self) -> None:
+    def __init__(self, *packages: str) -> None:
+        """Templates of ``packages`` in turn (default: the dashboard's), then the dashboard's:
+        the customer portal draws its own pages with the dashboard's form macros."""
+        loaders = [jinja2.PackageLoader(p, "templates") for p in (*packages, "hookline.dashboard")]
         self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("hookline.dashboard", "templates"),
+            loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

@@ -19,14 +19,12 @@ access to the database is not enough to forge a session).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass, replace
 
-import orjson
+from hookline.domain import signed_values
+from hookline.domain.signed_values import SignedValues
 
 COOKIE = "__Host-hookline_session"
 PLAIN_COOKIE = "hookline_session"
@@ -86,36 +84,31 @@ def cookie_name(secure: bool) -> str:
 
 
 def derive_key(random_key: str, admin_token_hash: str, secret_key: str | None) -> bytes:
-    material = "\0".join((random_key, admin_token_hash, secret_key or ""))
-    return hashlib.sha256(b"hookline-dashboard-session\0" + material.encode()).digest()
+    return signed_values.derive_key("dashboard-session", random_key, admin_token_hash, secret_key)
 
 
 class SessionCodec:
     """Signs sessions into cookie values and checks them back."""
 
     def __init__(self, key: bytes, max_age: float = MAX_AGE) -> None:
-        self._key = key
+        self._signed = SignedValues(key, "session", _VERSION)
         self.max_age = max_age
 
     def encode(self, session: Session) -> str:
-        data = {
-            "sid": session.sid,
-            "iat": session.issued_at,
-            "adm": session.admin,
-            "key": session.key_hash,
-            "ws": session.workspace_id,
-        }
-        body = _b64(orjson.dumps(data))
-        return f"{_VERSION}.{body}.{self._sign(body)}"
+        return self._signed.seal(
+            {
+                "sid": session.sid,
+                "iat": session.issued_at,
+                "adm": session.admin,
+                "key": session.key_hash,
+                "ws": session.workspace_id,
+            }
+        )
 
     def decode(self, value: str | None, now: float) -> Session | None:
         """The session in a cookie, or None if it is missing, forged, malformed or expired."""
-        version, _, rest = (value or "").partition(".")
-        body, _, signature = rest.partition(".")
-        if version != _VERSION or not hmac.compare_digest(signature, self._sign(body)):
-            return None
+        data = self._signed.open(value)
         try:
-            data = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
             session = Session(
                 str(data["sid"]), float(data["iat"]), bool(data["adm"]), data["key"], data["ws"]
             )
@@ -127,15 +120,7 @@ class SessionCodec:
 
     def csrf_token(self, session: Session) -> str:
         """The per-session token every form and htmx request must send back."""
-        return hmac.new(self._key, b"csrf\0" + session.sid.encode(), hashlib.sha256).hexdigest()
+        return self._signed.csrf_token(session.sid)
 
     def csrf_ok(self, session: Session, sent: str | None) -> bool:
-        return bool(sent) and hmac.compare_digest(self.csrf_token(session), sent or "")
-
-    def _sign(self, body: str) -> str:
-        digest = hmac.new(self._key, b"session\0" + body.encode(), hashlib.sha256).digest()
-        return _b64(digest)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+        return self._signed.csrf_ok(session.sid, sent)

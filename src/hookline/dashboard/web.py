@@ -86,9 +86,7 @@ async def dashboard(request: Request) -> Dashboard:
     found: Dashboard | None = getattr(request.app.state, "dashboard", None)
     if found is None:
         state = get_state(request)
-        random_key = secrets.token_urlsafe(32)
-        if not await state.store.config.set_meta_if_absent(_KEY_META, random_key):
-            random_key = await state.store.config.get_meta(_KEY_META) or random_key
+        random_key = await state.store.config.meta_once(_KEY_META, secrets.token_urlsafe(32))
         key = derive_key(random_key, state.admin_token_hash, state.settings.secret_key)
         limiter = SlidingWindow(SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_SECONDS)
         found = Dashboard(SessionCodec(key), limiter, Renderer())

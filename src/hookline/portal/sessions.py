@@ -16,13 +16,11 @@ the missing cookie already keeps shut.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
-import orjson
+from hookline.domain import signed_values
+from hookline.domain.signed_values import SignedValues
 
 __all__ = ["CLOCK_SKEW", "MAX_AGE", "PortalSession", "PortalSessionCodec", "derive_portal_key"]
 
@@ -47,32 +45,24 @@ class PortalSession:
 
 
 def derive_portal_key(random_key: str, admin_token_hash: str, secret_key: str | None) -> bytes:
-    material = "\0".join((random_key, admin_token_hash, secret_key or ""))
-    return hashlib.sha256(b"hookline-portal-session\0" + material.encode()).digest()
+    return signed_values.derive_key("portal-session", random_key, admin_token_hash, secret_key)
 
 
 class PortalSessionCodec:
     """Signs sessions into header values and checks them back."""
 
     def __init__(self, key: bytes, max_age: float = MAX_AGE) -> None:
-        self._key = key
+        self._signed = SignedValues(key, "portal", _VERSION)
         self.max_age = max_age
 
     def encode(self, session: PortalSession) -> str:
-        data = [session.link_id, session.workspace_id, session.sid, session.issued_at]
-        body = _b64(orjson.dumps(data))
-        return f"{_VERSION}.{body}.{self._sign(body)}"
+        s = session
+        return self._signed.seal([s.link_id, s.workspace_id, s.sid, s.issued_at])
 
     def decode(self, value: str | None, now: float) -> PortalSession | None:
         """The session in a header value, or None if missing, forged, malformed or too old."""
-        version, _, rest = (value or "").partition(".")
-        body, _, signature = rest.partition(".")
-        if version != _VERSION or not _same(self._sign(body), signature):
-            return None
         try:
-            link_id, workspace_id, sid, issued_at = orjson.loads(
-                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            )
+            link_id, workspace_id, sid, issued_at = self._signed.open(value)
             session = PortalSession(str(link_id), str(workspace_id), str(sid), float(issued_at))
         except (ValueError, TypeError):
             return None
@@ -81,20 +71,7 @@ class PortalSessionCodec:
         return session
 
     def csrf_token(self, session: PortalSession) -> str:
-        return hmac.new(self._key, b"csrf\0" + session.sid.encode(), hashlib.sha256).hexdigest()
+        return self._signed.csrf_token(session.sid)
 
     def csrf_ok(self, session: PortalSession, sent: str | None) -> bool:
-        return bool(sent) and _same(self.csrf_token(session), sent or "")
-
-    def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._key, b"portal\0" + body.encode(), hashlib.sha256).digest())
-
-
-def _same(expected: str, sent: str) -> bool:
-    """Constant-time equality of a value made here and one a client sent, which may hold any
-    character (``compare_digest`` refuses non-ASCII strings, so bytes are compared)."""
-    return hmac.compare_digest(expected.encode(), sent.encode())
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+        return self._signed.csrf_ok(session.sid, sent)

@@ -20,13 +20,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 
-from hookline import __version__
-from hookline.dashboard.render import ago, millis, percent, pretty, when
+from hookline.dashboard.render import Renderer
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.portal.sessions import PortalSession, PortalSessionCodec, derive_portal_key
@@ -71,36 +69,20 @@ class Portal:
 
     codec: PortalSessionCodec
     limiter: SlidingWindow
-    env: jinja2.Environment
+    renderer: Renderer
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        body = self.env.get_template(template).render(**context)
-        return HTMLResponse(body, status_code=status)
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("hookline.portal", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(pretty=pretty, when=when, ago=ago, percent=percent, ms=millis)
-    env.globals.update(version=__version__)
-    return env
+        return self.renderer.page(template, status, **context)
 
 
 async def portal_state(request: Request) -> Portal:
     found: Portal | None = getattr(request.app.state, "portal", None)
     if found is None:
         state = get_state(request)
-        random_key = secrets.token_urlsafe(32)
-        if not await state.store.config.set_meta_if_absent(_KEY_META, random_key):
-            random_key = await state.store.config.get_meta(_KEY_META) or random_key
+        random_key = await state.store.config.meta_once(_KEY_META, secrets.token_urlsafe(32))
         key = derive_portal_key(random_key, state.admin_token_hash, state.settings.secret_key)
         limiter = SlidingWindow(SIGN_IN_FAILURES, SIGN_IN_WINDOW_SECONDS)
-        found = Portal(PortalSessionCodec(key), limiter, _environment())
+        found = Portal(PortalSessionCodec(key), limiter, Renderer("hookline.portal"))
         request.app.state.portal = found
     return found
 

@@ -52,6 +52,13 @@ class ConfigRepository:
     async def set_meta_if_absent(self, key: str, value: str) -> bool:
         return await self._write(self._ws.set_meta, key, value) == 1
 
+    async def meta_once(self, key: str, value: str) -> str:
+        """The value kept under ``key``: ``value`` if none was (the first process to ask sets
+        it; every other process, now or later, reads the same)."""
+        if await self.set_meta_if_absent(key, value):
+            return value
+        return await self.get_meta(key) or value
+
     async def create_workspace(self, workspace: Workspace) -> None:
         """``Conflict`` (field ``uid``) when another workspace has its uid."""
         w = workspace
