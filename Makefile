@@ -55,7 +55,7 @@ svix-js:
 			|| echo "npm ci failed: the npm SDK tests skip (fail under CI=true)"; \
 	fi
 
-## screenshots: the dashboard's pages as PNGs in docs/screenshots/ (sample data, real Chromium)
+## screenshots: the dashboard's and the customer portal's pages as PNGs in docs/screenshots/ (sample data, real Chromium)
 screenshots: $(STAMP) chromium
 	@$(BIN)/python scripts/screenshots.py
 
