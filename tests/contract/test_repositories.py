@@ -48,7 +48,7 @@ def store_modules() -> list[ModuleType]:
 def test_the_store_is_its_repositories_and_its_lifecycle(store: Store) -> None:
     assert sorted(repositories(store)) == [
         "catalog", "config", "entities", "history", "idempotency", "inspector", "log",
-        "operators", "publishing", "queue", "removal",
+        "operators", "portal", "publishing", "queue", "removal",
     ]  # fmt: skip
     assert operations(Store) == ["close", "notify_local", "ping", "wait_for_work"]
 

@@ -234,6 +234,9 @@ async def test_meta_is_set_only_once(store: Store) -> None:
     assert await store.config.set_meta_if_absent("admin", "first") is True
     assert await store.config.set_meta_if_absent("admin", "second") is False
     assert await store.config.get_meta("admin") == "first"
+    # Every process asking with its own fresh value gets the one kept first.
+    assert await store.config.meta_once("key", "made-here") == "made-here"
+    assert await store.config.meta_once("key", "made-elsewhere") == "made-here"
 
 
 async def test_workspaces(store: Store) -> None:
