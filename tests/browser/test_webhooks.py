@@ -4,6 +4,7 @@ the delivery reach a real receiver, open the attempt, retry it, and a validation
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,31 @@ async def test_every_problem_shows_on_the_first_submit_and_the_preview_body_is_a
     await page.get_by_label("order.paid").check()
     body = page.locator("#preview .preview-body")
     await expect(body).to_have_text('{"order": {"id": "o-1", "lines": [1, 2]}}')
+
+
+async def test_deleting_a_webhook_asks_first(dashboard: Dashboard, receiver: Receiver) -> None:
+    ws = dashboard.workspace_id
+    created = await dashboard.service.ok(
+        "POST", f"/v1/workspaces/{ws}/webhooks", json={"name": "doomed", "url": receiver.url}
+    )
+    page = dashboard.page
+    await dashboard.sign_in()
+    await page.goto(f"{dashboard.url}/webhooks/{created['id']}/edit")
+    asked: list[str] = []
+
+    async def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    await page.get_by_role("button", name=re.compile("^Delete")).click()
+    await expect(page).to_have_url(re.compile("/edit$"))
+    assert asked and "doomed" in asked[0]
+    status, _ = await dashboard.service.call("GET", f"/v1/workspaces/{ws}/webhooks/{created['id']}")
+    assert status == 200
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name=re.compile("^Delete")).click()
+    await page.wait_for_url(re.compile("/webhooks$"))
+    status, _ = await dashboard.service.call("GET", f"/v1/workspaces/{ws}/webhooks/{created['id']}")
+    assert status == 404
