@@ -44,7 +44,8 @@ async def test_a_link_made_by_the_cli_opens_the_portal_until_revoked(
     assert ws, created.stdout
     args = ("portal-link", "create", "--workspace", ws.group(1), "--base-url", base + "/")
     made = await cli(db, *args, "--read-only", "--event-type", "invoice.*",
-                     "--event-type", "order.paid", "--user", "ann@example.com")  # fmt: skip
+                     "--event-type", "order.paid", "--feature-flag", "beta",
+                     "--feature-flag", "eu", "--user", "ann@example.com")  # fmt: skip
     assert made.returncode == 0, made.stderr
     url = made.stdout.strip()
     assert re.fullmatch(re.escape(base) + r"/portal/#hlp_\S+", url), made.stdout
@@ -56,6 +57,7 @@ async def test_a_link_made_by_the_cli_opens_the_portal_until_revoked(
     assert (link["read_only"], link["event_types"], link["user"], link["created_by"]) == (
         True, ["invoice.*", "order.paid"], "ann@example.com", "command line",
     )  # fmt: skip
+    assert link["feature_flags"] == ["beta", "eu"]
 
     env_url = await asyncio.to_thread(
         subprocess.run,
@@ -84,6 +86,7 @@ async def test_bad_options_and_unknown_workspaces_are_refused(tmp_path: Path) ->
         (("--expires-in", "30"), "expires_in"),
         (("--expires-in", "604801"), "expires_in"),
         (("--event-type", "not a type"), "event_types.0"),
+        (("--feature-flag", "beta", "--feature-flag", "not a flag"), "feature_flags.1"),
     ):
         refused = await cli(db, "portal-link", "create", "--workspace", ws.group(1), *args)
         assert refused.returncode == 2 and said in refused.stderr, refused.stderr

@@ -21,6 +21,7 @@ async def test_a_link_is_found_by_its_hash_until_it_expires(store: Store, ws: st
         new_id("pl"), ws, "hash-1", T0, T0 + HOUR, "operator key opk_1",
         read_only=True, event_types=("invoice.*", "order.paid"),
         theme={"primary_color": "#00aa55", "mode": "dark"}, user_name="ann@example.com",
+        feature_flags=("beta", "eu-only"),
     )  # fmt: skip
     plain = new_link(ws, "hash-2")
     await store.portal.create_link(full)

@@ -370,7 +370,11 @@ async def test_connection_refused_raises_after_the_retries(workspace: tuple[str,
 
 async def test_portal_links_are_made_and_revoked(service: Service, client: AsyncClient) -> None:
     made = await client.create_portal_link(
-        expires_in=600, read_only=True, event_types=("invoice.*",), user="ann@example.com"
+        expires_in=600,
+        read_only=True,
+        event_types=("invoice.*",),
+        user="ann@example.com",
+        feature_flags=["beta"],
     )
     assert made.url == f"{service.url}/portal/#{made.token}"
     assert (made.read_only, made.event_types, made.user) == (
@@ -378,6 +382,7 @@ async def test_portal_links_are_made_and_revoked(service: Service, client: Async
         ("invoice.*",),
         "ann@example.com",
     )
+    assert made.feature_flags == ("beta",)
     assert made.created_at is not None and made.expires_at is not None
     assert (made.expires_at - made.created_at).total_seconds() == pytest.approx(600, abs=0.01)
     assert made.token not in repr(made)

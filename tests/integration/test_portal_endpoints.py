@@ -1,7 +1,8 @@
 """The customer portal's endpoint pages over real HTTP, as htmx sends them (the session and CSRF
 headers of the page): create (and its 422s), edit, disable and enable, Test reaching a real
-receiver, reveal and rotate the secret, delete; a link limited to some event types; a read-only
-link; the CSRF check; another workspace's ids; and every action in the audit log."""
+receiver, reveal and rotate the secret, delete; a link limited to some event types; a catalog
+entry with feature flags and the link's; a read-only link; the CSRF check; another workspace's
+ids; and every action in the audit log."""
 
 from __future__ import annotations
 
@@ -236,6 +237,50 @@ async def test_a_link_limited_to_some_event_types(service: Service, receiver: Re
     assert "<code>invoice.paid</code>" in tested.text
     (arrived,) = await receiver.wait_for(1)
     assert json.loads(arrived.body)["invoice"] == "in_1"
+
+
+async def test_a_flagged_type_is_only_for_a_link_with_its_flag(
+    service: Service, receiver: Receiver
+) -> None:
+    svc = service
+    ws, _ = await svc.workspace()
+    await catalog(svc, ws)
+    beta = {
+        "name": "beta.thing",
+        "description": "Something only the beta sees.",
+        "example": {"beta": True},
+        "feature_flags": ["beta"],
+    }
+    await svc.ok("POST", f"/v1/workspaces/{ws}/event-types", json=beta)
+
+    without = await open_portal(svc, ws, feature_flags=["other"])
+    types = await without.get("/portal/event-types")
+    assert types.status == 200 and "invoice.paid" in types.text
+    assert "beta.thing" not in types.text and "only the beta" not in types.text
+    assert "beta.thing" not in (await without.get("/portal/endpoints/new")).text
+    refused = await without.post("/portal/endpoints", endpoint_form(receiver.url, "beta.thing"))
+    assert refused.status == 422, refused.text
+    assert 'id="err-events"' in refused.text
+    assert "&#39;beta.thing&#39; is not an event type you may subscribe to" in refused.text
+    assert await webhooks_of(svc, ws) == []
+    # A wildcard is not a name: it stays the customer's to choose (flags hide the catalog only).
+    everything = await without.post("/portal/endpoints", endpoint_form(receiver.url, "*"))
+    assert everything.status == 200, everything.text
+    (hook,) = await webhooks_of(svc, ws)
+    tested = await without.post(f"/portal/endpoints/{hook['id']}/test")
+    assert tested.status == 200 and "<code>invoice.paid</code>" in tested.text, tested.text
+
+    flagged = await open_portal(svc, ws, feature_flags=["beta"])
+    types = await flagged.get("/portal/event-types")
+    assert "beta.thing" in types.text and "Something only the beta sees." in types.text
+    assert "invoice.paid" in types.text
+    form = endpoint_form(receiver.url, "beta.thing", name="Beta")
+    created = await flagged.post("/portal/endpoints", form)
+    assert created.status == 200, created.text
+    beta_hook = next(h for h in await webhooks_of(svc, ws) if h["name"] == "Beta")
+    assert beta_hook["events"] == ["beta.thing"]
+    tested = await flagged.post(f"/portal/endpoints/{beta_hook['id']}/test")
+    assert "<code>beta.thing</code>" in tested.text, tested.text
 
 
 async def test_a_read_only_link_has_no_actions(service: Service, receiver: Receiver) -> None:

@@ -51,6 +51,7 @@ async def test_a_link_is_made_with_each_option(service: Service) -> None:
     assert (plain["read_only"], plain["event_types"], plain["theme"], plain["user"]) == (
         False, None, None, None,
     )  # fmt: skip
+    assert plain["feature_flags"] == []
     assert plain["created_by"] == "admin"
     options: dict[str, Any] = {
         "expires_in": 60,
@@ -58,12 +59,14 @@ async def test_a_link_is_made_with_each_option(service: Service) -> None:
         "event_types": ["invoice.*", "order.paid"],
         "theme": {"product_name": "Acme Hooks", "primary_color": "#00aa55", "mode": "dark"},
         "user": "ann@example.com",
+        "feature_flags": ["beta", "eu-only"],
     }
     full = await link(service, ws, **options)
     assert _lasts(full) == 60
     assert (full["read_only"], full["event_types"], full["theme"], full["user"]) == (
         True, options["event_types"], options["theme"], "ann@example.com",
     )  # fmt: skip
+    assert full["feature_flags"] == ["beta", "eu-only"]
     longest = await link(service, ws, expires_in=WEEK)
     assert _lasts(longest) == WEEK
     listed = await service.ok("GET", f"/v1/workspaces/{ws}/portal-links")
@@ -92,6 +95,10 @@ async def _raw(service: Service, path: str, token: str | None = None) -> tuple[i
         ({"event_types": ["order.paid", "not a pattern!"]}, ["event_types.1"]),
         ({"event_types": ["x"] * 201}, ["event_types"]),
         ({"user": ""}, ["user"]),
+        ({"feature_flags": ["beta", "not a flag"]}, ["feature_flags.1"]),
+        ({"feature_flags": ["", "x" * 257]}, ["feature_flags.0", "feature_flags.1"]),
+        ({"feature_flags": ["f"] * 51}, ["feature_flags"]),
+        ({"feature_flags": "beta"}, ["feature_flags"]),
         ({"read_only": 0}, ["read_only"]),
         ({"token": "hlp_mine"}, ["token"]),
         ({"theme": {"primary_color": "red"}}, ["theme.primary_color"]),
@@ -230,7 +237,7 @@ async def test_the_audit_log_names_who_made_and_revoked_links_and_pages_back(
     operator = await service.ok("POST", "/v1/operator-keys", json={"name": "backend"})
     by_admin = await link(service, ws)
     by_operator = await link(service, ws, token=operator["token"])
-    by_key = await link(service, ws, token=key, user="ann@example.com")
+    by_key = await link(service, ws, token=key, user="ann@example.com", feature_flags=["beta"])
     await sign_in(service, by_key["token"])
     await service.ok("DELETE", f"/v1/workspaces/{ws}/portal-links", token=operator["token"])
     log = await service.ok("GET", f"/v1/workspaces/{ws}/audit-log")
@@ -246,6 +253,8 @@ async def test_the_audit_log_names_who_made_and_revoked_links_and_pages_back(
     ]
     assert log["data"][0]["detail"] == {"links": 3}
     assert log["data"][2]["detail"]["read_only"] is False
+    assert log["data"][2]["detail"]["feature_flags"] == ["beta"]
+    assert "feature_flags" not in log["data"][4]["detail"]
     pages, cursor = [], ""
     while True:
         query = f"?limit=2&before={cursor}" if cursor else "?limit=2"

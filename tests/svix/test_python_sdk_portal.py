@@ -1,6 +1,7 @@
 """The official Python SDK (svix 2.9.1) asking for customer-portal links:
 ``authentication.app_portal_access`` answers a URL that opens Hookline's portal, with Svix's
-options (``expiry``, ``readOnly``, ``capabilities``, ``application``) honoured and checked."""
+options (``expiry``, ``readOnly``, ``capabilities``, ``featureFlags``, ``application``) honoured
+and checked."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from svix.api import (
     ApplicationIn,
     AppPortalAccessIn,
     AppPortalCapability,
+    EventTypeIn,
     SvixAsync,
 )
 from svix.exceptions import HTTPValidationError
 
 from tests.conftest import Service
-from tests.integration.portal_client import sign_in
+from tests.integration.portal_client import sign_in, visit
 from tests.svix.client import Exchanges, svix_client
 from tests.svix.errors import refused
 
@@ -97,6 +99,36 @@ async def test_read_only_and_capabilities_short_of_acting_make_a_link_that_only_
         "acting": False,
         "default": False,
     }
+
+
+async def test_feature_flags_show_the_customer_the_flagged_event_types(
+    sdk: SvixAsync, service: Service
+) -> None:
+    app = await sdk.application.create(ApplicationIn(name="Acme"))
+    flagged = EventTypeIn(name="beta.thing", description="Beta only.", feature_flags=["beta"])
+    await sdk.event_type.create(flagged)
+    await sdk.event_type.create(EventTypeIn(name="order.paid", description="For all."))
+    shown: dict[tuple[str, ...], bool] = {}
+    for flags in ([], ["beta"]):
+        access = AppPortalAccessIn(feature_flags=flags)
+        token = (await sdk.authentication.app_portal_access(app.id, access)).token
+        session = (await sign_in(service, token)).session()
+        page = await visit(service, "GET", "/portal/event-types", session)
+        assert page.status == 200 and "order.paid" in page.text, page.text[:300]
+        shown[tuple(flags)] = "beta.thing" in page.text
+    assert shown == {(): False, ("beta",): True}
+    flags_of = [link["feature_flags"] for link in await _links(service, app.id)]
+    assert len(flags_of) == 2 and ["beta"] in flags_of and [] in flags_of
+    for bad, loc in (
+        (["not a flag"], ["body", "featureFlags", 0]),
+        (["f"] * 51, ["body", "featureFlags"]),
+    ):
+        error = await refused(
+            sdk.authentication.app_portal_access(app.id, AppPortalAccessIn(feature_flags=bad)), 422
+        )
+        assert isinstance(error, HTTPValidationError)
+        assert [d.loc for d in error.detail] == [loc]
+    assert len(await _links(service, app.id)) == 2, "a refused link must not be made"
 
 
 async def test_an_application_named_in_the_body_is_created(sdk: SvixAsync) -> None:

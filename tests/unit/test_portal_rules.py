@@ -1,5 +1,6 @@
 """The customer portal's pure rules: which event types a link lets its customer see and
-subscribe to (``services.portal.Customer``), an endpoint's status, the type its Test sends, and
+subscribe to (``services.portal.Customer``; its feature flags and the catalog's), an endpoint's
+status, the type its Test sends, and
 the endpoint form's custom headers and event-type choices."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 
 from hookline.domain import portal_themes
 from hookline.domain.models import EventType, PortalLink, Webhook, WebhookConfig
+from hookline.domain.samples import FALLBACK_TYPE
 from hookline.errors import ValidationFailed
 from hookline.portal.endpoint_form import choices, draft_of, parse_header_lines
 from hookline.services.portal import Customer, ReadOnlyLink
@@ -24,14 +26,26 @@ from hookline.services.portal_endpoints import (
 from hookline.services.webhooks import DISABLED_BY_USER
 
 
-def customer(event_types: Sequence[str] | None = None, *, read_only: bool = False) -> Customer:
+def customer(
+    event_types: Sequence[str] | None = None,
+    *,
+    read_only: bool = False,
+    flags: Sequence[str] = (),
+) -> Customer:
     types = None if event_types is None else tuple(event_types)
-    link = PortalLink("pl_1", "ws_1", "hash", 0.0, 3600.0, "admin", read_only, types)
+    link = PortalLink(
+        "pl_1", "ws_1", "hash", 0.0, 3600.0, "admin", read_only, types, feature_flags=tuple(flags)
+    )
     return Customer(link, "acme", portal_themes.effective())
 
 
-def event_type(name: str, example: Any = None) -> EventType:
-    return EventType("et_" + name, "ws_1", name, "", None, example, 0.0, 0.0)
+def event_type(
+    name: str, example: Any = None, *, flags: Sequence[str] = (), archived: bool = False
+) -> EventType:
+    return EventType(
+        "et_" + name, "ws_1", name, "", None, example, 0.0, 0.0,
+        archived=archived, feature_flags=tuple(flags),
+    )  # fmt: skip
 
 
 def hook(*, enabled: bool = True, reason: str | None = None, **config: Any) -> Webhook:
@@ -67,6 +81,22 @@ def test_a_limited_link_sees_only_what_it_names() -> None:
     assert subscribable_patterns(limited) == ["invoice.*"]
 
 
+def test_a_flagged_entry_is_seen_only_through_a_link_with_one_of_its_flags() -> None:
+    plain, beta = event_type("order.created"), event_type("beta.thing", flags=["beta", "eu"])
+    # Without flags on the entry, only the link's event types count.
+    assert customer().may_see_entry(plain)
+    assert customer(flags=["other"]).may_see_entry(plain)
+    assert not customer(["invoice.*"]).may_see_entry(plain)
+    # A flagged entry: one of its flags on the link, any one.
+    assert not customer().may_see_entry(beta)
+    assert not customer(flags=["other", "BETA"]).may_see_entry(beta)
+    assert customer(flags=["beta"]).may_see_entry(beta)
+    assert customer(flags=["other", "eu"]).may_see_entry(beta)
+    # The flag does not widen what the link's event types allow.
+    assert not customer(["order.*"], flags=["beta"]).may_see_entry(beta)
+    assert customer(["beta.*"], flags=["beta"]).may_see_entry(beta)
+
+
 def test_a_read_only_link_may_do_nothing() -> None:
     customer().check_write()
     with pytest.raises(ReadOnlyLink) as refused:
@@ -96,10 +126,28 @@ def test_a_test_sends_a_type_the_customer_may_see() -> None:
     assert sample_type(customer(["order.*"]), ["*"], CATALOG) == "order.created"
     assert sample_type(customer(), ["order.created", "invoice.*"], CATALOG) == "order.created"
     # Nothing matches: the test's fallback sample when the link limits nothing, else a 422.
-    assert sample_type(customer(), ["user.*"], CATALOG) is None
+    assert sample_type(customer(), ["user.*"], CATALOG) == FALLBACK_TYPE
     with pytest.raises(ValidationFailed) as refused:
         sample_type(customer(["invoice.*"]), ["order.*"], CATALOG)
     assert refused.value.field == "events"
+
+
+def test_a_test_never_sends_a_type_the_links_flags_hide() -> None:
+    flagged = [
+        event_type("beta.thing", {"beta": 1}, flags=["beta"]),
+        event_type("beta.old", {"old": 1}, flags=["beta"], archived=True),
+        *CATALOG,
+    ]
+    assert sample_type(customer(), ["*"], flagged) == "invoice.paid"
+    assert sample_type(customer(flags=["beta"]), ["*"], flagged) == "beta.thing"
+    # Named exactly (by the operator): a hidden type is passed over, archived or not.
+    assert sample_type(customer(), ["beta.thing", "order.*"], flagged) == "order.created"
+    assert sample_type(customer(), ["beta.old"], flagged) == FALLBACK_TYPE
+    assert sample_type(customer(flags=["beta"]), ["beta.old"], flagged) == "beta.old"
+    # Only hidden types match: the fallback sample, or a 422 for a link limited to some types.
+    assert sample_type(customer(), ["beta.*"], flagged) == FALLBACK_TYPE
+    with pytest.raises(ValidationFailed):
+        sample_type(customer(["beta.*"]), ["beta.*"], flagged)
 
 
 def test_custom_headers_are_typed_one_per_line() -> None:

@@ -56,6 +56,14 @@ def _workspace_option(func: F) -> F:
     f"several. None given: every type. {_PER_RUN}",
 )
 @click.option(
+    "--feature-flag",
+    "feature_flags",
+    multiple=True,
+    metavar="FLAG",
+    help="A feature flag of the link: the catalog's event types with feature flags are shown "
+    f"only to a link with one of theirs; repeat it for several. {_PER_RUN}",
+)
+@click.option(
     "--user",
     default=None,
     help=f"Who will use the link (an e-mail address, a user id), for the audit log. {_PER_RUN}",
@@ -74,6 +82,7 @@ def portal_link_create(
     expires_in: int,
     read_only: bool,
     event_types: tuple[str, ...],
+    feature_flags: tuple[str, ...],
     user: str | None,
     base_url: str,
     database_url: str,
@@ -83,7 +92,7 @@ def portal_link_create(
     from hookline.domain.timefmt import iso
     from hookline.services.portal import LinkDraft, create_link, portal_url
 
-    draft = LinkDraft(expires_in, read_only, event_types or None, None, user)
+    draft = LinkDraft(expires_in, read_only, event_types or None, None, user, feature_flags)
 
     async def go() -> None:
         async with opened_store(database_url) as store:

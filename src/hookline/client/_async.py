@@ -242,17 +242,21 @@ class AsyncClient:
         event_types: Iterable[str] | None = None,
         theme: Mapping[str, Any] | None = None,
         user: str | None = None,
+        feature_flags: Iterable[str] = (),
     ) -> PortalLink:
         """A link that opens the customer portal for this workspace: send the customer to
         ``url``, or frame it. ``expires_in``: 60 to 604800 seconds; ``event_types``: the types
         (or ``prefix.*``) the customer may see and subscribe to (None: all); ``theme``: this
-        link's look over the workspace's; ``user``: who will use it, for the audit log."""
+        link's look over the workspace's; ``user``: who will use it, for the audit log;
+        ``feature_flags``: a catalog entry with feature flags is shown only to a link with one
+        of them."""
         body = {
             "expires_in": expires_in,
             "read_only": read_only,
             "event_types": None if event_types is None else list(event_types),
             "theme": None if theme is None else dict(theme),
             "user": user,
+            "feature_flags": list(feature_flags),
         }
         answer = await self._request("POST", "/portal-links", json=body, replayable=False)
         return PortalLink._of(answer)

@@ -224,8 +224,12 @@ class PortalLink:
     theme: Mapping[str, Any] | None
     user: str | None
     created_by: str
+    feature_flags: tuple[str, ...] = ()
 
     @classmethod
     def _of(cls, data: Mapping[str, Any]) -> PortalLink:
         types = data["event_types"]
-        return _build(cls, data, event_types=None if types is None else tuple(types))
+        flags = tuple(data.get("feature_flags") or ())
+        return _build(
+            cls, data, event_types=None if types is None else tuple(types), feature_flags=flags
+        )

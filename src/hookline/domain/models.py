@@ -373,7 +373,9 @@ class PortalLink:
     """A link that opens the customer portal for one workspace until ``expires_at``; only the
     SHA-256 hash of its token is kept. ``event_types``: the catalog entries its customer may
     see and subscribe to (None: all); ``theme``: its own look, over the workspace's;
-    ``user_name``: who the vendor says is using it; ``created_by``: who made it."""
+    ``user_name``: who the vendor says is using it; ``created_by``: who made it;
+    ``feature_flags``: a catalog entry with feature flags is shown only to a link with one of
+    them (Svix's ``featureFlags``)."""
 
     id: str
     workspace_id: str
@@ -385,6 +387,7 @@ class PortalLink:
     event_types: tuple[str, ...] | None = None
     theme: dict[str, Any] | None = None
     user_name: str | None = None
+    feature_flags: tuple[str, ...] = ()
 
 
 @record

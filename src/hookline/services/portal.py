@@ -4,11 +4,13 @@ and what every portal request is checked against.
 A vendor (the admin, an operator key, or the workspace's own API key) makes a **link** for one
 workspace: a single-purpose ``hlp_`` token, stored as its SHA-256 hash, valid for
 ``expires_in`` seconds (at most 7 days), optionally read-only, optionally limited to some event
-types, optionally themed. The customer's browser exchanges the token once for a **session**
-(``hookline.portal.sessions``: signed, carried in the page, no cookie) naming the link; every
-later request finds the link again by its id, so revoking the workspace's links
-(``revoke_links``) ends every session opened with them at their next request, in every
-process.
+types, optionally with **feature flags** (a catalog entry that has feature flags is shown to,
+and may be subscribed to by, only a link with one of them, as Svix's portal does; an entry
+without flags is not affected), optionally themed. The customer's browser exchanges the token
+once for a **session** (``hookline.portal.sessions``: signed, carried in the page, no cookie)
+naming the link; every later request finds the link again by its id, so revoking the
+workspace's links (``revoke_links``) ends every session opened with them at their next request,
+in every process.
 
 Everything done through the portal, and the links made and revoked, is written to the
 workspace's **audit log** (who, which link, what, when), which the operator lists.
@@ -22,10 +24,11 @@ from typing import Any
 
 from hookline.domain import keys, portal_themes
 from hookline.domain.ids import new_id
-from hookline.domain.models import EVENT_PATTERN, AuditEntry, PortalLink, event_matches
+from hookline.domain.models import EVENT_PATTERN, AuditEntry, EventType, PortalLink, event_matches
 from hookline.domain.portal_themes import Theme
 from hookline.domain.records import record
 from hookline.errors import ApiError, Forbidden, NotFound, ValidationFailed, raise_every
+from hookline.services.catalog_entries import LABEL as FEATURE_FLAG
 from hookline.services.deps import Deps
 from hookline.services.workspaces import Principal, get_workspace
 from hookline.store import Store
@@ -53,6 +56,7 @@ DEFAULT_EXPIRES_IN = 3600
 MAX_EXPIRES_IN = 7 * 86400
 MIN_EXPIRES_IN = 60
 MAX_EVENT_TYPES = 200
+MAX_FEATURE_FLAGS = 50
 PORTAL_PATH = "/portal/"
 
 
@@ -65,13 +69,15 @@ class ReadOnlyLink(Forbidden):
 @record
 class LinkDraft:
     """A link as the vendor asks for it (see the module's text). ``user``: who the vendor says
-    will use it (an e-mail address, a user id), written to the audit log with each action."""
+    will use it (an e-mail address, a user id), written to the audit log with each action;
+    ``feature_flags``: the flags that show the customer the catalog entries carrying them."""
 
     expires_in: int = DEFAULT_EXPIRES_IN
     read_only: bool = False
     event_types: Sequence[str] | None = None
     theme: Mapping[str, Any] | None = None
     user: str | None = None
+    feature_flags: Sequence[str] = ()
 
 
 async def actor_of(deps: Deps, who: Principal) -> str:
@@ -104,11 +110,14 @@ async def create_link(
         event_types=None if draft.event_types is None else tuple(draft.event_types),
         theme=theme or None,
         user_name=draft.user,
+        feature_flags=tuple(dict.fromkeys(draft.feature_flags)),
     )
     await store.portal.create_link(link)
     detail: dict[str, Any] = {"expires_at": link.expires_at, "read_only": link.read_only}
     if link.event_types is not None:
         detail["event_types"] = list(link.event_types)
+    if link.feature_flags:
+        detail["feature_flags"] = list(link.feature_flags)
     await _write(store, workspace_id, created_by, "portal_link.created", link.id, link.id, detail)
     return link, token
 
@@ -195,6 +204,13 @@ class Customer:
         """Whether the link lets its customer see (and subscribe to) this event type."""
         allowed = self.link.event_types
         return allowed is None or event_matches(list(allowed), event_type)
+
+    def may_see_entry(self, et: EventType) -> bool:
+        """Whether the link shows its customer this catalog entry (and lets them subscribe to
+        it by name): a type it may see that has no feature flag, or one the link has."""
+        if not self.may_see(et.name):
+            return False
+        return not et.feature_flags or not set(et.feature_flags).isdisjoint(self.link.feature_flags)
 
     def may_subscribe(self, pattern: str) -> bool:
         """Whether an endpoint of this customer may subscribe to ``pattern``: any pattern when
@@ -290,6 +306,19 @@ def _draft_problems(draft: LinkDraft) -> list[ValidationFailed]:
             found.append(ValidationFailed(message, field=f"event_types.{i}"))
     if draft.user is not None and not 1 <= len(draft.user) <= 256:
         found.append(ValidationFailed("user: 1 to 256 characters", field="user"))
+    return found + _flag_problems(draft.feature_flags)
+
+
+def _flag_problems(flags: Sequence[str]) -> list[ValidationFailed]:
+    """A link's feature flags: names as the catalog's entries carry them."""
+    found = []
+    if len(flags) > MAX_FEATURE_FLAGS:
+        message = f"feature_flags: at most {MAX_FEATURE_FLAGS}"
+        found.append(ValidationFailed(message, field="feature_flags"))
+    for i, flag in enumerate(flags[:MAX_FEATURE_FLAGS]):
+        if not FEATURE_FLAG.match(flag):
+            message = f"feature_flags.{i}: a flag is 1 to 256 letters, digits, '-', '_' and '.'"
+            found.append(ValidationFailed(message, field=f"feature_flags.{i}"))
     return found
 
 

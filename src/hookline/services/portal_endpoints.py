@@ -4,7 +4,8 @@ they may do to them, over ``services.webhooks`` and ``services.webhook_tests``.
 A customer's **endpoints** are the workspace's HTTP webhooks outside any flow: an e-mail action
 or a flow's member is the operator's, and is "not found" here, as another workspace's webhook
 is. A customer sets only an endpoint's name, description, URL, event types (each one the link
-lets them subscribe to: ``Customer.may_subscribe``), custom headers and whether it is enabled;
+lets them subscribe to: ``Customer.may_subscribe``, and no name of a catalog entry the link's
+feature flags hide: ``Customer.may_see_entry``), custom headers and whether it is enabled;
 everything else (signature schemes, retries, templates, filters, rate limits…) keeps the
 endpoint's value, or the default for a new endpoint, which gets a generated signing secret.
 
@@ -21,7 +22,7 @@ from typing import Any
 from hookline.domain import signing
 from hookline.domain.models import EventType, Webhook, WebhookConfig
 from hookline.domain.records import record
-from hookline.domain.samples import candidate_types, example_of, sample_event
+from hookline.domain.samples import FALLBACK_TYPE, candidate_types, example_of, sample_event
 from hookline.errors import ApiError, NotFound, ValidationFailed, raise_every
 from hookline.services import catalog, portal, webhook_tests, webhooks
 from hookline.services.deps import Deps
@@ -123,7 +124,7 @@ def subscribable_patterns(customer: Customer) -> list[str]:
 async def event_types(deps: Deps, customer: Customer) -> list[CatalogEntry]:
     """The catalog entries (the workspace's and the shared ones) the customer may see."""
     listed = await catalog.list_event_types(deps, customer.workspace_id)
-    return [_entry(et) for et in listed if customer.may_see(et.name)]
+    return [_entry(et) for et in listed if customer.may_see_entry(et)]
 
 
 def _entry(et: EventType) -> CatalogEntry:
@@ -155,7 +156,8 @@ async def draft_problems(
 ) -> list[ApiError]:
     """Every problem a save of ``draft`` would meet (a new endpoint, or a change of
     ``current``), at once, in field order."""
-    own = _event_problems(customer, draft.events, current)
+    listed = await catalog.list_event_types(deps, customer.workspace_id, include_archived=True)
+    own = _event_problems(customer, draft.events, current, listed)
     secret = webhooks.GENERATE if current is None else None
     ws = customer.workspace_id
     found = await webhooks.draft_problems(deps, ws, draft.body(), secret=secret, current=current)
@@ -163,12 +165,16 @@ async def draft_problems(
 
 
 def _event_problems(
-    customer: Customer, events: Sequence[str], current: Webhook | None
+    customer: Customer, events: Sequence[str], current: Webhook | None, listed: Sequence[EventType]
 ) -> list[ApiError]:
-    """The patterns the link does not let the customer subscribe to; a pattern the endpoint
-    has already (set by the operator) may stay."""
+    """The patterns the link does not let the customer subscribe to (``listed``: the catalog,
+    whose entries hidden from the customer may not be named); a pattern the endpoint has
+    already (set by the operator) may stay."""
     kept = set(current.config.events) if current is not None else set()
-    refused = [p for p in events if p not in kept and not customer.may_subscribe(p)]
+    hidden = _hidden(customer, listed)
+    refused = [
+        p for p in events if p not in kept and (p in hidden or not customer.may_subscribe(p))
+    ]
     if not refused:
         return []
     return [
@@ -242,7 +248,7 @@ async def send_test(deps: Deps, customer: Customer, endpoint_id: str) -> TestRes
     :func:`sample_type`), recorded as any message is."""
     customer.check_write()
     hook = await endpoint(deps, customer, endpoint_id)
-    listed = await catalog.list_event_types(deps, customer.workspace_id)
+    listed = await catalog.list_event_types(deps, customer.workspace_id, include_archived=True)
     chosen = sample_type(customer, hook.config.events, listed)
     result = await webhook_tests.send_test(deps, customer.workspace_id, endpoint_id, type=chosen)
     detail = {
@@ -254,18 +260,25 @@ async def send_test(deps: Deps, customer: Customer, endpoint_id: str) -> TestRes
     return result
 
 
-def sample_type(
-    customer: Customer, patterns: Sequence[str], listed: Sequence[EventType]
-) -> str | None:
+def sample_type(customer: Customer, patterns: Sequence[str], listed: Sequence[EventType]) -> str:
     """The event type a test of an endpoint subscribing to ``patterns`` sends: the sample's
-    (``domain.samples``) among the types the customer may see; None (the test sample's own
-    fallback) when nothing matches and the link limits nothing."""
-    seen = [name for name in candidate_types(patterns, listed) if customer.may_see(name)]
+    (``domain.samples``) among the types the customer may see (``listed``: the catalog, its
+    archived entries too, which are never chosen but may be hidden); the test sample's fallback
+    type when none matches and the link limits no type; else a 422."""
+    hidden = _hidden(customer, listed)
+    current = [et for et in listed if not et.archived]
+    candidates = candidate_types(patterns, current)
+    seen = [name for name in candidates if name not in hidden and customer.may_see(name)]
     if seen:
-        return sample_event(seen, listed).type
-    if customer.link.event_types is None:
-        return None
+        return sample_event(seen, current).type
+    if customer.link.event_types is None and FALLBACK_TYPE not in hidden:
+        return FALLBACK_TYPE
     raise ValidationFailed(
         "events: this endpoint subscribes to no event type you may see; choose some under Edit",
         field="events",
     )
+
+
+def _hidden(customer: Customer, listed: Sequence[EventType]) -> set[str]:
+    """The names of the catalog entries the customer may not see."""
+    return {et.name for et in listed if not customer.may_see_entry(et)}

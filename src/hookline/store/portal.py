@@ -23,9 +23,10 @@ class PortalRepository:
         k = link
         types = None if k.event_types is None else dumps(list(k.event_types))
         theme = None if k.theme is None else dumps(k.theme)
+        flags = dumps(list(k.feature_flags)) if k.feature_flags else None
         await self._d.write(
             self._sql.create_link, k.id, k.workspace_id, k.token_hash, k.created_at,
-            k.expires_at, int(k.read_only), types, theme, k.user_name, k.created_by,
+            k.expires_at, int(k.read_only), types, theme, k.user_name, k.created_by, flags,
         )  # fmt: skip
 
     async def find_link(self, token_hash: str, now: float) -> PortalLink | None:
@@ -89,6 +90,7 @@ def _link(row: Row) -> PortalLink:
         event_types=None if types is None else tuple(types),
         theme=loads_or_none(row["theme"]),
         user_name=row["user_name"],
+        feature_flags=tuple(loads_or_none(row["feature_flags"]) or ()),
     )
 
 

@@ -78,6 +78,7 @@ portal_links = sa.Table(
     sa.Column("expires_at", _TIME, nullable=False),
     sa.Column("read_only", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("event_types", sa.Text),
+    sa.Column("feature_flags", sa.Text),
     sa.Column("theme", sa.Text),
     sa.Column("user_name", sa.String(256)),
     sa.Column("created_by", sa.String(128), nullable=False),

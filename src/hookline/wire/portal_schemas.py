@@ -38,9 +38,21 @@ class PortalLinkIn(NoNulModel):
     user: str | None = Field(
         default=None, description="Who will use the link (written to the audit log)."
     )
+    feature_flags: list[str] | None = Field(
+        default=None,
+        description="Feature flags (at most 50): a catalog entry with feature flags is shown to, "
+        "and may be subscribed to by, the customer only when one of them is here.",
+    )
 
     def draft(self) -> LinkDraft:
-        return LinkDraft(self.expires_in, self.read_only, self.event_types, self.theme, self.user)
+        return LinkDraft(
+            self.expires_in,
+            self.read_only,
+            self.event_types,
+            self.theme,
+            self.user,
+            self.feature_flags or (),
+        )
 
 
 class PortalLinkOut(BaseModel):
@@ -52,6 +64,7 @@ class PortalLinkOut(BaseModel):
     theme: dict[str, Any] | None
     user: str | None
     created_by: str
+    feature_flags: list[str]
 
     @classmethod
     def of(cls, link: PortalLink) -> PortalLinkOut:
@@ -64,6 +77,7 @@ class PortalLinkOut(BaseModel):
             theme=link.theme,
             user=link.user_name,
             created_by=link.created_by,
+            feature_flags=list(link.feature_flags),
         )
 
 

@@ -57,14 +57,16 @@ async def app_portal_access(
     """The same link as ``POST /v1/workspaces/{ws}/portal-links``: ``url`` opens the portal
     (``/portal/#hlp_…``), ``token`` is the link's credential. ``expiry``: seconds, 60 to 604800
     (Svix's default, 7 days, when absent); ``readOnly``, or ``capabilities`` short of
-    ``ManageEndpoint`` and ``CreateAttempts``, make a link that only looks. An application the
+    ``ManageEndpoint`` and ``CreateAttempts``, make a link that only looks; ``featureFlags``
+    show the customer the catalog's event types that carry one of them. An application the
     path names that does not exist is created from ``application``, as Svix does."""
     given = body or shapes.AppPortalAccessIn()
     app = await resolve_or_create(deps, who, app_id, given.application)
     expiry = SVIX_DEFAULT_EXPIRY if given.expiry is None else given.expiry
-    draft = LinkDraft(expires_in=expiry, read_only=_read_only(given))
+    flags = given.feature_flags or ()
+    draft = LinkDraft(expires_in=expiry, read_only=_read_only(given), feature_flags=flags)
     actor = await portal.actor_of(deps, who)
-    with fields_named({"expires_in": "expiry"}):
+    with fields_named({"expires_in": "expiry", "feature_flags": "featureFlags"}):
         _, token = await portal.create_link(deps.store, app.id, draft, actor)
     base = portal.portal_base(deps.settings.public_url, str(request.base_url))
     url = portal.portal_url(base, token)

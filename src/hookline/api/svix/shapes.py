@@ -275,9 +275,10 @@ class EventTypeOut(Shape):
 
 # -- misc ------------------------------------------------------------------------------------
 class AppPortalAccessIn(In):
-    """A portal link as Svix's SDKs ask for one. ``featureFlags`` and ``sessionId`` are taken
-    and have no effect here: the portal does not hide feature-flagged event types, and revoking
-    ends every link of the application."""
+    """A portal link as Svix's SDKs ask for one. ``featureFlags`` are the link's: an event type
+    with feature flags is shown to its customer only when the link has one of them.
+    ``sessionId`` is taken and has no effect here: revoking ends every link of the
+    application."""
 
     expiry: int | None = None
     read_only: bool | None = None

@@ -2,7 +2,8 @@
 
 - ``portal_links``: links that open the customer portal for one workspace, stored as the SHA-256
   hash of their token (the token is shown once), with their expiry, read-only flag, the event
-  types the customer may see, a theme and who the vendor says is using it.
+  types the customer may see, the feature flags that show them flagged catalog entries, a theme
+  and who the vendor says is using it.
 - ``portal_themes``: a workspace's default look of the portal (a link's own theme wins).
 - ``audit_log``: what was done through the portal (and to its links): who, which link, what,
   when; listed newest first per workspace.
@@ -37,6 +38,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.Column("read_only", sa.SmallInteger(), nullable=False, server_default="0"),
         sa.Column("event_types", sa.Text(), nullable=True),
+        sa.Column("feature_flags", sa.Text(), nullable=True),
         sa.Column("theme", sa.Text(), nullable=True),
         sa.Column("user_name", sa.String(length=256), nullable=True),
         sa.Column("created_by", sa.String(length=128), nullable=False),
