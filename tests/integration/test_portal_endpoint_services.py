@@ -23,10 +23,10 @@ from hookline.domain.models import (
     WebhookConfig,
     Workspace,
 )
+from hookline.domain.portal_access import Customer, ReadOnlyLink
 from hookline.errors import NotFound, ValidationFailed
 from hookline.services import portal_endpoints, webhooks
 from hookline.services.deps import Deps
-from hookline.services.portal import Customer, ReadOnlyLink
 from hookline.services.portal_endpoints import EndpointDraft
 from hookline.services.routing import Router
 from hookline.settings import Settings

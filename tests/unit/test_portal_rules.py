@@ -1,5 +1,5 @@
 """The customer portal's pure rules: which event types a link lets its customer see and
-subscribe to (``services.portal.Customer``; its feature flags and the catalog's), an endpoint's
+subscribe to (``domain.portal_access.Customer``; its feature flags and the catalog's), an endpoint's
 status, the type its Test sends, and
 the endpoint form's custom headers and event-type choices."""
 
@@ -12,10 +12,10 @@ import pytest
 
 from hookline.domain import portal_themes
 from hookline.domain.models import EventType, PortalLink, Webhook, WebhookConfig
+from hookline.domain.portal_access import Customer, ReadOnlyLink
 from hookline.domain.samples import FALLBACK_TYPE
 from hookline.errors import ValidationFailed
 from hookline.portal.endpoint_form import choices, draft_of, parse_header_lines
-from hookline.services.portal import Customer, ReadOnlyLink
 from hookline.services.portal_endpoints import (
     CatalogEntry,
     sample_type,

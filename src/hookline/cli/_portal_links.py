@@ -89,8 +89,9 @@ def portal_link_create(
 ) -> None:
     """Make a link and print its URL (the token is in it: shown once, hand it to one customer).
     Its id and expiry go to stderr, so `URL=$(hookline portal-link create …)` keeps the URL."""
+    from hookline.domain.portal_access import LinkDraft
     from hookline.domain.timefmt import iso
-    from hookline.services.portal import LinkDraft, create_link, portal_url
+    from hookline.services.portal import create_link, portal_url
 
     draft = LinkDraft(expires_in, read_only, event_types or None, None, user, feature_flags)
 

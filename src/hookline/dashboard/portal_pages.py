@@ -23,6 +23,7 @@ from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error
 from hookline.domain import portal_themes
 from hookline.domain.models import AuditEntry
+from hookline.domain.portal_access import LinkDraft
 from hookline.errors import ApiError, ValidationFailed
 from hookline.services import operators, portal
 from hookline.services.workspaces import Principal
@@ -115,14 +116,14 @@ async def _page(who: Visitor, status: int = 200, **shown: Any) -> Response:
     return who.page("portal_admin.html", status, **(context | shown))
 
 
-def _draft(form: Form) -> portal.LinkDraft:
+def _draft(form: Form) -> LinkDraft:
     try:
         expires_in = int(form.get("expires_in"))
     except ValueError:
         message = "expires_in: choose how long the link lasts"
         raise ValidationFailed(message, field="expires_in") from None
     user = form.get("user").strip()
-    return portal.LinkDraft(expires_in, form.has("read_only"), user=user or None)
+    return LinkDraft(expires_in, form.has("read_only"), user=user or None)
 
 
 async def _actor(who: Visitor) -> str:

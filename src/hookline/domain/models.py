@@ -36,6 +36,8 @@ MAX_TIMEOUT = 30.0
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\"]+$")
 EVENT_PATTERN = re.compile(r"^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$")
+#: A catalog entry's feature flag or group name (and a portal link's feature flag).
+CATALOG_LABEL = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 EVENT_TYPE_NAME = re.compile(r"^[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*$")
 # Headers the HTTP layer owns; letting users set them would corrupt the request.
 _FORBIDDEN_HEADERS = frozenset(

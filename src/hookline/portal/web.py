@@ -25,13 +25,13 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 
 from hookline.dashboard.render import Renderer
+from hookline.domain.portal_access import Customer
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.errors import ApiError, StoreUnavailable
 from hookline.portal.sessions import PortalSession, PortalSessionCodec, derive_portal_key
 from hookline.runtime.state import AppState, get_state
 from hookline.services import portal
 from hookline.services.deps import Deps
-from hookline.services.portal import Customer
 
 __all__ = ["Portal", "PortalRoute", "Visit", "visit"]
 

@@ -18,7 +18,7 @@ from typing import Any
 from hookline.domain import catalog_versions
 from hookline.domain.catalog_versions import Schemas
 from hookline.domain.ids import new_id
-from hookline.domain.models import EVENT_TYPE_NAME, EventType
+from hookline.domain.models import CATALOG_LABEL, EVENT_TYPE_NAME, EventType
 from hookline.domain.payload_schemas import compile_schema, mismatch
 from hookline.domain.records import record
 from hookline.errors import ApiError, ValidationFailed, raise_every
@@ -38,7 +38,6 @@ SHARED_NAME = re.compile(r"^[a-zA-Z0-9\-_.]+$")
 #: The longest name either catalog stores.
 NAME_MAX = 200
 #: A feature flag or a group name.
-LABEL = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 #: What a partial update may change.
 CHANGEABLE = frozenset(
     {"description", "schema", "schemas", "example", "archived", "deprecated"}
@@ -157,10 +156,10 @@ def _schema_problems(
 
 def _label_problems(flags: Any, group: str | None) -> list[ApiError]:
     problems: list[ApiError] = []
-    if any(not LABEL.match(flag) for flag in flags or ()):
+    if any(not CATALOG_LABEL.match(flag) for flag in flags or ()):
         message = "feature_flags: a flag is 1 to 256 letters, digits, '-', '_' and '.'"
         problems.append(ValidationFailed(message, field="feature_flags"))
-    if group is not None and not LABEL.match(group):
+    if group is not None and not CATALOG_LABEL.match(group):
         message = "group_name: a group is 1 to 256 letters, digits, '-', '_' and '.'"
         problems.append(ValidationFailed(message, field="group_name"))
     return problems

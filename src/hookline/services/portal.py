@@ -14,29 +14,27 @@ in every process.
 
 Everything done through the portal, and the links made and revoked, is written to the
 workspace's **audit log** (who, which link, what, when), which the operator lists.
+
+What a link may be and what its customer may see and do are pure rules, in
+``hookline.domain.portal_access``; this module does the reading and writing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from hookline.domain import keys, portal_themes
 from hookline.domain.ids import new_id
-from hookline.domain.models import EVENT_PATTERN, AuditEntry, EventType, PortalLink, event_matches
-from hookline.domain.portal_themes import Theme
-from hookline.domain.records import record
-from hookline.errors import ApiError, Forbidden, NotFound, ValidationFailed, raise_every
-from hookline.services.catalog_entries import LABEL as FEATURE_FLAG
+from hookline.domain.models import AuditEntry, PortalLink
+from hookline.domain.portal_access import Customer, LinkDraft, checked_link
+from hookline.errors import NotFound
 from hookline.services.deps import Deps
 from hookline.services.workspaces import Principal, get_workspace
 from hookline.store import Store
 
 __all__ = [
-    "Customer",
-    "LinkDraft",
-    "ReadOnlyLink",
     "actor_of",
     "audit",
     "audit_page",
@@ -52,32 +50,7 @@ __all__ = [
 ]
 
 TOKEN_PREFIX = "hlp_"
-DEFAULT_EXPIRES_IN = 3600
-MAX_EXPIRES_IN = 7 * 86400
-MIN_EXPIRES_IN = 60
-MAX_EVENT_TYPES = 200
-MAX_FEATURE_FLAGS = 50
 PORTAL_PATH = "/portal/"
-
-
-class ReadOnlyLink(Forbidden):
-    """An action asked through a read-only portal link."""
-
-    code = "read_only"
-
-
-@record
-class LinkDraft:
-    """A link as the vendor asks for it (see the module's text). ``user``: who the vendor says
-    will use it (an e-mail address, a user id), written to the audit log with each action;
-    ``feature_flags``: the flags that show the customer the catalog entries carrying them."""
-
-    expires_in: int = DEFAULT_EXPIRES_IN
-    read_only: bool = False
-    event_types: Sequence[str] | None = None
-    theme: Mapping[str, Any] | None = None
-    user: str | None = None
-    feature_flags: Sequence[str] = ()
 
 
 async def actor_of(deps: Deps, who: Principal) -> str:
@@ -96,7 +69,7 @@ async def create_link(
     """A new link and its token (answered this once, never stored). On the store alone: the
     CLI makes links without a running Hookline."""
     await _workspace(store, workspace_id)
-    theme = _checked(draft)
+    theme = checked_link(draft)
     token = keys.new_token(TOKEN_PREFIX)
     now = time.time()
     link = PortalLink(
@@ -179,53 +152,6 @@ async def audit_page(
     return await deps.store.portal.audit_page(workspace_id, limit, before)
 
 
-@record
-class Customer:
-    """Who a portal request acts for: a live link, the workspace it opens and the theme it is
-    drawn with. Every rule of what the customer may see and do is here, once."""
-
-    link: PortalLink
-    workspace_name: str
-    theme: Theme
-
-    @property
-    def workspace_id(self) -> str:
-        return self.link.workspace_id
-
-    @property
-    def read_only(self) -> bool:
-        return self.link.read_only
-
-    @property
-    def actor(self) -> str:
-        return self.link.user_name or "portal customer"
-
-    def may_see(self, event_type: str) -> bool:
-        """Whether the link lets its customer see (and subscribe to) this event type."""
-        allowed = self.link.event_types
-        return allowed is None or event_matches(list(allowed), event_type)
-
-    def may_see_entry(self, et: EventType) -> bool:
-        """Whether the link shows its customer this catalog entry (and lets them subscribe to
-        it by name): a type it may see that has no feature flag, or one the link has."""
-        if not self.may_see(et.name):
-            return False
-        return not et.feature_flags or not set(et.feature_flags).isdisjoint(self.link.feature_flags)
-
-    def may_subscribe(self, pattern: str) -> bool:
-        """Whether an endpoint of this customer may subscribe to ``pattern``: any pattern when
-        the link limits nothing, else one of the link's own patterns or a type it allows."""
-        allowed = self.link.event_types
-        if allowed is None or pattern in allowed:
-            return True
-        return "*" not in pattern and self.may_see(pattern)
-
-    def check_write(self) -> None:
-        """Refuse every action through a read-only link."""
-        if self.read_only:
-            raise ReadOnlyLink("this portal link is read-only")
-
-
 async def customer_of(deps: Deps, workspace_id: str, link_id: str) -> Customer | None:
     """The customer of a session naming this link, while the link is live (one lookup by
     primary key, so a revocation takes effect at the next request in every process)."""
@@ -276,51 +202,3 @@ async def _write(
 async def _workspace(store: Store, workspace_id: str) -> None:
     if await store.config.get_workspace(workspace_id) is None:
         raise NotFound(f"workspace {workspace_id} not found")
-
-
-def _checked(draft: LinkDraft) -> dict[str, Any]:
-    """The draft's theme as stored, once every field of the draft is valid (every problem of
-    the draft and of its theme reported at once)."""
-    found: list[ApiError] = list(_draft_problems(draft))
-    theme: dict[str, Any] = {}
-    try:
-        theme = portal_themes.parse_theme(draft.theme).stored()
-    except ValidationFailed as exc:
-        found.extend(exc.problems)
-    raise_every(found)
-    return theme
-
-
-def _draft_problems(draft: LinkDraft) -> list[ValidationFailed]:
-    found = []
-    if not MIN_EXPIRES_IN <= draft.expires_in <= MAX_EXPIRES_IN:
-        message = f"expires_in: {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN} seconds (7 days)"
-        found.append(ValidationFailed(message, field="expires_in"))
-    types = draft.event_types
-    if types is not None and len(types) > MAX_EVENT_TYPES:
-        message = f"event_types: at most {MAX_EVENT_TYPES}"
-        found.append(ValidationFailed(message, field="event_types"))
-    for i, pattern in enumerate((types or ())[:MAX_EVENT_TYPES]):
-        if not _pattern_ok(pattern):
-            message = f"event_types.{i}: an event type name or a 'prefix.*' pattern"
-            found.append(ValidationFailed(message, field=f"event_types.{i}"))
-    if draft.user is not None and not 1 <= len(draft.user) <= 256:
-        found.append(ValidationFailed("user: 1 to 256 characters", field="user"))
-    return found + _flag_problems(draft.feature_flags)
-
-
-def _flag_problems(flags: Sequence[str]) -> list[ValidationFailed]:
-    """A link's feature flags: names as the catalog's entries carry them."""
-    found = []
-    if len(flags) > MAX_FEATURE_FLAGS:
-        message = f"feature_flags: at most {MAX_FEATURE_FLAGS}"
-        found.append(ValidationFailed(message, field="feature_flags"))
-    for i, flag in enumerate(flags[:MAX_FEATURE_FLAGS]):
-        if not FEATURE_FLAG.match(flag):
-            message = f"feature_flags.{i}: a flag is 1 to 256 letters, digits, '-', '_' and '.'"
-            found.append(ValidationFailed(message, field=f"feature_flags.{i}"))
-    return found
-
-
-def _pattern_ok(pattern: str) -> bool:
-    return 1 <= len(pattern) <= 200 and bool(EVENT_PATTERN.match(pattern))

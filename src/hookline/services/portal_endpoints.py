@@ -21,12 +21,12 @@ from typing import Any
 
 from hookline.domain import signing
 from hookline.domain.models import EventType, Webhook, WebhookConfig
+from hookline.domain.portal_access import Customer
 from hookline.domain.records import record
 from hookline.domain.samples import FALLBACK_TYPE, candidate_types, example_of, sample_event
 from hookline.errors import ApiError, NotFound, ValidationFailed, raise_every
 from hookline.services import catalog, portal, webhook_tests, webhooks
 from hookline.services.deps import Deps
-from hookline.services.portal import Customer
 from hookline.services.webhook_tests import TestResult
 
 __all__ = [

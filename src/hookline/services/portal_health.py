@@ -12,10 +12,10 @@ import math
 import time
 
 from hookline.domain.models import Webhook
+from hookline.domain.portal_access import Customer
 from hookline.domain.records import record
 from hookline.errors import ValidationFailed
 from hookline.services.deps import Deps
-from hookline.services.portal import Customer
 from hookline.services.portal_endpoints import endpoint
 from hookline.store import WebhookHealth
 

@@ -1,7 +1,7 @@
 """The customer portal's delivery log: a customer's messages and their attempts, retrying one
 delivery, and recovering an endpoint's failures over a time range.
 
-A customer sees only what their link lets them (``services.portal.Customer``): events of the
+A customer sees only what their link lets them (``domain.portal_access.Customer``): events of the
 types it allows, and deliveries and attempts to their own endpoints
 (``services.portal_endpoints.visible``). Anything else reads as missing (:class:`NotFound`),
 never as forbidden, so ids of other workspaces and of the operator's webhooks reveal nothing.
@@ -29,11 +29,11 @@ from hookline.domain.models import (
     Webhook,
     event_matches,
 )
+from hookline.domain.portal_access import Customer
 from hookline.domain.records import record
 from hookline.errors import Conflict, NotFound, ValidationFailed
 from hookline.services import deliveries, portal
 from hookline.services.deps import Deps
-from hookline.services.portal import Customer
 from hookline.services.portal_endpoints import endpoint, visible
 from hookline.store import LogDelivery, LogQuery
 

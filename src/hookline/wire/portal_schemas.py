@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from hookline.domain.models import AuditEntry, PortalLink
 from hookline.domain.nul import NoNulModel
+from hookline.domain.portal_access import DEFAULT_EXPIRES_IN, LinkDraft
 from hookline.domain.timefmt import iso
-from hookline.services.portal import DEFAULT_EXPIRES_IN, LinkDraft
 
 __all__ = ["AuditEntryOut", "AuditPageOut", "PortalLinkCreated", "PortalLinkIn", "PortalLinkOut"]
 

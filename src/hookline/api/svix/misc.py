@@ -17,8 +17,8 @@ from hookline.api.errors import leaves
 from hookline.api.svix import shapes
 from hookline.api.svix.access import Svc, Who, resolve_or_create
 from hookline.api.svix.errors import error, fields_named
+from hookline.domain.portal_access import LinkDraft
 from hookline.services import portal
-from hookline.services.portal import LinkDraft
 
 router = APIRouter(tags=["svix"])
 fallback = APIRouter()
