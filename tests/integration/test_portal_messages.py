@@ -181,7 +181,7 @@ async def test_pages_hold_only_what_the_link_sees_however_far_apart(
     invoices = [e for e, t in zip(made, types, strict=True) if t.startswith("invoice.")][::-1]
     limited = await Customer.open(service, api.ws, event_types=["invoice.*"])
     monkeypatch.setattr("hookline.portal.message_pages.PAGE_SIZE", 2)
-    monkeypatch.setattr("hookline.services.portal_messages.SCAN_PAGES", 2)
+    monkeypatch.setattr("hookline.services.portal_log_pages.SCAN_PAGES", 2)
 
     older = await walk(limited, "/portal/messages", "Older")
     # At most two store pages of two are read per page shown: a page may come short (five

@@ -18,7 +18,8 @@ from fastapi.responses import Response
 from hookline.domain.models import DeliveryStatus
 from hookline.portal.web import PortalRoute, Visit, visit
 from hookline.services import portal_endpoints, portal_messages
-from hookline.services.portal_messages import MessageFilter, Sent
+from hookline.services.portal_log_pages import MessageFilter
+from hookline.services.portal_messages import Sent
 from hookline.wire.schemas import AttemptOut
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
