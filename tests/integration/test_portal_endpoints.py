@@ -222,6 +222,9 @@ async def test_a_link_limited_to_some_event_types(service: Service, receiver: Re
     new = await portal.get("/portal/endpoints/new")
     assert "All events<" not in new.text and "order.created" not in new.text
     assert "All invoice.* events" in new.text and "invoice.paid" in new.text
+    # The picker shows each type's description, schema and example where it is chosen.
+    assert "An invoice was paid in full." in new.text
+    assert "<summary>Schema</summary>" in new.text and "<summary>Example</summary>" in new.text
 
     for refused in ("order.created", "*"):
         page = await portal.post("/portal/endpoints", endpoint_form(receiver.url, refused))
