@@ -67,6 +67,20 @@ async def test_a_link_made_on_the_page_opens_the_portal_until_every_link_is_revo
         refused = await visitor.post("/portal-admin/links", form | {"expires_in": "5"})
         assert refused.status == 422
         assert _errors(refused.text)["expires_in"].startswith("60 to 604800 seconds")
+        bad = {"event_types": "invoice.*, not a type", "feature_flags": "beta, no way"}
+        refused = await visitor.post("/portal-admin/links", form | bad)
+        assert refused.status == 422
+        assert set(_errors(refused.text)) == {"event_types", "feature_flags"}
+        limited = await visitor.post(
+            "/portal-admin/links",
+            form | {"event_types": "invoice.*, order.created", "feature_flags": "beta"},
+        )
+        assert limited.status == 200, limited.text[:500]
+        made_limited = (await service.ok("GET", f"{v1}/portal-links"))["data"]
+        assert [(k["event_types"], k["feature_flags"]) for k in made_limited] == [
+            (["invoice.*", "order.created"], ["beta"])
+        ]
+        await service.ok("DELETE", f"{v1}/portal-links")
 
         made = await visitor.post("/portal-admin/links", form)
         assert made.status == 200, made.text[:500]
@@ -80,6 +94,7 @@ async def test_a_link_made_on_the_page_opens_the_portal_until_every_link_is_revo
 
         listed = (await service.ok("GET", f"{v1}/portal-links"))["data"]
         assert [(k["user"], k["read_only"]) for k in listed] == [("ana@example.com", False)]
+        assert listed[0]["event_types"] is None and listed[0]["feature_flags"] == []
         shown = await visitor.get("/portal-admin")
         assert token not in shown.text and "ana@example.com" in shown.text
         assert "workspace API key" in shown.text  # created by, as the REST API names the key
@@ -98,7 +113,10 @@ async def test_a_link_made_on_the_page_opens_the_portal_until_every_link_is_revo
         after = await visitor.get(revoked.location)
         assert "Every link was revoked" in after.text and "No live links." in after.text
         actions = _audit(after.text)
-        assert actions == ["portal_links.revoked", "portal.opened", "portal_link.created"]
+        assert actions == [
+            "portal_links.revoked", "portal.opened", "portal_link.created",
+            "portal_links.revoked", "portal_link.created",
+        ]  # fmt: skip
 
 
 async def test_the_theme_form_shows_every_problem_then_saves_what_the_portal_draws(

@@ -20,7 +20,7 @@ from hookline.dashboard.forms import Form, read_form
 from hookline.dashboard.portal_theme_form import MODES, theme_body, values_from_form
 from hookline.dashboard.portal_theme_form import values_from_theme as theme_values
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
-from hookline.dashboard.webhook_form import api_error
+from hookline.dashboard.webhook_form import api_error, split_list
 from hookline.domain import portal_themes
 from hookline.domain.models import AuditEntry
 from hookline.domain.portal_access import LinkDraft
@@ -59,11 +59,14 @@ async def page(who: Who, before: Annotated[str | None, Query(max_length=64)] = N
     return await _page(who, before=before, notice=notice)
 
 
+_LINK_FIELDS = ("expires_in", "user", "event_types", "feature_flags")
+
+
 @router.post(f"{PATH}/links")
 async def create_link(who: Who) -> Response:
     """A link for this workspace, shown once on the page answered."""
     form = await read_form(who.request)
-    values = {name: form.get(name) for name in ("expires_in", "user")}
+    values = {name: form.get(name) for name in _LINK_FIELDS}
     values["read_only"] = "on" if form.has("read_only") else ""
     try:
         draft = _draft(form)
@@ -100,7 +103,8 @@ async def _page(who: Visitor, status: int = 200, **shown: Any) -> Response:
     context: dict[str, Any] = {
         "links": await portal.live_links(deps, who.ws),
         "made": None,
-        "link_values": {"expires_in": EXPIRY_CHOICES[0][0], "user": "", "read_only": ""},
+        "link_values": dict.fromkeys((*_LINK_FIELDS, "read_only"), "")
+        | {"expires_in": EXPIRY_CHOICES[0][0]},
         "link_errors": {},
         "expiry_choices": EXPIRY_CHOICES,
         "theme": theme_values(await portal.get_theme(deps, who.ws)),
@@ -123,7 +127,14 @@ def _draft(form: Form) -> LinkDraft:
         message = "expires_in: choose how long the link lasts"
         raise ValidationFailed(message, field="expires_in") from None
     user = form.get("user").strip()
-    return LinkDraft(expires_in, form.has("read_only"), user=user or None)
+    types = split_list(form.get("event_types"))
+    return LinkDraft(
+        expires_in,
+        form.has("read_only"),
+        event_types=types or None,
+        user=user or None,
+        feature_flags=split_list(form.get("feature_flags")),
+    )
 
 
 async def _actor(who: Visitor) -> str:
