@@ -42,6 +42,7 @@ FRAMEWORKS = {
     "hookline.integrations.flask": ("flask", "werkzeug"),
 }
 _PACKAGES_NOT_FOR_DOMAIN = ("store", "api", "delivery", "services", "runtime", "dashboard", "cli")
+_PACKAGES_NOT_FOR_DOMAIN += ("portal",)
 NOT_FOR_DOMAIN = tuple(
     f"hookline.{name}" for name in (*_PACKAGES_NOT_FOR_DOMAIN, "wire", "client", "integrations")
 )
@@ -153,7 +154,8 @@ def integration_adapts_one_framework(i: Import) -> bool:
 
 
 def services_know_no_front_door(i: Import) -> bool:
-    front_doors = ("hookline.api", "hookline.dashboard", "hookline.cli", "hookline.wire")
+    front_doors = ("hookline.api", "hookline.dashboard", "hookline.portal", "hookline.cli")
+    front_doors += ("hookline.wire",)
     return not within(i.target, front_doors)
 
 
@@ -178,6 +180,8 @@ RULES = [
     ),
     Rule("services", lambda m: within(m, ("hookline.services",)), services_know_no_front_door),
     Rule("dashboard", lambda m: within(m, ("hookline.dashboard",)), dashboard_skips_the_api),
+    # The customer portal is a front door of its own: the services, never the REST API.
+    Rule("portal", lambda m: within(m, ("hookline.portal",)), dashboard_skips_the_api),
 ]
 
 
