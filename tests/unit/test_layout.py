@@ -41,8 +41,9 @@ FRAMEWORKS = {
     "hookline.integrations.fastapi": ("fastapi", "starlette"),
     "hookline.integrations.flask": ("flask", "werkzeug"),
 }
-_PACKAGES_NOT_FOR_DOMAIN = ("store", "api", "delivery", "services", "runtime", "dashboard", "cli")
-_PACKAGES_NOT_FOR_DOMAIN += ("portal",)
+_PACKAGES_NOT_FOR_DOMAIN = (
+    *("store", "api", "delivery", "services", "runtime", "dashboard", "portal", "cli"),
+)
 NOT_FOR_DOMAIN = tuple(
     f"hookline.{name}" for name in (*_PACKAGES_NOT_FOR_DOMAIN, "wire", "client", "integrations")
 )
@@ -154,8 +155,10 @@ def integration_adapts_one_framework(i: Import) -> bool:
 
 
 def services_know_no_front_door(i: Import) -> bool:
-    front_doors = ("hookline.api", "hookline.dashboard", "hookline.portal", "hookline.cli")
-    front_doors += ("hookline.wire",)
+    front_doors = (
+        *("hookline.api", "hookline.dashboard", "hookline.portal", "hookline.cli"),
+        "hookline.wire",
+    )
     return not within(i.target, front_doors)
 
 
