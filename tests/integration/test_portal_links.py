@@ -339,3 +339,23 @@ async def test_a_mangled_session_or_token_is_the_expired_page_not_an_error(
     refused = await visit(service, "POST", "/portal/endpoints", mangled, data={"url": "x"})
     assert refused.status == 403
     assert (await sign_in(service, "hlp_é")).status == 401
+
+
+async def test_a_link_opens_the_portal_and_nothing_else(service: Service) -> None:
+    """Single-purpose: neither a link's token nor a portal session is a key of the REST API,
+    the Svix-compatible API or the dashboard."""
+    ws, _ = await service.workspace()
+    token = (await link(service, ws))["token"]
+    session = (await sign_in(service, token)).session()
+    for path in (f"/v1/workspaces/{ws}/webhooks", "/v1/workspaces", f"/api/v1/app/{ws}/endpoint"):
+        assert (await _raw(service, path, token))[0] == 401, path
+        async with service.http.get(service.url + path, headers=session) as r:
+            assert r.status == 401, path
+    async with service.http.post(
+        service.url + "/login", data={"token": token}, allow_redirects=False
+    ) as r:
+        assert r.status in (401, 403)
+    async with service.http.get(
+        service.url + "/webhooks", headers=session, allow_redirects=False
+    ) as r:
+        assert r.headers.get("HX-Redirect") == "/login"  # htmx asked: sent to sign in
