@@ -184,6 +184,7 @@ async def test_webhook_crud_round_trip(client: AsyncClient) -> None:
         "crm", "https://example.com/hook", secret="generate", metadata={"team": "sales"}
     )
     assert created.has_secret and created.secret and created.secret.startswith("whsec_")
+    assert created.public_key is None  # a symmetric secret has none
     assert created.events == ("*",) and created.raw["metadata"] == {"team": "sales"}
     fetched = await client.get_webhook(created.id)
     assert (fetched.id, fetched.name, fetched.secret) == (created.id, "crm", None)
@@ -196,6 +197,15 @@ async def test_webhook_crud_round_trip(client: AsyncClient) -> None:
     with pytest.raises(HooklineAPIError) as caught:
         await client.get_webhook(created.id)
     assert (caught.value.status, caught.value.code) == (404, "not_found")
+
+
+async def test_an_ed25519_webhook_shows_its_public_key(client: AsyncClient) -> None:
+    created = await client.create_webhook(
+        "signed", "https://example.com/hook", secret="generate", signature_schemes=["ed25519"]
+    )
+    assert created.secret is not None and created.secret.startswith("whsk_")
+    assert created.public_key is not None and created.public_key.startswith("whpk_")
+    assert (await client.get_webhook(created.id)).public_key == created.public_key
 
 
 async def test_webhook_listing_pages(client: AsyncClient) -> None:

@@ -132,13 +132,15 @@ class Webhook:
     disabled_reason: str | None
     has_secret: bool
     secret: str | None  # only on creation with secret="generate", or with include_secret
+    public_key: str | None  # what receivers verify ``ed25519`` signatures with (whpk_…)
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def _of(cls, data: Mapping[str, Any]) -> Webhook:
-        return _build(cls, data, events=tuple(data["events"]), raw=data)
+        events = tuple(data["events"])
+        return _build(cls, data, events=events, public_key=data.get("public_key"), raw=data)
 
 
 @dataclass(frozen=True, slots=True)
