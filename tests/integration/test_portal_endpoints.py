@@ -394,3 +394,36 @@ async def test_an_endpoint_hookline_disabled_says_so(service: Service, receiver:
     page = await portal.get(f"/portal/endpoints/{hook['id']}")
     assert "Disabled automatically: endpoint answered 410 Gone" in page.text
     assert ">Enable</button>" in page.text
+
+
+async def test_a_customer_sets_an_endpoints_rate_limit(
+    service: Service, receiver: Receiver
+) -> None:
+    svc = service
+    ws, _ = await svc.workspace()
+    await catalog(svc, ws)
+    portal = await open_portal(svc, ws, user=USER)
+    form = [*endpoint_form(receiver.url, "invoice.paid"), ("rate_limit_per_second", "12.5")]
+    created = await portal.post("/portal/endpoints", form)
+    assert created.status == 200, created.text
+    assert "12.5 messages per second" in created.text
+    (hook,) = await webhooks_of(svc, ws)
+    assert hook["rate_limit_per_second"] == 12.5
+    edit = await portal.get(f"/portal/endpoints/{hook['id']}/edit")
+    assert 'value="12.5"' in edit.text
+
+    base = endpoint_form(receiver.url, "invoice.paid")
+    for wrong in ("fast", "0", "1e9"):
+        refused = await portal.post(
+            f"/portal/endpoints/{hook['id']}", [*base, ("rate_limit_per_second", wrong)]
+        )
+        assert refused.status == 422, (wrong, refused.text[:300])
+        assert 'id="err-rate_limit_per_second"' in refused.text, wrong
+    cleared = await portal.post(
+        f"/portal/endpoints/{hook['id']}", [*base, ("rate_limit_per_second", "")]
+    )
+    assert cleared.status == 200 and "none" in cleared.text
+    stored = await svc.ok("GET", f"/v1/workspaces/{ws}/webhooks/{hook['id']}")
+    assert stored["rate_limit_per_second"] is None
+    updated = [e for e in await audit(svc, ws) if e["action"] == "endpoint.updated"]
+    assert [e["detail"] for e in updated] == [{"changed": ["rate_limit_per_second"]}]

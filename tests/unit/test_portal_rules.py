@@ -167,6 +167,7 @@ def test_a_draft_from_the_form() -> None:
         "events": ["invoice.paid", "invoice.paid", "order.created"],
         "headers": "X-A: 1",
         "enabled": False,
+        "rate_limit_per_second": " 2.5 ",
     }
     draft, errors = draft_of(values)
     assert errors == {}
@@ -177,7 +178,10 @@ def test_a_draft_from_the_form() -> None:
         "events": ["invoice.paid", "order.created"],
         "headers": {"X-A": "1"},
         "enabled": False,
+        "rate_limit_per_second": 2.5,
     }
+    assert draft_of(values | {"rate_limit_per_second": ""})[0].rate_limit_per_second is None
+    assert set(draft_of(values | {"rate_limit_per_second": "fast"})[1]) == {"rate_limit_per_second"}
     assert draft_of(values | {"headers": "oops"})[1] == {
         "headers": "line 1: write each header as Name: value"
     }

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hookline.dashboard.forms import Form
+from hookline.dashboard.webhook_form import blank_number
 from hookline.domain import secret_headers
 from hookline.domain.models import Webhook
 from hookline.domain.records import record
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: The form's fields: a problem of any other field is shown above the form.
-FIELDS = ("name", "description", "url", "events", "headers", "enabled")
+FIELDS = ("name", "description", "url", "events", "headers", "enabled", "rate_limit_per_second")
 
 
 @record
@@ -46,7 +47,8 @@ class Choice:
 
 
 def blank_values() -> dict[str, Any]:
-    return {"name": "", "description": "", "url": "", "events": [], "headers": "", "enabled": True}
+    text = dict.fromkeys(("name", "description", "url", "headers", "rate_limit_per_second"), "")
+    return text | {"events": [], "enabled": True}
 
 
 def values_of(hook: Webhook) -> dict[str, Any]:
@@ -60,12 +62,14 @@ def values_of(hook: Webhook) -> dict[str, Any]:
         "events": list(config.events),
         "headers": header_lines(shown),
         "enabled": config.enabled,
+        "rate_limit_per_second": blank_number(config.rate_limit_per_second),
     }
 
 
 def values_from_form(form: Form) -> dict[str, Any]:
     """What the form shows again after a submission, as typed."""
-    text = {name: form.get(name) for name in ("name", "description", "url", "headers")}
+    names = ("name", "description", "url", "headers", "rate_limit_per_second")
+    text = {name: form.get(name) for name in names}
     return text | {"events": form.getlist("events"), "enabled": form.has("enabled")}
 
 
@@ -73,6 +77,7 @@ def draft_of(values: Mapping[str, Any]) -> tuple[EndpointDraft, dict[str, str]]:
     """The draft the values describe, and the problems only the form can see."""
     headers, problem = parse_header_lines(values["headers"])
     errors = {} if problem is None else {"headers": problem}
+    rate = _rate(values["rate_limit_per_second"], errors)
     draft = EndpointDraft(
         name=values["name"].strip(),
         url=values["url"].strip(),
@@ -80,8 +85,20 @@ def draft_of(values: Mapping[str, Any]) -> tuple[EndpointDraft, dict[str, str]]:
         events=tuple(dict.fromkeys(values["events"])),
         headers=headers,
         enabled=bool(values["enabled"]),
+        rate_limit_per_second=rate,
     )
     return draft, errors
+
+
+def _rate(text: str, errors: dict[str, str]) -> float | None:
+    """The rate limit typed (blank: none); not a number is a problem beside the field."""
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        errors["rate_limit_per_second"] = "a number of messages per second, such as 10 or 0.5"
+        return None
 
 
 def header_lines(headers: Mapping[str, str]) -> str:

@@ -5,7 +5,8 @@ A customer's **endpoints** are the workspace's HTTP webhooks outside any flow: a
 or a flow's member is the operator's, and is "not found" here, as another workspace's webhook
 is. A customer sets only an endpoint's name, description, URL, event types (each one the link
 lets them subscribe to: ``Customer.may_subscribe``, and no name of a catalog entry the link's
-feature flags hide: ``Customer.may_see_entry``), custom headers and whether it is enabled;
+feature flags hide: ``Customer.may_see_entry``), custom headers, rate limit and whether it is
+enabled;
 everything else (signature schemes, retries, templates, filters, rate limits…) keeps the
 endpoint's value, or the default for a new endpoint, which gets a generated signing secret.
 
@@ -52,7 +53,10 @@ __all__ = [
 ]
 
 #: What a customer may set on an endpoint; every other field of its configuration is kept.
-CUSTOMER_FIELDS = ("name", "description", "url", "events", "headers", "enabled")
+CUSTOMER_FIELDS = (
+    *("name", "description", "url", "events", "headers", "enabled"),
+    "rate_limit_per_second",
+)
 _PAGE = 200
 
 
@@ -66,6 +70,7 @@ class EndpointDraft:
     events: tuple[str, ...] = ("*",)
     headers: dict[str, str] = field(default_factory=dict)
     enabled: bool = True
+    rate_limit_per_second: float | None = None
 
     def body(self) -> dict[str, Any]:
         """The webhook fields it sets (``services.webhooks``' configuration keys)."""
@@ -76,6 +81,7 @@ class EndpointDraft:
             "events": list(self.events),
             "headers": dict(self.headers),
             "enabled": self.enabled,
+            "rate_limit_per_second": self.rate_limit_per_second,
         }
 
 
