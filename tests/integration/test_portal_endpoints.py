@@ -427,3 +427,39 @@ async def test_a_customer_sets_an_endpoints_rate_limit(
     assert stored["rate_limit_per_second"] is None
     updated = [e for e in await audit(svc, ws) if e["action"] == "endpoint.updated"]
     assert [e["detail"] for e in updated] == [{"changed": ["rate_limit_per_second"]}]
+
+
+async def test_test_sends_the_event_type_the_customer_chooses(
+    service: Service, receiver: Receiver
+) -> None:
+    svc = service
+    ws, _ = await svc.workspace()
+    await catalog(svc, ws)
+    portal = await open_portal(svc, ws, user=USER)
+    created = await portal.post(
+        "/portal/endpoints", endpoint_form(receiver.url, "invoice.paid", "order.created")
+    )
+    assert created.status == 200, created.text
+    (hook,) = await webhooks_of(svc, ws)
+    assert '<select id="test-type" name="event_type">' in created.text
+    assert '<option value="order.created">' in created.text
+
+    tested = await portal.post(
+        f"/portal/endpoints/{hook['id']}/test", [("event_type", "order.created")]
+    )
+    assert tested.status == 200 and '<strong class="test-status">200</strong>' in tested.text
+    (arrived,) = await receiver.wait_for(1)
+    assert arrived.headers["X-Hookline-Event-Type"] == "order.created"
+    assert json.loads(arrived.body) == {"order": "or_1"}
+
+    # A type the endpoint does not receive (or the link hides) is refused, and nothing is sent.
+    refused = await portal.post(
+        f"/portal/endpoints/{hook['id']}/test", [("event_type", "hookline.secret")]
+    )
+    assert refused.status == 422 and "not a type this endpoint receives" in refused.text
+    assert len(receiver.requests) == 1
+    limited = await open_portal(svc, ws, event_types=["invoice.*"])
+    hidden = await limited.post(
+        f"/portal/endpoints/{hook['id']}/test", [("event_type", "order.created")]
+    )
+    assert hidden.status == 422 and len(receiver.requests) == 1

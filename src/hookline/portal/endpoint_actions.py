@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from hookline.dashboard.forms import read_form
 from hookline.errors import ValidationFailed
 from hookline.portal.endpoint_pages import endpoint_page, endpoints_page
 from hookline.portal.web import PortalRoute, Visit, visit
@@ -22,13 +23,14 @@ On = Annotated[Visit, Depends(visit)]
 @router.post("/portal/endpoints/{endpoint_id}/enable")
 async def enable(on: On, endpoint_id: str) -> Response:
     hook = await portal_endpoints.set_enabled(on.deps, on.customer, endpoint_id, True)
-    return endpoint_page(on, hook, "Enabled: messages held while it was disabled go out now.")
+    return await endpoint_page(on, hook, "Enabled: messages held while it was disabled go out now.")
 
 
 @router.post("/portal/endpoints/{endpoint_id}/disable")
 async def disable(on: On, endpoint_id: str) -> Response:
     hook = await portal_endpoints.set_enabled(on.deps, on.customer, endpoint_id, False)
-    return endpoint_page(on, hook, "Disabled: new messages are held until it is enabled again.")
+    notice = "Disabled: new messages are held until it is enabled again."
+    return await endpoint_page(on, hook, notice)
 
 
 @router.post("/portal/endpoints/{endpoint_id}/delete")
@@ -55,10 +57,12 @@ async def rotate_secret(on: On, endpoint_id: str) -> Response:
 
 @router.post("/portal/endpoints/{endpoint_id}/test")
 async def test(on: On, endpoint_id: str) -> Response:
-    """One real delivery of a sample event; its outcome, or why none was sent."""
+    """One real delivery of a sample of the event type chosen (blank: one the endpoint
+    receives); its outcome, or why none was sent."""
     await portal_endpoints.endpoint(on.deps, on.customer, endpoint_id)
+    chosen = (await read_form(on.request)).get("event_type").strip() or None
     try:
-        result = await portal_endpoints.send_test(on.deps, on.customer, endpoint_id)
+        result = await portal_endpoints.send_test(on.deps, on.customer, endpoint_id, chosen)
     except ValidationFailed as exc:
         return on.fragment("_test_result.html", exc.status, error=exc.field_message)
     return on.fragment("_test_result.html", error=None, result=result)

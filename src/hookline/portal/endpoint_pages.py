@@ -29,7 +29,7 @@ from hookline.portal.endpoint_form import (
 )
 from hookline.portal.web import PortalRoute, Visit, visit
 from hookline.services import portal_endpoints
-from hookline.services.portal_endpoints import status_of, subscribable_patterns
+from hookline.services.portal_endpoints import status_of, subscribable_patterns, testable_types
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 On = Annotated[Visit, Depends(visit)]
@@ -50,9 +50,10 @@ async def endpoints_page(on: Visit, notice: str | None = None) -> Response:
     )
 
 
-def endpoint_page(on: Visit, hook: Webhook, notice: str | None = None) -> Response:
-    """An endpoint's page; credential header values masked."""
+async def endpoint_page(on: Visit, hook: Webhook, notice: str | None = None) -> Response:
+    """An endpoint's page; credential header values masked; the event types Test offers."""
     config = hook.config
+    offered = [] if on.customer.read_only else await testable_types(on.deps, on.customer, hook)
     return on.page(
         "endpoint.html",
         path=f"{LIST_PATH}/{hook.id}",
@@ -60,6 +61,7 @@ def endpoint_page(on: Visit, hook: Webhook, notice: str | None = None) -> Respon
         state=status_of(hook),
         headers=secret_headers.mask(config.headers, config.secret_headers),
         notice=notice,
+        test_types=offered,
         nav="endpoints",
     )
 
@@ -117,12 +119,13 @@ async def create(on: On) -> Response:
         if not _of_the_form(exc):
             raise
         return await _form(on, None, values, api_error(exc), exc.status)
-    return endpoint_page(on, hook, "Endpoint created. Reveal its signing secret below.")
+    return await endpoint_page(on, hook, "Endpoint created. Reveal its signing secret below.")
 
 
 @router.get("/portal/endpoints/{endpoint_id}")
 async def detail_page(on: On, endpoint_id: str) -> Response:
-    return endpoint_page(on, await portal_endpoints.endpoint(on.deps, on.customer, endpoint_id))
+    hook = await portal_endpoints.endpoint(on.deps, on.customer, endpoint_id)
+    return await endpoint_page(on, hook)
 
 
 @router.get("/portal/endpoints/{endpoint_id}/edit")
@@ -146,7 +149,7 @@ async def save(on: On, endpoint_id: str) -> Response:
         if not _of_the_form(exc):
             raise
         return await _form(on, hook, values, api_error(exc), exc.status)
-    return endpoint_page(on, saved, "Saved.")
+    return await endpoint_page(on, saved, "Saved.")
 
 
 @router.get("/portal/event-types")

@@ -48,6 +48,8 @@ __all__ = [
     "set_enabled",
     "status_of",
     "subscribable_patterns",
+    "test_types",
+    "testable_types",
     "update",
     "visible",
 ]
@@ -249,13 +251,21 @@ async def rotate_secret(deps: Deps, customer: Customer, endpoint_id: str) -> Sec
     return Secret(secret, signing.public_key(secret))
 
 
-async def send_test(deps: Deps, customer: Customer, endpoint_id: str) -> TestResult:
-    """One real delivery, now, of a sample of an event type the customer may see (see
-    :func:`sample_type`), recorded as any message is."""
+async def send_test(
+    deps: Deps, customer: Customer, endpoint_id: str, event_type: str | None = None
+) -> TestResult:
+    """One real delivery, now, of a sample of ``event_type`` (one of :func:`test_types`; None:
+    the one :func:`sample_type` picks), recorded as any message is."""
     customer.check_write()
     hook = await endpoint(deps, customer, endpoint_id)
     listed = await catalog.list_event_types(deps, customer.workspace_id, include_archived=True)
-    chosen = sample_type(customer, hook.config.events, listed)
+    if event_type is None:
+        chosen = sample_type(customer, hook.config.events, listed)
+    elif event_type in test_types(customer, hook.config.events, listed):
+        chosen = event_type
+    else:
+        message = f"event_type: {event_type!r} is not a type this endpoint receives that you see"
+        raise ValidationFailed(message, field="event_type")
     result = await webhook_tests.send_test(deps, customer.workspace_id, endpoint_id, type=chosen)
     detail = {
         "event_type": result.event.type,
@@ -266,18 +276,32 @@ async def send_test(deps: Deps, customer: Customer, endpoint_id: str) -> TestRes
     return result
 
 
+async def testable_types(deps: Deps, customer: Customer, hook: Webhook) -> list[str]:
+    """The event types the Test button of this endpoint offers (:func:`test_types`)."""
+    listed = await catalog.list_event_types(deps, customer.workspace_id)
+    return test_types(customer, hook.config.events, listed)
+
+
+def test_types(
+    customer: Customer, patterns: Sequence[str], listed: Sequence[EventType]
+) -> list[str]:
+    """The catalog's current types an endpoint subscribing to ``patterns`` receives and the
+    customer may see (``listed``: the catalog, archived entries too, never offered)."""
+    hidden = _hidden(customer, listed)
+    current = [et for et in listed if not et.archived]
+    candidates = candidate_types(patterns, current)
+    return [name for name in candidates if name not in hidden and customer.may_see(name)]
+
+
 def sample_type(customer: Customer, patterns: Sequence[str], listed: Sequence[EventType]) -> str:
     """The event type a test of an endpoint subscribing to ``patterns`` sends: the sample's
     (``domain.samples``) among the types the customer may see (``listed``: the catalog, its
     archived entries too, which are never chosen but may be hidden); the test sample's fallback
     type when none matches and the link limits no type; else a 422."""
-    hidden = _hidden(customer, listed)
-    current = [et for et in listed if not et.archived]
-    candidates = candidate_types(patterns, current)
-    seen = [name for name in candidates if name not in hidden and customer.may_see(name)]
+    seen = test_types(customer, patterns, listed)
     if seen:
-        return sample_event(seen, current).type
-    if customer.link.event_types is None and FALLBACK_TYPE not in hidden:
+        return sample_event(seen, [et for et in listed if not et.archived]).type
+    if customer.link.event_types is None and FALLBACK_TYPE not in _hidden(customer, listed):
         return FALLBACK_TYPE
     raise ValidationFailed(
         "events: this endpoint subscribes to no event type you may see; choose some under Edit",
