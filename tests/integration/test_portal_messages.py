@@ -4,7 +4,9 @@ real receivers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import html
+import math
 import re
 import time
 from collections.abc import AsyncIterator
@@ -157,6 +159,38 @@ async def test_the_message_log_lists_filters_and_pages(
     # Paging keeps the filters: two orders a page, then none older.
     orders_only = await customer.page("/portal/messages?type=order.*")
     assert listed(orders_only) == [third, first] and ">Older</a>" not in orders_only
+
+
+async def test_the_message_log_keeps_a_time_range_and_finds_a_message_by_id(
+    service: Service, receiver: Receiver
+) -> None:
+    api = await workspace(service)
+    orders = await hook(api, receiver.url + "/orders", ["order.*"])
+    first, _ = await publish(api, "order.created")
+    # The next whole second: everything published after it is "from" it on.
+    boundary = math.floor(time.time()) + 1
+    await asyncio.sleep(boundary - time.time() + 0.05)
+    second, _ = await publish(api, "order.shipped")
+    customer = await Customer.open(service, api.ws)
+    at = datetime.fromtimestamp(boundary, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+    assert listed(await customer.page(f"/portal/messages?since={at}")) == [second]
+    assert listed(await customer.page(f"/portal/messages?until={at}")) == [first]
+    by_hook = f"/portal/messages?endpoint={orders['id']}"
+    assert listed(await customer.page(f"{by_hook}&since={at}")) == [second]
+    assert listed(await customer.page(f"{by_hook}&until={at}")) == [first]
+    kept = await customer.page(f"/portal/messages?since={at}")
+    assert f'value="{at if not at.endswith(":00") else at[:16]}"' in kept  # the range drawn
+    for wrong in ("yesterday", f"{at}Z"):
+        refused = await customer.get(f"/portal/messages?since={wrong}")
+        assert refused.status == 422 and "since" in refused.text, refused.text[:300]
+    backwards = await customer.get(f"/portal/messages?since={at}&until={at}")
+    assert backwards.status == 422 and "until" in backwards.text
+
+    found = await customer.page(f"/portal/messages?id={first}")
+    assert f'data-path="/portal/messages/{first}"' in found and "order.created" in found
+    missing = await customer.get("/portal/messages?id=evt_nope")
+    assert missing.status == 404
 
 
 async def walk(customer: Customer, path: str, link: str) -> list[tuple[str, list[str]]]:

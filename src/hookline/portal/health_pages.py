@@ -10,7 +10,6 @@ read-only link is shown no form (and its POST is refused before reaching here).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -21,6 +20,7 @@ from hookline.dashboard.forms import read_form
 from hookline.dashboard.webhook_form import api_error
 from hookline.domain.models import Webhook
 from hookline.errors import ValidationFailed
+from hookline.portal.times import local, utc
 from hookline.portal.web import PortalRoute, Visit, visit
 from hookline.services import portal_endpoints, portal_health, portal_messages
 from hookline.services.portal_health import DEFAULT_WINDOW, WINDOWS
@@ -30,8 +30,6 @@ On = Annotated[Visit, Depends(visit)]
 BASE = "/portal/endpoints/{}"
 #: Where the chart's axis is labelled: every 6 hours over a day, every day over a week (UTC).
 TICKS: dict[str, Tick] = {"24h": every(6 * 3600, "%H:%M"), "7d": every(86_400, "%d %b")}
-#: ``datetime-local``'s value, to the minute (or the second, when a browser sends them).
-_LOCAL = "%Y-%m-%dT%H:%M"
 _DEFAULT_RANGE = 86_400
 
 
@@ -62,7 +60,7 @@ async def health_page(
 async def recover_form(on: On, endpoint_id: str) -> Response:
     hook = await portal_endpoints.endpoint(on.deps, on.customer, endpoint_id)
     now = time.time()
-    values = {"since": _local(now - _DEFAULT_RANGE), "until": _local(now)}
+    values = {"since": local(now - _DEFAULT_RANGE), "until": local(now)}
     return _recover_page(on, hook, values, {})
 
 
@@ -72,8 +70,8 @@ async def recover(on: On, endpoint_id: str) -> Response:
     form = await read_form(on.request)
     values = {name: form.get(name).strip() for name in ("since", "until")}
     errors: dict[str, str] = {}
-    since = _utc(values["since"], "since", errors)
-    until = _utc(values["until"], "until", errors) if values["until"] else time.time()
+    since = utc(values["since"], "since", errors)
+    until = utc(values["until"], "until", errors) if values["until"] else time.time()
     if since is None or until is None:
         return _recover_page(on, hook, values, errors, status=422)
     try:
@@ -99,21 +97,3 @@ def _recover_page(
     context: dict[str, Any] = {"hook": hook, "values": values, "errors": errors, "base": base}
     path = f"{base}/recover"
     return on.page("recover.html", status, path=path, notice=notice, nav="endpoints", **context)
-
-
-def _local(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime(_LOCAL)
-
-
-def _utc(value: str, name: str, errors: dict[str, str]) -> float | None:
-    """A ``datetime-local`` value as a UTC timestamp; None (and the problem in ``errors``) when
-    it is blank or not a date and time."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        errors[name] = "a date and time, as YYYY-MM-DDTHH:MM (UTC)"
-        return None
-    if parsed.tzinfo is not None:
-        errors[name] = "a date and time without a time zone: it is read as UTC"
-        return None
-    return parsed.replace(tzinfo=UTC).timestamp()

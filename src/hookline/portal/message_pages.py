@@ -1,7 +1,8 @@
-"""The portal's message log: the customer's messages newest first (filtered by endpoint, status
-and event type, paged with the store's cursors), one message with every attempt of each of its
-deliveries, and retrying a delivery. Every rule of what a customer sees is in
-``services.portal_messages``; these pages only read the query and draw.
+"""The portal's message log: the customer's messages newest first (filtered by endpoint, status,
+event type and time range, paged with the store's cursors; a message id goes to its page), one
+message with every attempt of each of its deliveries, and retrying a delivery. Every rule of
+what a customer sees is in ``services.portal_messages``; these pages only read the query and
+draw.
 
 A delivery's section (``_delivery.html``) is also a fragment: the Retry button swaps it for the
 refreshed one, which reloads itself while the delivery is pending.
@@ -16,6 +17,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from hookline.domain.models import DeliveryStatus
+from hookline.errors import ValidationFailed
+from hookline.portal.times import local, utc
 from hookline.portal.web import PortalRoute, Visit, visit
 from hookline.services import portal_endpoints, portal_messages
 from hookline.services.portal_log_pages import MessageFilter
@@ -36,10 +39,20 @@ async def messages_page(
     endpoint: _Text = "",
     status: _Text = "",
     type: _Text = "",
+    since: _Text = "",
+    until: _Text = "",
+    id: _Cursor = None,
     older: _Cursor = None,
     newer: _Cursor = None,
 ) -> Response:
-    wanted = portal_messages.message_filter(endpoint.strip(), status.strip(), type.strip())
+    if id and id.strip():  # "Go to a message": its page, or "not found"
+        return await message_page(on, id.strip())
+    problems: dict[str, str] = {}
+    times = {name: utc(text.strip(), name, problems) for name, text in
+             (("since", since), ("until", until)) if text.strip()}  # fmt: skip
+    if problems:
+        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in problems.items()))
+    wanted = portal_messages.message_filter(endpoint.strip(), status.strip(), type.strip(), **times)
     found = await portal_messages.list_messages(
         on.deps,
         on.customer,
@@ -57,6 +70,8 @@ async def messages_page(
         hooks=hooks,
         names={hook.id: hook.config.name for hook in hooks},
         wanted=wanted,
+        since="" if wanted.since is None else local(wanted.since),
+        until="" if wanted.until is None else local(wanted.until),
         statuses=[s.value for s in DeliveryStatus],
         query=query,
         nav="messages",
@@ -103,6 +118,8 @@ def _query(wanted: MessageFilter, **more: str) -> str:
         "endpoint": wanted.endpoint_id or "",
         "status": wanted.status.value if wanted.status else "",
         "type": wanted.event_type or "",
+        "since": "" if wanted.since is None else local(wanted.since),
+        "until": "" if wanted.until is None else local(wanted.until),
         **more,
     }
     return urlencode({k: v for k, v in fields.items() if v}, quote_via=quote)

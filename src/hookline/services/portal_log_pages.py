@@ -30,11 +30,15 @@ EVENT_DELIVERIES = 200
 @record
 class MessageFilter:
     """What the message log shows: one endpoint's deliveries, a delivery status, an event type
-    (a name or a ``prefix.*`` pattern); None: any."""
+    (a name or a ``prefix.*`` pattern), a time range; None: any."""
 
     endpoint_id: str | None = None
     status: DeliveryStatus | None = None
     event_type: str | None = None
+    since: float | None = None
+    """Messages received at or after this time (a message's delivery, for one endpoint's)."""
+    until: float | None = None
+    """Messages received before this time."""
 
 
 @record

@@ -63,9 +63,18 @@ class Sent:
     attempts: list[Attempt]
 
 
-def message_filter(endpoint_id: str = "", status: str = "", event_type: str = "") -> MessageFilter:
+def message_filter(
+    endpoint_id: str = "",
+    status: str = "",
+    event_type: str = "",
+    *,
+    since: float | None = None,
+    until: float | None = None,
+) -> MessageFilter:
     """The filter of the message log's query parameters (blank: any)."""
     problems = []
+    if since is not None and until is not None and not since < until:
+        problems.append("until: a time after from")
     if status and status not in {s.value for s in DeliveryStatus}:
         problems.append("status: succeeded, failed or pending")
     if event_type and (len(event_type) > 200 or not EVENT_PATTERN.match(event_type)):
@@ -73,7 +82,11 @@ def message_filter(endpoint_id: str = "", status: str = "", event_type: str = ""
     if problems:
         raise ValidationFailed("; ".join(problems))
     return MessageFilter(
-        endpoint_id or None, DeliveryStatus(status) if status else None, event_type or None
+        endpoint_id or None,
+        DeliveryStatus(status) if status else None,
+        event_type or None,
+        since,
+        until,
     )
 
 
@@ -94,7 +107,15 @@ async def list_messages(
     if customer.link.event_types == () or (exact and not customer.may_see(exact)):
         return MessagePage([], None, None)  # nothing the link lets the customer see
     scan = Scan(deps, customer, wanted)
-    query = LogQuery(limit=limit, event_types=scan.store_types(), status=wanted.status)
+    # The store's ``after`` is exclusive: from just below ``since`` selects from ``since`` on.
+    after = None if wanted.since is None else math.nextafter(wanted.since, -math.inf)
+    query = LogQuery(
+        limit=limit,
+        event_types=scan.store_types(),
+        status=wanted.status,
+        after=after,
+        before=wanted.until,
+    )
     fetch = scan.events(query) if hook is None else scan.webhook_deliveries(hook, query)
     if backwards and cursor is not None:
         found = await back(fetch, cursor, limit)
