@@ -424,3 +424,14 @@ async def test_a_customer_sees_only_their_workspace_and_the_types_of_their_link(
         assert answer.status == 403 and "read-only" in answer.text
     assert (await api.delivery(order_delivery))["attempt_count"] == 1
     assert await audit(service, api.ws) == []
+
+
+async def test_a_malformed_query_is_the_error_box_not_a_lost_page(service: Service) -> None:
+    """A query no form of the portal sends (a crafted URL) answers the portal's error box,
+    which the page shows in its message area, rather than JSON that would replace the page."""
+    api = await workspace(service)
+    customer = await Customer.open(service, api.ws)
+    answer = await customer.get("/portal/messages?type=" + "x" * 300)
+    assert answer.status == 422
+    assert 'id="error-box"' in answer.text and "type" in answer.text
+    assert answer.headers["HX-Retarget"] == "#flash"

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 
 from hookline.dashboard.render import Renderer
 from hookline.domain.portal_access import Customer
 from hookline.domain.ratelimit import SlidingWindow
-from hookline.errors import ApiError, StoreUnavailable
+from hookline.errors import ApiError, StoreUnavailable, ValidationFailed
 from hookline.portal.sessions import PortalSession, PortalSessionCodec, derive_portal_key
 from hookline.runtime.state import AppState, get_state
 from hookline.services import portal
@@ -174,10 +175,20 @@ class PortalRoute(APIRoute):
                     response.headers.update(_WHOLE_PORTAL)
                 except (ApiError, StoreUnavailable) as exc:
                     response = _error(board, exc)
+                except RequestValidationError as exc:  # a crafted query: no form sends one
+                    response = _error(board, ValidationFailed(_first_problem(exc)))
             security_headers(request, response)
             return response
 
         return handler
+
+
+def _first_problem(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "the request is malformed"
+    where = ".".join(str(p) for p in errors[0].get("loc", ()) if p not in ("query", "path"))
+    return f"{where}: {errors[0].get('msg', 'invalid')}" if where else "the request is malformed"
 
 
 def _error(board: Portal, exc: ApiError | StoreUnavailable) -> Response:
