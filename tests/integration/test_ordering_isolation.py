@@ -119,11 +119,18 @@ async def test_endpoints_that_never_answer_cannot_take_the_whole_worker(
             # Past the first timeouts: the dead webhooks are known to be failing now.
             await asyncio.sleep(1.5)
             seen = len(dead.requests)
-            started = asyncio.get_running_loop().time()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            published: dict[int, float] = {}
             for n in range(40):
                 await api.publish({"n": n}, type="fast.tick")
+                published[n] = loop.time()
             await fast.wait_for(40, timeout=5)
-            assert max(r.at for r in fast.requests) - started < 2.0
+            # Each fast delivery arrives well within the dead endpoints' 1 s timeout of its
+            # publish: none waited for a slot a dead webhook held. (Measured per event, so a
+            # slow publisher on a busy machine does not count against the worker.)
+            lags = [r.at - published[json.loads(r.body)["n"]] for r in fast.requests]
+            assert max(lags) < 0.8, sorted(lags)[-5:]
             # Failing webhooks share a quarter of the worker's 8 slots: at most 2 requests
             # to them per 1 s timeout from here on (a few more may have been in flight).
             elapsed = asyncio.get_running_loop().time() - started
