@@ -61,7 +61,7 @@ def customer(
 ) -> Customer:
     now = time.time()
     link = PortalLink("pl_1", ws, "hash", now, now + 3600, "admin", read_only, event_types, None)
-    return Customer(link, ws, portal_themes.effective())
+    return Customer(link, portal_themes.effective())
 
 
 async def test_every_action_refuses_a_read_only_link(deps: Deps) -> None:

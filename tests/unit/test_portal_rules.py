@@ -36,7 +36,7 @@ def customer(
     link = PortalLink(
         "pl_1", "ws_1", "hash", 0.0, 3600.0, "admin", read_only, types, feature_flags=tuple(flags)
     )
-    return Customer(link, "acme", portal_themes.effective())
+    return Customer(link, portal_themes.effective())
 
 
 def event_type(

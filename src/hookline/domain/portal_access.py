@@ -53,11 +53,10 @@ class LinkDraft:
 
 @record
 class Customer:
-    """Who a portal request acts for: a live link, the workspace it opens and the theme it is
-    drawn with. Every rule of what the customer may see and do is here, once."""
+    """Who a portal request acts for: a live link (and so the workspace it opens) and the theme
+    it is drawn with. Every rule of what the customer may see and do is here, once."""
 
     link: PortalLink
-    workspace_name: str
     theme: Theme
 
     @property

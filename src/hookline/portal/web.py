@@ -115,9 +115,7 @@ class Visit:
 
     def page(self, template: str, status: int = 200, *, path: str, **context: Any) -> Response:
         """A whole portal page (the ``#portal`` element); ``path``: where a reload returns."""
-        context |= {"visit": self, "customer": self.customer, "theme": self.customer.theme}
-        context |= {"hx_headers": self.headers_json(), "path": path}
-        return self.portal.render(template, status, **context)
+        return self.fragment(template, status, hx_headers=self.headers_json(), path=path, **context)
 
     def fragment(self, template: str, status: int = 200, **context: Any) -> Response:
         """A part of a page, swapped into it by htmx."""

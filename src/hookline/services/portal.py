@@ -154,15 +154,13 @@ async def audit_page(
 
 async def customer_of(deps: Deps, workspace_id: str, link_id: str) -> Customer | None:
     """The customer of a session naming this link, while the link is live (one lookup by
-    primary key, so a revocation takes effect at the next request in every process)."""
+    primary key, so a revocation takes effect at the next request in every process; deleting
+    the workspace deletes its links in the same transaction, so that ends the session too)."""
     link = await deps.store.portal.get_link(workspace_id, link_id, time.time())
     if link is None:
         return None
-    workspace = await deps.store.config.get_workspace(workspace_id)
-    if workspace is None:
-        return None
     own = await deps.store.portal.get_theme(workspace_id)
-    return Customer(link, workspace.name, portal_themes.effective(own, link.theme))
+    return Customer(link, portal_themes.effective(own, link.theme))
 
 
 async def audit(

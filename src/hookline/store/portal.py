@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from hookline.domain.models import AuditEntry, PortalLink
+from hookline.store import rows
 from hookline.store.dialect import Dialect
-from hookline.store.rows import Row, dumps, loads_or_none
+from hookline.store.rows import dumps, loads_or_none
 from hookline.store.statements.portal import PortalSql
 
 
@@ -32,15 +33,18 @@ class PortalRepository:
     async def find_link(self, token_hash: str, now: float) -> PortalLink | None:
         """The unexpired, unrevoked link with this token hash (one unique-index lookup)."""
         row = await self._d.fetchrow(self._sql.link_by_hash, token_hash, now)
-        return None if row is None else _link(row)
+        return None if row is None else rows.portal_link(row)
 
     async def get_link(self, workspace_id: str, link_id: str, now: float) -> PortalLink | None:
         """The link, if it is still live and of this workspace (a primary-key lookup)."""
         row = await self._d.fetchrow(self._sql.link_by_id, link_id, workspace_id, now)
-        return None if row is None else _link(row)
+        return None if row is None else rows.portal_link(row)
 
     async def live_links(self, workspace_id: str, now: float) -> list[PortalLink]:
-        return [_link(r) for r in await self._d.fetch(self._sql.live_links, workspace_id, now)]
+        return [
+            rows.portal_link(r)
+            for r in await self._d.fetch(self._sql.live_links, workspace_id, now)
+        ]
 
     async def revoke_links(self, workspace_id: str) -> int:
         """Revoke every link of the workspace (and so every portal session opened with one)."""
@@ -74,34 +78,4 @@ class PortalRepository:
             found = await self._d.fetch(self._sql.audit_newest, workspace_id, limit)
         else:
             found = await self._d.fetch(self._sql.audit_before, workspace_id, before, limit)
-        return [_audit(r) for r in found]
-
-
-def _link(row: Row) -> PortalLink:
-    types = loads_or_none(row["event_types"])
-    return PortalLink(
-        id=row["id"],
-        workspace_id=row["workspace_id"],
-        token_hash=row["token_hash"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        created_by=row["created_by"],
-        read_only=bool(row["read_only"]),
-        event_types=None if types is None else tuple(types),
-        theme=loads_or_none(row["theme"]),
-        user_name=row["user_name"],
-        feature_flags=tuple(loads_or_none(row["feature_flags"]) or ()),
-    )
-
-
-def _audit(row: Row) -> AuditEntry:
-    return AuditEntry(
-        id=row["id"],
-        workspace_id=row["workspace_id"],
-        at=row["at"],
-        actor=row["actor"],
-        action=row["action"],
-        link_id=row["link_id"],
-        target=row["target"],
-        detail=loads_or_none(row["detail"]),
-    )
+        return [rows.audit_entry(r) for r in found]

@@ -11,6 +11,7 @@ from hookline.domain import catalog_versions
 from hookline.domain.models import (
     ApiKey,
     Attempt,
+    AuditEntry,
     Delivery,
     DeliveryStatus,
     Event,
@@ -19,6 +20,7 @@ from hookline.domain.models import (
     FlowConfig,
     OperatorKey,
     Page,
+    PortalLink,
     SecretEntry,
     Webhook,
     WebhookConfig,
@@ -327,3 +329,33 @@ def page(items: list[Any], limit: int) -> Page:
     if len(items) > limit:
         return Page(items=items[:limit], next_cursor=items[limit - 1].id)
     return Page(items=items, next_cursor=None)
+
+
+def portal_link(row: Row) -> PortalLink:
+    types = loads_or_none(row["event_types"])
+    return PortalLink(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        token_hash=row["token_hash"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        created_by=row["created_by"],
+        read_only=bool(row["read_only"]),
+        event_types=None if types is None else tuple(types),
+        theme=loads_or_none(row["theme"]),
+        user_name=row["user_name"],
+        feature_flags=tuple(loads_or_none(row["feature_flags"]) or ()),
+    )
+
+
+def audit_entry(row: Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        link_id=row["link_id"],
+        target=row["target"],
+        detail=loads_or_none(row["detail"]),
+    )
