@@ -13,7 +13,7 @@ PORT ?= $(or $(HOOKLINE_PORT),8000)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[server,test]'
+	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,test]'
 	@touch $(STAMP)
 
 $(TOKEN_FILE):
@@ -78,7 +78,7 @@ BENCH_ARGS ?= --events 20000 --latency-seconds 10 --isolation-events 50 --growth
 	--growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	@$(BIN)/python -m pip install --quiet -e '.[server,test,bench]'
+	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,test,bench]'
 	@touch $(BENCH_STAMP)
 
 .PHONY: bench

@@ -98,6 +98,10 @@ def flow_import(file: IO[str], name: str | None, api_url: str, token: str, works
         click.echo(
             f"header left out (exported masked; set its value): {left['webhook']} {left['header']}"
         )
+    for left in result.get("passwords_left_out", []):
+        click.echo(
+            f"password left out (exported masked; set it): {left['webhook']} {left['field']}"
+        )
 
 
 async def _call_api(

@@ -101,6 +101,7 @@ class Client:
     publish = _blocking(AsyncClient.publish)
     publish_batch = _blocking(AsyncClient.publish_batch)
     create_webhook = _blocking(AsyncClient.create_webhook)
+    create_destination = _blocking(AsyncClient.create_destination)
     get_webhook = _blocking(AsyncClient.get_webhook)
     update_webhook = _blocking(AsyncClient.update_webhook)
     delete_webhook = _blocking(AsyncClient.delete_webhook)

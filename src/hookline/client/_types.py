@@ -122,11 +122,13 @@ class PublishResult:
 
 @dataclass(frozen=True, slots=True)
 class Webhook:
-    """A webhook; ``raw`` holds every field the API returned (method, headers, filter …)."""
+    """A webhook (an action); ``raw`` holds every field the API returned (method, headers,
+    filter, a broker action's settings …). ``url`` is None for email and broker actions:
+    ``kind`` says which (``webhook``, ``email``, ``rabbitmq``, ``nats``, ``redis``, ``mqtt``)."""
 
     id: str
     name: str
-    url: str
+    url: str | None
     events: tuple[str, ...]
     enabled: bool
     disabled_reason: str | None
@@ -136,6 +138,7 @@ class Webhook:
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    kind: str = "webhook"
 
     @classmethod
     def _of(cls, data: Mapping[str, Any]) -> Webhook:
@@ -227,11 +230,17 @@ class PortalLink:
     user: str | None
     created_by: str
     feature_flags: tuple[str, ...] = ()
+    destination_kinds: tuple[str, ...] = ()
 
     @classmethod
     def _of(cls, data: Mapping[str, Any]) -> PortalLink:
         types = data["event_types"]
         flags = tuple(data.get("feature_flags") or ())
+        kinds = tuple(data.get("destination_kinds") or ())
         return _build(
-            cls, data, event_types=None if types is None else tuple(types), feature_flags=flags
+            cls,
+            data,
+            event_types=None if types is None else tuple(types),
+            feature_flags=flags,
+            destination_kinds=kinds,
         )

@@ -5,6 +5,12 @@ A body (or email subject or body) whose template would render more than ``max_bo
 not built and nothing is sent: the attempt fails with error class ``template_too_large``, and
 the delivery with it (the same event renders the same body on every retry).
 
+A broker attempt (``rabbitmq``, ``nats``, ``redis``, ``mqtt``) is logged alike
+(:func:`describe_publish`): the method ``PUBLISH``, the broker URL without its password and the
+target as the URL, the message's headers and body as the request, and the broker's
+acknowledgement (a publisher confirm, a JetStream ack, the ``XADD`` entry id, PUBACK or PUBCOMP)
+as the response body, with no status code. It succeeds only on that acknowledgement.
+
 An email attempt is logged in the attempt log's HTTP-shaped fields (:func:`describe_email`):
 the method ``SMTP``, the URL ``mailto:`` and the recipients, the message's headers and text as
 the request, and the SMTP server's reply code (250) and text as the response."""
@@ -14,6 +20,9 @@ from __future__ import annotations
 import time
 from email.message import EmailMessage
 
+from hookline.delivery.destinations.base import BrokerMessage, PublishResult
+from hookline.delivery.destinations.message import InvalidTarget, build_message
+from hookline.delivery.destinations.pool import Destinations
 from hookline.delivery.email import EmailResult, SmtpConfig, build_email, send_email
 from hookline.delivery.request import (
     build_request,
@@ -22,6 +31,7 @@ from hookline.delivery.request import (
     template_context,
 )
 from hookline.delivery.sender import OutgoingRequest, Sender, SendResult
+from hookline.domain import destinations as broker
 from hookline.domain.ids import new_id
 from hookline.domain.models import (
     Attempt,
@@ -40,11 +50,17 @@ _REPLY_LOG_LIMIT = 4096
 
 
 async def attempt_delivery(
-    sender: Sender, claimed: Claimed, *, max_body_bytes: int, smtp: SmtpConfig | None = None
+    sender: Sender,
+    claimed: Claimed,
+    *,
+    max_body_bytes: int,
+    smtp: SmtpConfig | None = None,
+    destinations: Destinations | None = None,
 ) -> tuple[AttemptOutcome, Decision]:
     """Send one attempt of a claimed delivery and return its outcome (never raises for I/O).
 
-    ``max_body_bytes`` bounds what a template may render (``HOOKLINE_MAX_BODY_BYTES``)."""
+    ``max_body_bytes`` bounds what a template may render (``HOOKLINE_MAX_BODY_BYTES``);
+    ``destinations`` holds the process's broker connections (broker actions fail without)."""
     delivery, webhook = claimed.delivery, claimed.webhook
     event = window_event(delivery, claimed.batch) if claimed.batch else claimed.event
     started = time.time()
@@ -52,6 +68,8 @@ async def attempt_delivery(
     config = webhook.config
     if config.kind == "email":
         return await _attempt_email(claimed, event, number, started, smtp, max_body_bytes)
+    if config.is_broker:
+        return await _attempt_publish(destinations, claimed, event, number, started, max_body_bytes)
     try:
         request = build_request(
             webhook,
@@ -123,6 +141,87 @@ async def _send_email(
     except TemplateTooLarge as exc:
         return None, EmailResult(None, "", (), 0.0, exc.code, str(exc))
     return message, await send_email(smtp, message, config.timeout_seconds)
+
+
+async def _attempt_publish(
+    destinations: Destinations | None, claimed: Claimed, event: Event, number: int,
+    started: float, max_body_bytes: int,
+) -> tuple[AttemptOutcome, Decision]:  # fmt: skip
+    """The broker counterpart of :func:`attempt_delivery`'s HTTP exchange."""
+    config = claimed.webhook.config
+    message: BrokerMessage | None = None
+    try:
+        message = build_message(
+            claimed.webhook,
+            event,
+            delivery_id=claimed.delivery.id,
+            attempt=number,
+            now=started,
+            max_body_bytes=max_body_bytes,
+        )
+    except TemplateTooLarge as exc:
+        result = PublishResult(None, 0.0, exc.code, str(exc))
+    except InvalidTarget as exc:
+        result = PublishResult(None, 0.0, "invalid_request", str(exc))
+    else:
+        if destinations is None:
+            result = PublishResult(None, 0.0, "invalid_request", "no broker connections here")
+        else:
+            result = await destinations.publish(message)
+    if result.ok:
+        decision = Decision(Outcome.SUCCEEDED, reason=result.answer or "acknowledged")
+    else:
+        decision = decide(
+            status=None,
+            error_class=result.error_class,
+            attempt=number - claimed.delivery.retry_base,
+            max_attempts=config.max_attempts,
+            schedule=config.retry_schedule or DEFAULT_SCHEDULE,
+        )
+    attempt = describe_publish(claimed, number, started, message, result)
+    return outcome_for(attempt, decision, started), decision
+
+
+def describe_publish(
+    claimed: Claimed,
+    number: int,
+    started: float,
+    message: BrokerMessage | None,
+    result: PublishResult,
+) -> Attempt:
+    """A broker attempt as the attempt log shows it (``message`` None: none was built)."""
+    config = claimed.webhook.config
+    action = config.broker
+    assert action is not None, "a broker attempt is of a broker action"
+    body: str | None = None
+    is_event = False
+    if message is not None:
+        is_event = (
+            not claimed.batch
+            and sends_event_body(claimed.webhook)
+            and len(message.body) <= _BODY_LOG_LIMIT
+        )
+        body = claimed.event.body if is_event else _logged_body(message.body)
+    headers = dict(message.headers) if message is not None else {}
+    return Attempt(
+        id=new_id("att"),
+        delivery_id=claimed.delivery.id,
+        workspace_id=claimed.delivery.workspace_id,
+        webhook_id=claimed.webhook.id,
+        number=number,
+        started_at=started,
+        duration_ms=round(result.duration_ms, 3),
+        request_method="PUBLISH",
+        request_url=broker.describe(config.kind, action, message.target if message else None),
+        request_headers=redact_headers(headers, config.secret_headers),
+        request_body=body,
+        response_status=None,
+        response_headers={},
+        response_body=(result.answer or "")[:_REPLY_LOG_LIMIT],
+        error_class=result.error_class,
+        error_message=result.error_message,
+        request_body_is_event=is_event,
+    )
 
 
 def outcome_for(attempt: Attempt, decision: Decision, started: float) -> AttemptOutcome:

@@ -24,22 +24,23 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 def sends_event_body(webhook: Webhook) -> bool:
-    """Whether an attempt sends the event's body exactly as published (an HTTP webhook whose
-    :func:`render_body` passes it through; never an email action)."""
+    """Whether an attempt sends the event's body exactly as published (an HTTP webhook or a
+    broker action whose :func:`render_body` passes it through; never an email action)."""
     config = webhook.config
     return (
-        config.kind == "webhook"
-        and config.method not in BODYLESS_METHODS
+        (config.kind == "webhook" or config.is_broker)
+        and (config.is_broker or config.method not in BODYLESS_METHODS)
         and config.body_template is None
         and config.content_type != _FORM
     )
 
 
 def render_body(webhook: Webhook, event: Event, *, max_bytes: int | None = None) -> bytes | None:
-    """The body to send, or None for a bodyless method. A body template's rendering is held
+    """The body to send, or None for a bodyless HTTP method (a broker message always has one:
+    its method is not used). A body template's rendering is held
     to ``max_bytes`` (:class:`~hookline.errors.TemplateTooLarge`, raised before building it)."""
     config = webhook.config
-    if config.method in BODYLESS_METHODS:
+    if config.method in BODYLESS_METHODS and not config.is_broker:
         return None
     if config.body_template is not None:
         context = template_context(event)
@@ -81,6 +82,33 @@ def build_request(
         headers["Content-Type"] = config.content_type
     # No compression, so response excerpts stay readable (a custom header may ask otherwise).
     headers["Accept-Encoding"] = "identity"
+    headers = with_event_headers(
+        webhook, event, headers, body, delivery_id=delivery_id, attempt=attempt, now=now
+    )
+    return OutgoingRequest(
+        method=config.method,
+        url=config.url,
+        headers=headers,
+        body=body,
+        timeout=config.timeout_seconds,
+        verify_tls=config.verify_tls,
+    )
+
+
+def with_event_headers(
+    webhook: Webhook,
+    event: Event,
+    defaults: dict[str, str],
+    body: bytes | None,
+    *,
+    delivery_id: str,
+    attempt: int,
+    now: float,
+) -> dict[str, str]:
+    """``defaults``, then the user's custom headers (which replace a default of the same name,
+    in their spelling), then Hookline's event headers and signatures, which no custom header
+    overrides. HTTP requests and broker messages carry the same set."""
+    config = webhook.config
     own = {
         "X-Hookline-Event-Id": event.id,
         "X-Hookline-Event-Type": event.type,
@@ -97,25 +125,19 @@ def build_request(
             timestamp_ms=int(now * 1000),
             body=body or b"",
             method=config.method,
-            url=config.url,
+            url=config.url or "",
         )
+    headers = defaults
     custom = config.headers
     if custom:
         names = {name.lower() for name in custom}
-        for default in ("Content-Type", "Accept-Encoding"):
+        for default in list(headers):
             if default.lower() in names:
                 headers.pop(default, None)  # the user's own value replaces it, in their case
         reserved = {name.lower() for name in own}
         headers |= {k: v for k, v in custom.items() if k.lower() not in reserved}
     headers |= own
-    return OutgoingRequest(
-        method=config.method,
-        url=config.url,
-        headers=headers,
-        body=body,
-        timeout=config.timeout_seconds,
-        verify_tls=config.verify_tls,
-    )
+    return headers
 
 
 def redact_headers(headers: Mapping[str, str], marked: Iterable[str] = ()) -> dict[str, str]:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 
 from hookline.delivery.attempt import attempt_delivery
+from hookline.delivery.destinations.pool import Destinations
 from hookline.delivery.email import smtp_config
 from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
@@ -53,6 +54,7 @@ class Worker:
         settings: Settings,
         *,
         sender: Sender | None = None,
+        destinations: Destinations | None = None,
         worker_id: str | None = None,
         on_outcome: Callable[[AttemptOutcome], None] | None = None,
     ) -> None:
@@ -64,6 +66,9 @@ class Worker:
             excerpt_bytes=settings.response_excerpt_bytes,
             limit=settings.worker_concurrency,
         )
+        # Broker connections: the process's when given (closed by it), else the worker's own.
+        self._own_destinations = destinations is None
+        self._destinations = destinations or Destinations(AddressPolicy(settings.allowed_networks))
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._smtp = smtp_config(settings.smtp_url)
         self._recorder = Recorder(store)
@@ -235,7 +240,11 @@ class Worker:
         if wait > 0:
             await asyncio.sleep(wait)
         outcome, decision = await attempt_delivery(
-            self._sender, claimed, smtp=self._smtp, max_body_bytes=self._settings.max_body_bytes
+            self._sender,
+            claimed,
+            smtp=self._smtp,
+            max_body_bytes=self._settings.max_body_bytes,
+            destinations=self._destinations,
         )
         throttle.observe(outcome.attempt.response_status, time.monotonic())
         self._scheduler.observe(claimed.webhook.id, outcome.attempt.error_class)
@@ -297,3 +306,5 @@ class Worker:
         await self._recorder.close()
         if self._own_sender:
             await self._sender.close()
+        if self._own_destinations:
+            await self._destinations.close()

@@ -24,6 +24,14 @@ from pydantic import (
 )
 
 from hookline.domain import filters, signing, templates
+from hookline.domain.destinations import (
+    BROKER_KINDS,
+    BrokerAction,
+    MqttAction,
+    NatsAction,
+    RabbitMQAction,
+    RedisAction,
+)
 from hookline.domain.ids import ID_PREFIXES
 from hookline.domain.nul import NoNulModel, is_stored
 from hookline.domain.records import record
@@ -148,9 +156,13 @@ class WebhookConfig(NoNulModel):
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
-    kind: Literal["webhook", "email"] = "webhook"
+    kind: Literal["webhook", "email", "rabbitmq", "nats", "redis", "mqtt"] = "webhook"
     url: str | None = Field(default=None, max_length=2048)
     email: EmailAction | None = None
+    rabbitmq: RabbitMQAction | None = None
+    nats: NatsAction | None = None
+    redis: RedisAction | None = None
+    mqtt: MqttAction | None = None
     method: Method = "POST"
     content_type: Literal["application/json", "application/x-www-form-urlencoded"] = (
         "application/json"
@@ -244,7 +256,26 @@ class WebhookConfig(NoNulModel):
             raise ValueError("url: a webhook needs a url")
         if self.kind == "email" and self.email is None:
             raise ValueError("email: an email action needs its recipients and subject")
+        if self.kind in BROKER_KINDS:
+            if getattr(self, self.kind) is None:
+                raise ValueError(f"{self.kind}: a {self.kind} action needs its settings")
+            if "timestamped" in self.signature_schemes:
+                raise ValueError(
+                    "signature_schemes: 'timestamped' signs the HTTP method and URL, which a"
+                    " message has not; use standard, svix, ed25519, github, hub-sha1 or sha256-hex"
+                )
         return self
+
+    @property
+    def is_broker(self) -> bool:
+        """Whether it publishes to a message broker (``domain.destinations``)."""
+        return self.kind in BROKER_KINDS
+
+    @property
+    def broker(self) -> BrokerAction | None:
+        """The broker settings of a broker kind (None for HTTP and email)."""
+        found: BrokerAction | None = getattr(self, self.kind) if self.is_broker else None
+        return found
 
 
 def check_url(value: str) -> str:
@@ -377,7 +408,9 @@ class PortalLink:
     see and subscribe to (None: all); ``theme``: its own look, over the workspace's;
     ``user_name``: who the vendor says is using it; ``created_by``: who made it;
     ``feature_flags``: a catalog entry with feature flags is shown only to a link with one of
-    them (Svix's ``featureFlags``)."""
+    them (Svix's ``featureFlags``); ``destination_kinds``: the broker kinds (``rabbitmq``,
+    ``nats``, ``redis``, ``mqtt``) its customer may see and create besides HTTP endpoints
+    (empty: HTTP endpoints only)."""
 
     id: str
     workspace_id: str
@@ -390,6 +423,7 @@ class PortalLink:
     theme: dict[str, Any] | None = None
     user_name: str | None = None
     feature_flags: tuple[str, ...] = ()
+    destination_kinds: tuple[str, ...] = ()
 
 
 @record

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from hookline.delivery.destinations.pool import Destinations
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.domain.address_policy import AddressPolicy
@@ -137,9 +138,11 @@ async def run(
         limit=settings.worker_concurrency,
     )
     await sender.start()
+    destinations = Destinations(AddressPolicy(settings.allowed_networks))
     try:
-        await _run_roles(settings, roles, store, sender, stop, announce)
+        await _run_roles(settings, roles, store, (sender, destinations), stop, announce)
     finally:
+        await destinations.close()
         await sender.close()
         await store.close()
 
@@ -163,7 +166,7 @@ async def _run_roles(
     settings: Settings,
     roles: Roles,
     store: Store,
-    sender: Sender,
+    outlets: tuple[Sender, Destinations],
     stop: asyncio.Event,
     announce: Callable[[str], None],
 ) -> None:
@@ -174,7 +177,7 @@ async def _run_roles(
         if sockets.metrics is not None:
             access = metrics_access(settings, admin_token_hash=None)
             scrapes = await start_metrics_server(sockets.metrics, metrics, store, access)
-        await _run_bound(settings, store, sender, stop, announce, metrics, sockets.api, roles)
+        await _run_bound(settings, store, outlets, stop, announce, metrics, sockets.api, roles)
     finally:
         if scrapes is not None:
             await scrapes.cleanup()
@@ -184,24 +187,29 @@ async def _run_roles(
 async def _run_bound(
     settings: Settings,
     store: Store,
-    sender: Sender,
+    outlets: tuple[Sender, Destinations],
     stop: asyncio.Event,
     announce: Callable[[str], None],
     metrics: Metrics,
     api_socket: socket.socket | None,
     roles: Roles,
 ) -> None:
+    """Run the roles; HTTP requests and broker messages go out through ``outlets``, the
+    process's one sender and one set of broker connections."""
     tasks: list[asyncio.Task[None]] = []
     worker = None
+    sender, destinations = outlets
     if roles.worker:
-        worker = Worker(store, settings, sender=sender, on_outcome=metrics.observe)
+        worker = Worker(
+            store, settings, sender=sender, destinations=destinations, on_outcome=metrics.observe
+        )
     if worker is not None:
         tasks.append(asyncio.create_task(worker.run(), name="hookline-worker"))
         upkeep = Maintenance(store, settings).run(stop)
         tasks.append(asyncio.create_task(upkeep, name="hookline-maintenance"))
     server = None
     if api_socket is not None:
-        server = await _api_server(settings, roles, store, sender, metrics, announce, api_socket)
+        server = await _api_server(settings, roles, store, outlets, metrics, announce, api_socket)
         tasks.append(asyncio.create_task(server.serve([api_socket]), name="hookline-api"))
     if worker is not None and server is None:
         announce(f"Hookline worker {worker.worker_id} started")
@@ -223,7 +231,7 @@ async def _api_server(
     settings: Settings,
     roles: Roles,
     store: Store,
-    sender: Sender,
+    outlets: tuple[Sender, Destinations],
     metrics: Metrics,
     announce: Callable[[str], None],
     sock: socket.socket,
@@ -234,7 +242,10 @@ async def _api_server(
     from hookline.runtime.state import AppState
 
     token_hash, generated = await admin_token_hash(store, settings.admin_token)
-    state = AppState(settings, store, Router(store), sender, token_hash, metrics)
+    sender, destinations = outlets
+    state = AppState(
+        settings, store, Router(store), sender, token_hash, metrics, destinations=destinations
+    )
     config = uvicorn.Config(
         create_app(state),
         host=roles.host,

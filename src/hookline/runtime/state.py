@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from hookline.delivery.destinations.pool import Destinations
+from hookline.domain.address_policy import AddressPolicy
 from hookline.domain.keys import KeyCache
 from hookline.domain.models import ApiKey, OperatorKey
 from hookline.domain.ratelimit import SlidingWindow
@@ -31,6 +33,8 @@ class AppState:
     sender: Sender
     admin_token_hash: str = field(repr=False)
     metrics: Metrics = field(default_factory=Metrics)
+    destinations: Destinations | None = None
+    """The process's broker connections (the Test button's); made here when not given."""
     publisher: GroupCommit = field(init=False, repr=False)
     api_keys: KeyCache[ApiKey] = field(init=False, repr=False)
     operator_keys: KeyCache[OperatorKey] = field(init=False, repr=False)
@@ -43,9 +47,11 @@ class AppState:
         self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
         self.operator_keys = KeyCache[OperatorKey](self.settings.api_key_cache_seconds)
         self.auth_failures = SlidingWindow(self.settings.auth_failures_per_minute, 60.0)
+        if self.destinations is None:
+            self.destinations = Destinations(AddressPolicy(self.settings.allowed_networks))
         self.deps = Deps(
             self.settings, self.store, self.router, self.sender, self.publisher,
-            forget_keys_of=self._forget_keys_of,
+            forget_keys_of=self._forget_keys_of, destinations=self.destinations,
         )  # fmt: skip
 
     def _forget_keys_of(self, workspace_id: str) -> None:

@@ -16,6 +16,7 @@ from hookline.store import Store
 from hookline.store.group_commit import GroupCommit
 
 if TYPE_CHECKING:
+    from hookline.delivery.destinations.pool import Destinations
     from hookline.delivery.sender import Sender
 
 __all__ = ["Deps"]
@@ -32,3 +33,5 @@ class Deps:
     forget_keys_of: Callable[[str], None] = field(default=lambda workspace_id: None)
     """Drop a deleted workspace's API keys from this process's caches (other processes stop
     trusting them within ``HOOKLINE_API_KEY_CACHE_SECONDS``)."""
+    destinations: Destinations | None = None
+    """The process's broker connections, for the Test button of broker actions."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import field
 from typing import Any
 
 from hookline.domain.ids import new_id
@@ -54,6 +55,8 @@ class ImportResult:
     webhooks: list[ImportedWebhook]
     created_event_types: list[str]
     headers_left_out: list[tuple[str, str]]  # (webhook name, header): set their values
+    passwords_left_out: list[tuple[str, str]] = field(default_factory=list)
+    """(webhook name, field): broker URLs imported without the password the document masked."""
 
 
 class NamesTaken(Conflict):
@@ -83,6 +86,7 @@ async def import_flow(deps: Deps, workspace_id: str, document: FlowImport) -> Im
         [ImportedWebhook(h, p.generated) for h, p in zip(hooks, planned, strict=True)],
         [et.name for et in missing],
         [(p.config.name, h) for p in planned for h in p.left_out],
+        [(p.config.name, p.password_left_out) for p in planned if p.password_left_out],
     )
 
 

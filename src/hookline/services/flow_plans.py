@@ -9,17 +9,24 @@ exported masked (credentials, without ``include_secrets``) are left out, to be s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from hookline.domain import secret_headers
+from hookline.domain.destinations import BROKER_KINDS, is_masked, without_password
 from hookline.domain.field_errors import problems as field_problems
 from hookline.domain.models import SecretEntry, WebhookConfig
 from hookline.domain.records import record
 from hookline.errors import ApiError, LimitExceeded, ValidationFailed
 from hookline.services.deps import Deps
-from hookline.services.webhook_checks import GENERATE, new_secret_problem, url_problem
+from hookline.services.webhook_checks import (
+    GENERATE,
+    broker_problems,
+    new_secret_problem,
+    url_problem,
+)
 from hookline.services.webhooks import signed
 
 __all__ = ["PlannedWebhook", "planned_webhooks"]
@@ -33,6 +40,7 @@ class PlannedWebhook:
     secrets: tuple[SecretEntry, ...]
     generated: bool  # a new signing secret: show it, once
     left_out: tuple[str, ...] = ()  # headers exported masked
+    password_left_out: str | None = None  # the broker URL field exported with a masked password
 
 
 def planned_webhooks(
@@ -51,6 +59,7 @@ def _plan(index: int, raw: dict[str, Any]) -> tuple[PlannedWebhook | None, list[
     """A document's webhook as a new webhook would be created, or its problems."""
     where = f"webhooks.{index}"
     data, left_out = _unmasked(raw)
+    password_left_out = _without_masked_password(data)
     problems: list[ApiError] = []
     config = None
     try:
@@ -64,7 +73,10 @@ def _plan(index: int, raw: dict[str, Any]) -> tuple[PlannedWebhook | None, list[
         )
     if problems or config is None:
         return None, problems
-    return _signed_plan(where, config, secret, left_out)
+    planned, found = _signed_plan(where, config, secret, left_out)
+    if planned is not None and password_left_out is not None:
+        planned = replace(planned, password_left_out=password_left_out)
+    return planned, found
 
 
 def _unmasked(raw: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -76,6 +88,21 @@ def _unmasked(raw: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
     left_out = tuple(secret_headers.masked(data["headers"]))
     data["headers"] = {k: v for k, v in data["headers"].items() if k not in left_out}
     return data, left_out
+
+
+def _without_masked_password(data: dict[str, Any]) -> str | None:
+    """A broker URL exported with its password masked loses the password (in place): the
+    action is imported without one, and the field is named so that the user sets it."""
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in BROKER_KINDS:
+        return None
+    broker = data.get(kind)
+    if not isinstance(broker, dict) or not isinstance(broker.get("url"), str):
+        return None
+    if not is_masked(broker["url"]):
+        return None
+    data[kind] = broker | {"url": without_password(broker["url"])}
+    return f"{kind}.url"
 
 
 def _signed_plan(
@@ -114,4 +141,5 @@ def _document_problems(deps: Deps, planned: list[PlannedWebhook | None]) -> list
         seen.add(p.config.name)
         if p.config.url is not None:
             problems.append(url_problem(deps, p.config.url, f"webhooks.{i}.url"))
+        problems += broker_problems(deps, p.config, f"webhooks.{i}.")
     return [p for p in problems if p is not None]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hookline.domain import secret_headers
+from hookline.domain import destinations, secret_headers
 from hookline.domain.field_errors import problems as field_problems
 from hookline.domain.ids import new_id
 from hookline.domain.models import EventType, Flow, FlowConfig, Webhook, WebhookConfig
@@ -125,6 +125,8 @@ def _exported(hook: Webhook, include_secrets: bool) -> dict[str, Any]:
         data["secret"] = hook.secrets[0].secret
     if not include_secrets:
         data["headers"] = secret_headers.mask(hook.config.headers, hook.config.secret_headers)
+        if hook.config.broker is not None:
+            data[hook.config.kind]["url"] = destinations.mask_url(hook.config.broker.url)
     return data
 
 

@@ -1,7 +1,7 @@
 """The checks a webhook's configuration passes before it is saved, beyond its own validation
 (``WebhookConfig``): the event types and the flow it names exist in the workspace, the flow has
-room for it, its URL's host is an address Hookline may send to, and its signing secret suits
-its signature schemes.
+room for it, its URL's host (or its broker's) is an address Hookline may send to, a broker
+kind's client library is installed, and its signing secret suits its signature schemes.
 
 Each check reports its problem as the error the save raises (``ValidationFailed`` or
 ``LimitExceeded``, naming the field), and a save reports every problem it finds at once
@@ -12,18 +12,23 @@ or sends to a URL (webhooks, flow import, the inspector's replay) checks with th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from hookline.delivery.destinations.pool import missing_extra
 from hookline.delivery.notices import PREFIX as NOTICE_PREFIX
 from hookline.delivery.resolver import check_url_host
-from hookline.domain import secret_headers, signing
-from hookline.domain.address_policy import AddressPolicy, BlockedAddress
+from hookline.domain import destinations, secret_headers, signing
+from hookline.domain.address_policy import AddressPolicy, BlockedAddress, check_literal_host
+from hookline.domain.models import WebhookConfig
 from hookline.errors import ApiError, LimitExceeded, SigningError, ValidationFailed
 from hookline.services.deps import Deps
 
 __all__ = [
     "GENERATE",
+    "broker_problems",
     "new_secret_problem",
     "reference_problems",
+    "restored_broker",
     "restored_headers",
     "schemes_problem",
     "secret_problem",
@@ -92,6 +97,61 @@ def url_problem(deps: Deps, url: str, field: str = "url") -> ApiError | None:
     except (BlockedAddress, ValueError) as exc:
         return ValidationFailed(f"{field}: {exc}", field=field)
     return None
+
+
+def broker_problems(deps: Deps, config: WebhookConfig, where: str = "") -> list[ApiError]:
+    """Why a broker action cannot publish: its kind's client library is missing (the extra to
+    install is named), or its broker's host is an address the policy refuses. ``where``
+    prefixes the field names (a flow import's ``webhooks.3.``)."""
+    action = config.broker
+    if action is None:
+        return []
+    kind = config.kind
+    extra = missing_extra(kind)
+    if extra is not None:
+        module = destinations.EXTRAS[kind][0]
+        return [
+            ValidationFailed(
+                f"{where}kind: {kind} destinations need the {module} library, which is not"
+                f" installed: pip install 'hookline[{extra}]'",
+                field=f"{where}kind",
+                code="extra_not_installed",
+            )
+        ]
+    field = f"{where}{kind}.url"
+    if destinations.is_masked(action.url):
+        return [
+            ValidationFailed(
+                f"{field}: the password is masked ({destinations.MASK!r}) and no password is"
+                " stored for it: give the real one",
+                field=field,
+            )
+        ]
+    host, _ = destinations.host_and_port(kind, action.url)
+    try:
+        check_literal_host(host, AddressPolicy(deps.settings.allowed_networks))
+    except BlockedAddress as exc:
+        return [ValidationFailed(f"{field}: {exc}", field=field)]
+    return []
+
+
+def restored_broker(changes: dict[str, Any], current: WebhookConfig) -> None:
+    """An edit's broker settings (in place): a masked password in the URL it sends keeps the
+    stored one, when the URL still names the same broker and user."""
+    kind = changes.get("kind", current.kind)
+    sent = changes.get(kind) if isinstance(kind, str) else None
+    stored = current.broker
+    if not isinstance(sent, dict) or not isinstance(sent.get("url"), str):
+        return
+    if not destinations.is_masked(sent["url"]):
+        return
+    try:
+        url = destinations.restore_url(
+            sent["url"], stored.url if stored is not None and current.kind == kind else None
+        )
+    except ValueError as exc:
+        raise ValidationFailed(f"{kind}.url: {exc}", field=f"{kind}.url") from None
+    changes[kind] = sent | {"url": url}
 
 
 def secret_problem(secret: str, schemes: Sequence[str], field: str = "secret") -> ApiError | None:

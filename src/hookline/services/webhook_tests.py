@@ -15,10 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 from hookline.delivery.attempt import attempt_delivery
+from hookline.delivery.destinations.message import InvalidTarget, build_message
 from hookline.delivery.email import smtp_config
 from hookline.delivery.request import build_request, redact_headers
 from hookline.delivery.sender import OutgoingRequest
-from hookline.domain import signing
+from hookline.domain import destinations, signing
 from hookline.domain.explain import explain
 from hookline.domain.models import (
     Attempt,
@@ -83,6 +84,7 @@ async def send_test(
         Claimed(delivery, event, hook),
         smtp=smtp_config(deps.settings.smtp_url),
         max_body_bytes=deps.settings.max_body_bytes,
+        destinations=deps.destinations,
     )
     attempt = outcome.attempt
     final = DeliveryStatus.SUCCEEDED if attempt.error_class is None else DeliveryStatus.FAILED
@@ -118,8 +120,8 @@ async def preview(
     """The request the stored webhook would send for this event (by default its sample
     event, which must come from the catalog: 422 on ``type`` or ``payload`` otherwise)."""
     hook = await load(deps, ws, webhook_id)
-    if hook.config.url is None:
-        raise ValidationFailed("this action sends email; a preview shows an HTTP request")
+    if hook.config.kind == "email":
+        raise ValidationFailed("this action sends email; a preview shows a request or a message")
     flow = await _flow(deps, ws, hook.config)
     chosen = await sample(deps, ws, hook.config.events, type=type, payload=payload)
     if chosen.invented == "type":
@@ -144,7 +146,7 @@ async def preview_draft(
     """The request an unsaved configuration would send for its sample event (the Test
     button's), signed with the stored secret when editing ``webhook_id``, else with ``secret``
     as typed when it can sign (no signatures otherwise)."""
-    assert config.url is not None, "only HTTP webhooks have a request to preview"
+    assert config.kind != "email", "an email action has no request to preview"
     secrets = await _draft_secrets(deps, ws, webhook_id, secret, config.signature_schemes)
     now = time.time()
     hook = Webhook(webhook_id or DRAFT_ID, ws, config, secrets, now, now)
@@ -171,23 +173,37 @@ async def _flow(deps: Deps, ws: str, config: WebhookConfig) -> Flow | None:
     return await deps.store.config.get_flow(ws, config.flow) if config.flow else None
 
 
+def _built(
+    hook: Webhook, event: Event, delivery_id: str, now: float, max_body_bytes: int
+) -> OutgoingRequest:
+    """What the first attempt would send: the HTTP request, or for a broker action its message
+    as a request-shaped record (method ``PUBLISH``, the attempt log's URL for the broker and
+    target), exactly as the worker builds them."""
+    if not hook.config.is_broker:
+        return build_request(
+            hook, event, delivery_id=delivery_id, attempt=1, now=now, max_body_bytes=max_body_bytes
+        )
+    message = build_message(
+        hook, event, delivery_id=delivery_id, attempt=1, now=now, max_body_bytes=max_body_bytes
+    )
+    action = message.action
+    url = destinations.describe(hook.config.kind, action, message.target)
+    return OutgoingRequest("PUBLISH", url, message.headers, message.body, message.timeout)
+
+
 def _preview(deps: Deps, hook: Webhook, flow: Flow | None, chosen: Sample) -> Preview:
     now = time.time()
     event = new_event(hook.workspace_id, chosen.type, chosen.payload, None, now)
     delivery = new_delivery(event, hook.id, now)
     shown = explain(hook, flow, event, delivery)
     try:
-        request = build_request(
-            hook,
-            shown.sent,
-            delivery_id=delivery.id,
-            attempt=1,
-            now=now,
-            max_body_bytes=deps.settings.max_body_bytes,
-        )
+        request = _built(hook, shown.sent, delivery.id, now, deps.settings.max_body_bytes)
     except TemplateTooLarge as exc:  # refused before the body is built, as the worker does
         raise ValidationFailed(
             f"body_template: {exc}", field="body_template", code=exc.code
         ) from None
+    except InvalidTarget as exc:
+        field = f"{hook.config.kind}.target"
+        raise ValidationFailed(f"{field}: {exc}", field=field) from None
     headers = redact_headers(request.headers, hook.config.secret_headers)
     return Preview(chosen.type, request, headers, shown.aggregated, shown.not_sent_because)

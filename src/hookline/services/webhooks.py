@@ -24,8 +24,10 @@ from hookline.errors import ApiError, NotFound, raise_every
 from hookline.services.deps import Deps
 from hookline.services.webhook_checks import (
     GENERATE,
+    broker_problems,
     new_secret_problem,
     reference_problems,
+    restored_broker,
     restored_headers,
     schemes_problem,
     secret_problem,
@@ -119,6 +121,7 @@ def merged_config(current: Webhook, changes: Mapping[str, Any]) -> WebhookConfig
     changes = dict(changes)
     if changes.get("headers") is not None:
         changes["headers"] = restored_headers(changes["headers"], current.config.headers)
+    restored_broker(changes, current.config)
     return WebhookConfig.model_validate(current.config.model_dump() | changes)
 
 
@@ -234,7 +237,7 @@ async def _config_problems(
     deps: Deps, ws: str, config: WebhookConfig, secret: str | None, current: Webhook | None
 ) -> list[ApiError]:
     """A valid configuration's problems: its signing, then what it refers to."""
-    found = _secret_problems(config, secret, current)
+    found = _secret_problems(config, secret, current) + broker_problems(deps, config)
     return found + await reference_problems(
         deps,
         ws,

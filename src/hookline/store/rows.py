@@ -8,6 +8,7 @@ from typing import Any, cast
 import orjson
 
 from hookline.domain import catalog_versions
+from hookline.domain.destinations import has_password
 from hookline.domain.models import (
     ApiKey,
     Attempt,
@@ -177,17 +178,25 @@ class WebhookDecoder:
         headers: dict[str, str] = data.get("headers") or {}
         for name in credential_names(headers, data.get("secret_headers") or ()):
             headers[name] = self._box.open(headers[name])
+        broker = data.get(data.get("kind") or "webhook")
+        if isinstance(broker, dict) and isinstance(broker.get("url"), str):
+            broker["url"] = self._box.open(broker["url"])
         return WebhookConfig.model_validate(data, context=STORED)
 
     def encode_config(self, config: WebhookConfig) -> str:
-        """The stored configuration: credential header values sealed like the secrets."""
+        """The stored configuration: credential header values, and a broker URL that carries a
+        password, sealed like the secrets."""
         sealed = credential_names(config.headers, config.secret_headers)
-        if not sealed or not self._box.encrypts:
+        broker = config.broker
+        seal_url = broker is not None and has_password(broker.url)
+        if not (sealed or seal_url) or not self._box.encrypts:
             return config.model_dump_json()
         data = config.model_dump(mode="json")
         data["headers"] = {
             k: self._box.seal(v) if k in sealed else v for k, v in config.headers.items()
         }
+        if broker is not None and seal_url:
+            data[config.kind]["url"] = self._box.seal(broker.url)
         return dumps(data)
 
     def encode_secrets(self, webhook: Webhook) -> str:
@@ -345,6 +354,7 @@ def portal_link(row: Row) -> PortalLink:
         theme=loads_or_none(row["theme"]),
         user_name=row["user_name"],
         feature_flags=tuple(loads_or_none(row["feature_flags"]) or ()),
+        destination_kinds=tuple(loads_or_none(row["destination_kinds"]) or ()),
     )
 
 

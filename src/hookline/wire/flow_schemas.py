@@ -41,6 +41,11 @@ class HeaderLeftOut(BaseModel):
     header: str
 
 
+class PasswordLeftOut(BaseModel):
+    webhook: str
+    field: str
+
+
 class ImportOut(BaseModel):
     flow: FlowOut
     webhooks: list[WebhookOut] = Field(description="A generated secret is shown here, once.")
@@ -48,6 +53,11 @@ class ImportOut(BaseModel):
     headers_left_out: list[HeaderLeftOut] = Field(
         description="Credential headers the document masks (exported without secrets): set"
         " their values on the imported webhooks."
+    )
+    passwords_left_out: list[PasswordLeftOut] = Field(
+        default_factory=list,
+        description="Broker URLs whose password the document masks: imported without one; set"
+        " it on the imported action.",
     )
 
     @classmethod
@@ -61,5 +71,8 @@ class ImportOut(BaseModel):
             created_event_types=result.created_event_types,
             headers_left_out=[
                 HeaderLeftOut(webhook=w, header=h) for w, h in result.headers_left_out
+            ],
+            passwords_left_out=[
+                PasswordLeftOut(webhook=w, field=f) for w, f in result.passwords_left_out
             ],
         )

@@ -10,7 +10,7 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 from pydantic.fields import FieldInfo
 
-from hookline.domain import secret_headers, signing
+from hookline.domain import destinations, secret_headers, signing
 from hookline.domain.models import (
     EVENT_TYPE_NAME,
     ApiKey,
@@ -217,13 +217,17 @@ class WebhookOut(WebhookConfig):
         cls, hook: Webhook, *, include_secret: bool = False, reveal_headers: bool | None = None
     ) -> WebhookOut:
         """The webhook as shown: the signing secret only with ``include_secret``; credential
-        header values masked unless ``reveal_headers`` (by default, as ``include_secret``)."""
+        header values and a broker URL's password masked unless ``reveal_headers`` (by default,
+        as ``include_secret``)."""
         config = hook.config
-        headers = config.headers
+        shown: dict[str, Any] = {"headers": config.headers}
         if not (include_secret if reveal_headers is None else reveal_headers):
-            headers = secret_headers.mask(headers, config.secret_headers)
+            shown["headers"] = secret_headers.mask(config.headers, config.secret_headers)
+            if config.broker is not None:
+                masked = destinations.mask_url(config.broker.url)
+                shown[config.kind] = config.broker.model_copy(update={"url": masked})
         return cls.model_construct(
-            **(dict(config) | {"headers": headers}),
+            **(dict(config) | shown),
             id=hook.id,
             workspace_id=hook.workspace_id,
             has_secret=bool(hook.secrets),

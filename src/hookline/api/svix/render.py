@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from hookline.api.svix import shapes
+from hookline.domain import destinations
 from hookline.domain.models import Delivery, DeliveryStatus, Event, EventType, Webhook, Workspace
 from hookline.store import LogAttempt
 
@@ -35,11 +36,14 @@ def event_types_of(hook: Webhook) -> list[str] | None:
 
 
 def endpoint(hook: Webhook) -> shapes.EndpointOut:
+    """An action as a Svix endpoint; a broker action's URL is where it publishes, without the
+    password (``amqp://user@host/%2F?exchange=…``): read-only through this API."""
     c = hook.config
+    url = c.url or (destinations.describe(c.kind, c.broker) if c.broker is not None else "")
     rate = None if c.rate_limit_per_second is None else int(c.rate_limit_per_second)
     types = event_types_of(hook)
     return shapes.EndpointOut(
-        id=hook.id, uid=c.uid, url=c.url or "", description=c.description, version=1,
+        id=hook.id, uid=c.uid, url=url, description=c.description, version=1,
         disabled=not c.enabled, rate_limit=rate, throttle_rate=rate, event_types=types,
         filter_types=types, channels=c.channels, metadata=c.metadata,
         created_at=when(hook.created_at), updated_at=when(hook.updated_at),
@@ -77,7 +81,8 @@ def next_attempt(d: Delivery) -> datetime | None:
 
 def attempt(found: LogAttempt, with_msg: bool = False) -> shapes.MessageAttemptOut:
     a = found.attempt
-    ok = a.error_class is None and a.response_status is not None and 200 <= a.response_status < 300
+    # A broker's acknowledgement (no status code, no error) is a success too.
+    ok = a.error_class is None and (a.response_status is None or 200 <= a.response_status < 300)
     status = SUCCESS if ok else FAIL
     return shapes.MessageAttemptOut(
         id=a.id, msg_id=found.event.id, endpoint_id=a.webhook_id, url=a.request_url,

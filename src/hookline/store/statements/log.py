@@ -26,8 +26,8 @@ _ATTEMPT = (
 )
 #: An attempt counts as a success when it had a 2xx answer and no error.
 _OUTCOME = (
-    "CASE WHEN a.error_class IS NULL AND a.response_status >= 200"
-    " AND a.response_status < 300 THEN 0 ELSE 2 END = $?"
+    "CASE WHEN a.error_class IS NULL AND COALESCE(a.response_status, 200) >= 200"
+    " AND COALESCE(a.response_status, 200) < 300 THEN 0 ELSE 2 END = $?"
 )
 #: A channel or tag is a whole name of the event's JSON list: its JSON string (quotes included)
 #: occurs in the list's text. REPLACE compares exactly on both databases, where SQLite's LIKE
@@ -91,7 +91,11 @@ LATENCY_EDGES_MS: tuple[float, ...] = (
 #: ``x``'s floor, the same on both databases: CAST truncates on SQLite but rounds on
 #: PostgreSQL, and FLOOR is missing from SQLite builds without their math functions.
 _FLOOR = "(CAST({x} AS INTEGER) - CASE WHEN CAST({x} AS INTEGER) > {x} THEN 1 ELSE 0 END)"
-_SUCCESS = "a.error_class IS NULL AND a.response_status >= 200 AND a.response_status < 300"
+# A broker's acknowledgement has no status code: no error and no status is a success too.
+_SUCCESS = (
+    "a.error_class IS NULL AND COALESCE(a.response_status, 200) >= 200"
+    " AND COALESCE(a.response_status, 200) < 300"
+)
 #: A webhook's attempts started in ``[$3, $4)``, by time bucket (``$5`` seconds from ``$3``):
 #: how many, how many succeeded, the longest, and per latency edge how many took at most that
 #: long (``le_<i>``, cumulative already). ``$6`` and ``$7`` are ids around the window, for the
