@@ -10,6 +10,7 @@ import orjson
 from fastapi.responses import HTMLResponse
 
 from hookline import __version__
+from hookline.dashboard.destination_view import destination
 from hookline.domain.timefmt import iso
 
 
@@ -62,6 +63,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters.update(pretty=pretty, when=when, ago=ago, percent=percent, ms=millis)
+        self.env.filters.update(destination=destination)
         self.env.globals.update(version=__version__)
 
     def render(self, template: str, **context: Any) -> str:

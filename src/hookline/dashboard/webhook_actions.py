@@ -46,15 +46,18 @@ async def test(who: Who, webhook_id: str) -> Response:
 
 @router.post("/webhooks/preview")
 async def preview(who: Who) -> Response:
-    """The request the form's (unsaved) configuration would send for its sample event."""
+    """The request the form's (unsaved) configuration would send for its sample event: an HTTP
+    request, or a broker action's message (``PUBLISH`` to the broker and target)."""
     form = await read_form(who.request)
     body, errors = api_body(values_from_form(form))
     try:
         config = WebhookConfig.model_validate(body)
     except ValidationError as exc:
         return _fragment(who, "_preview.html", errors=validation_errors(exc) | errors, req=None)
-    if errors or config.url is None:
+    if errors:
         return _fragment(who, "_preview.html", errors=errors, req=None)
+    if config.kind == "email":  # a message to people, not a request or a broker message
+        return _fragment(who, "_preview.html", errors={}, req=None, email=True)
     try:
         shown = await webhook_tests.preview_draft(
             who.state.deps,

@@ -3,7 +3,8 @@ describes, and every problem with it keyed by the field it belongs beside.
 
 Validation is the services' own (``hookline.services.webhooks.draft_problems``: the
 configuration's rules and what it refers to, every problem at once); the form only reads what a
-browser cannot send typed: JSON text and number lists.
+browser cannot send typed: JSON text and number lists. The destination's fields (the kind of
+action and each kind's settings) are ``destination_form``'s.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from hookline.dashboard import destination_form
 from hookline.dashboard.forms import Form, rows
 from hookline.domain import secret_headers
 from hookline.domain.models import WebhookConfig
@@ -28,12 +30,12 @@ _AS_IS = ("name", "description", "method", "content_type", "ordering", "enabled"
 
 
 def values_from_config(config: WebhookConfig, catalog: Iterable[str]) -> dict[str, Any]:
-    """What the form shows for a stored webhook: credential header values masked (saved back
-    unchanged, the mask keeps the stored value)."""
+    """What the form shows for a stored webhook: credential header values and a broker URL's
+    password masked (saved back unchanged, the mask keeps the stored value)."""
     known = {"*", *catalog}
-    data = config.model_dump()
+    data = config.model_dump(exclude=set(destination_form.SETTINGS_KINDS))
     headers = secret_headers.mask(config.headers, config.secret_headers)
-    return data | {
+    shown = {
         "url": config.url or "",
         "headers": list(headers.items()),
         "secret_headers": ", ".join(config.secret_headers),
@@ -49,6 +51,7 @@ def values_from_config(config: WebhookConfig, catalog: Iterable[str]) -> dict[st
         "flow": config.flow or "",
         "secret": "",
     }
+    return data | shown | destination_form.values_from_config(config)
 
 
 def blank_values() -> dict[str, Any]:
@@ -68,7 +71,7 @@ def values_from_form(form: Form) -> dict[str, Any]:
     )
     defaults = blank_values()
     values: dict[str, Any] = {name: form.get(name, defaults[name]) for name in text.split()}
-    return values | {
+    typed = {
         "headers": rows(form, "header_name", "header_value"),
         "metadata": rows(form, "meta_name", "meta_value"),
         "signature_schemes": form.getlist("signature_schemes"),
@@ -76,6 +79,7 @@ def values_from_form(form: Form) -> dict[str, Any]:
         "enabled": form.has("enabled"),
         "verify_tls": form.has("verify_tls"),
     }
+    return values | typed | destination_form.values_from_form(form)
 
 
 def api_body(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -83,7 +87,7 @@ def api_body(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]
     errors: dict[str, str] = {}
     body: dict[str, Any] = {key: values[key] for key in _AS_IS}
     body["signature_schemes"] = values["signature_schemes"]
-    body["url"] = values["url"] or None
+    body |= destination_form.settings_body(values)
     body["headers"] = dict(values["headers"])
     body["secret_headers"] = split_list(values["secret_headers"])
     body["metadata"] = dict(values["metadata"])
@@ -102,7 +106,7 @@ def validation_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
         field, message = describe(error)
-        key = (field or FORM_ERROR).split(".")[0]
+        key = destination_form.error_key(field or FORM_ERROR)
         errors.setdefault(key, message)
     return errors
 
@@ -118,13 +122,13 @@ def problem_errors(problems: Sequence[ApiError]) -> dict[str, str]:
 
 def api_error(exc: ApiError, *, full_paths: bool = False) -> dict[str, str]:
     """Every problem of an error beside its field (each message without its ``field:`` prefix).
-    Fields are the form's inputs (``webhooks.0.url`` shows at ``webhooks``), or, with
-    ``full_paths``, the whole path, for pages that list problems of a document; two problems of
-    one input share its place."""
+    Fields are the form's inputs (``webhooks.0.url`` shows at ``webhooks``, a destination's
+    ``rabbitmq.url`` at ``rabbitmq.url``), or, with ``full_paths``, the whole path, for pages
+    that list problems of a document; two problems of one input share its place."""
     shown: dict[str, str] = {}
     for problem in getattr(exc, "problems", None) or (exc,):
         field = problem.field or FORM_ERROR
-        key = field if full_paths else field.split(".")[0]
+        key = field if full_paths else destination_form.error_key(field)
         message = problem.field_message
         shown[key] = f"{shown[key]}; {message}" if key in shown else message
     return shown

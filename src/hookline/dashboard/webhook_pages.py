@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from hookline.dashboard import stats
 from hookline.dashboard.charts import chart, percentiles, summarize
+from hookline.dashboard.destination_form import KIND_CHOICES
 from hookline.dashboard.forms import read_form
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import (
@@ -35,6 +36,7 @@ from hookline.wire.schemas import WebhookOut
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Visitor, Depends(visitor)]
 _STATUS_FILTERS = {"enabled": True, "disabled": False}
+_QOS_LEVELS = (("1", "1: at least once (PUBACK)"), ("2", "2: exactly once (PUBCOMP)"))
 
 
 @router.get("/webhooks")
@@ -91,6 +93,8 @@ async def _form(
         schemes=signing.SCHEMES,
         methods=METHODS,
         content_types=CONTENT_TYPES,
+        kinds=KIND_CHOICES,
+        qos_levels=_QOS_LEVELS,
         nav="webhooks",
     )
 
