@@ -143,3 +143,10 @@ async def test_the_preview_shows_the_message_a_broker_action_would_publish(
     assert shown["body"].replace(" ", "") == '{"job":7}'
     assert shown["headers"]["X-Hookline-Event-Type"] == "job.failed"
     assert shown["headers"]["webhook-signature"].startswith("v1,")
+
+
+async def test_a_redis_action_cannot_have_a_header_named_body(service: Service) -> None:
+    ws, key = await service.workspace()
+    status, answer = await _create(service, ws, key, "redis", headers={"Body": "x"})
+    assert (status, answer["error"]["field"]) == (422, "headers"), answer
+    assert "'body'" in answer["error"]["message"]

@@ -259,6 +259,11 @@ class WebhookConfig(NoNulModel):
         if self.kind in BROKER_KINDS:
             if getattr(self, self.kind) is None:
                 raise ValueError(f"{self.kind}: a {self.kind} action needs its settings")
+            if self.kind == "redis" and any(name.lower() == "body" for name in self.headers):
+                raise ValueError(
+                    "headers: 'body' is the stream entry's field for the body; name the header"
+                    " otherwise"
+                )
             if "timestamped" in self.signature_schemes:
                 raise ValueError(
                     "signature_schemes: 'timestamped' signs the HTTP method and URL, which a"
