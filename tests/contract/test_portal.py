@@ -1,6 +1,7 @@
-"""The customer portal's storage on SQLite and PostgreSQL: links found by their token's hash (or
-by id, within their workspace) while unexpired, revoked per workspace, forgotten once expired;
-the workspaces' themes replaced whole; the audit log read newest first, a page at a time."""
+"""The customer portal's storage on SQLite and PostgreSQL: links (every option, the broker kinds
+they allow included) found by their token's hash (or by id, within their workspace) while
+unexpired, revoked per workspace, forgotten once expired; the workspaces' themes replaced whole;
+the audit log read newest first, a page at a time."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ async def test_a_link_is_found_by_its_hash_until_it_expires(store: Store, ws: st
         new_id("pl"), ws, "hash-1", T0, T0 + HOUR, "operator key opk_1",
         read_only=True, event_types=("invoice.*", "order.paid"),
         theme={"primary_color": "#00aa55", "mode": "dark"}, user_name="ann@example.com",
-        feature_flags=("beta", "eu-only"),
+        feature_flags=("beta", "eu-only"), destination_kinds=("redis", "mqtt"),
     )  # fmt: skip
     plain = new_link(ws, "hash-2")
     await store.portal.create_link(full)
     await store.portal.create_link(plain)
     assert await store.portal.find_link("hash-1", T0 + 1) == full
     assert await store.portal.find_link("hash-2", T0 + 1) == plain
+    assert plain.destination_kinds == ()  # none given: HTTP endpoints only
     assert await store.portal.find_link("hash-unknown", T0 + 1) is None
     assert await store.portal.find_link("hash-1", T0 + HOUR - 0.001) == full
     assert await store.portal.find_link("hash-1", T0 + HOUR) is None  # expired at expires_at

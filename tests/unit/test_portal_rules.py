@@ -179,6 +179,7 @@ def test_a_draft_from_the_form() -> None:
         "headers": {"X-A": "1"},
         "enabled": False,
         "rate_limit_per_second": 2.5,
+        "kind": "webhook",
     }
     assert draft_of(values | {"rate_limit_per_second": ""})[0].rate_limit_per_second is None
     assert set(draft_of(values | {"rate_limit_per_second": "fast"})[1]) == {"rate_limit_per_second"}

@@ -64,6 +64,15 @@ def _workspace_option(func: F) -> F:
     f"only to a link with one of theirs; repeat it for several. {_PER_RUN}",
 )
 @click.option(
+    "--destination-kind",
+    "destination_kinds",
+    multiple=True,
+    metavar="KIND",
+    help="A broker kind (rabbitmq, nats, redis or mqtt) whose endpoints the customer may see "
+    "and create besides HTTP webhooks; repeat it for several. None given: HTTP endpoints only. "
+    f"{_PER_RUN}",
+)
+@click.option(
     "--user",
     default=None,
     help=f"Who will use the link (an e-mail address, a user id), for the audit log. {_PER_RUN}",
@@ -83,6 +92,7 @@ def portal_link_create(
     read_only: bool,
     event_types: tuple[str, ...],
     feature_flags: tuple[str, ...],
+    destination_kinds: tuple[str, ...],
     user: str | None,
     base_url: str,
     database_url: str,
@@ -93,7 +103,9 @@ def portal_link_create(
     from hookline.domain.timefmt import iso
     from hookline.services.portal import create_link, portal_url
 
-    draft = LinkDraft(expires_in, read_only, event_types or None, None, user, feature_flags)
+    draft = LinkDraft(
+        expires_in, read_only, event_types or None, None, user, feature_flags, destination_kinds
+    )
 
     async def go() -> None:
         async with opened_store(database_url) as store:

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final, Self, Unpack
+from typing import Any, Final, Literal, Self, Unpack
 from urllib.parse import quote
 
 import aiohttp
@@ -123,6 +123,26 @@ class AsyncClient:
         body = {
             "name": name,
             "url": url,
+            **options,
+            **({} if secret is None else {"secret": secret}),
+        }
+        return Webhook._of(await self._request("POST", "/webhooks", json=body, replayable=False))
+
+    async def create_destination(
+        self,
+        name: str,
+        kind: Literal["rabbitmq", "nats", "redis", "mqtt"],
+        settings: Mapping[str, Any],
+        *,
+        secret: str | None = None,
+        **options: Unpack[WebhookOptions],
+    ) -> Webhook:
+        """Create an action that publishes to a broker (docs/destinations.md): ``settings`` is
+        the kind's object, e.g. ``{"url": "redis://host:6379/0", "stream": "hooks"}``."""
+        body = {
+            "name": name,
+            "kind": kind,
+            kind: dict(settings),
             **options,
             **({} if secret is None else {"secret": secret}),
         }
@@ -243,14 +263,16 @@ class AsyncClient:
         theme: Mapping[str, Any] | None = None,
         user: str | None = None,
         feature_flags: Iterable[str] = (),
+        destination_kinds: Iterable[str] = (),
     ) -> PortalLink:
         """A link that opens the customer portal for this workspace: send the customer to
         ``url``, or frame it. ``expires_in``: 60 to 604800 seconds; ``event_types``: the types
         (or ``prefix.*``) the customer may see and subscribe to (None: all); ``theme``: this
         link's look over the workspace's; ``user``: who will use it, for the audit log;
         ``feature_flags``: a catalog entry with feature flags is shown only to a link with one
-        of them."""
-        body = {
+        of them; ``destination_kinds``: the broker kinds (``rabbitmq``, ``nats``, ``redis``,
+        ``mqtt``) whose endpoints the customer may see and create besides HTTP webhooks."""
+        body: dict[str, Any] = {
             "expires_in": expires_in,
             "read_only": read_only,
             "event_types": None if event_types is None else list(event_types),
@@ -258,6 +280,9 @@ class AsyncClient:
             "user": user,
             "feature_flags": list(feature_flags),
         }
+        kinds = list(destination_kinds)
+        if kinds:  # only when asked: a Hookline without broker destinations accepts the rest
+            body["destination_kinds"] = kinds
         answer = await self._request("POST", "/portal-links", json=body, replayable=False)
         return PortalLink._of(answer)
 

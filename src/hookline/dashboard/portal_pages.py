@@ -22,6 +22,7 @@ from hookline.dashboard.portal_theme_form import values_from_theme as theme_valu
 from hookline.dashboard.web import PageRoute, Visitor, redirect, visitor
 from hookline.dashboard.webhook_form import api_error, split_list
 from hookline.domain import portal_themes
+from hookline.domain.destinations import BROKER_KINDS
 from hookline.domain.models import AuditEntry
 from hookline.domain.portal_access import LinkDraft
 from hookline.errors import ApiError, ValidationFailed
@@ -66,8 +67,9 @@ _LINK_FIELDS = ("expires_in", "user", "event_types", "feature_flags")
 async def create_link(who: Who) -> Response:
     """A link for this workspace, shown once on the page answered."""
     form = await read_form(who.request)
-    values = {name: form.get(name) for name in _LINK_FIELDS}
+    values: dict[str, Any] = {name: form.get(name) for name in _LINK_FIELDS}
     values["read_only"] = "on" if form.has("read_only") else ""
+    values["destination_kinds"] = form.getlist("destination_kinds")
     try:
         draft = _draft(form)
         made, token = await portal.create_link(who.state.store, who.ws, draft, await _actor(who))
@@ -104,7 +106,8 @@ async def _page(who: Visitor, status: int = 200, **shown: Any) -> Response:
         "links": await portal.live_links(deps, who.ws),
         "made": None,
         "link_values": dict.fromkeys((*_LINK_FIELDS, "read_only"), "")
-        | {"expires_in": EXPIRY_CHOICES[0][0]},
+        | {"expires_in": EXPIRY_CHOICES[0][0], "destination_kinds": []},
+        "broker_kinds": BROKER_KINDS,
         "link_errors": {},
         "expiry_choices": EXPIRY_CHOICES,
         "theme": theme_values(await portal.get_theme(deps, who.ws)),
@@ -134,6 +137,7 @@ def _draft(form: Form) -> LinkDraft:
         event_types=types or None,
         user=user or None,
         feature_flags=split_list(form.get("feature_flags")),
+        destination_kinds=form.getlist("destination_kinds"),
     )
 
 

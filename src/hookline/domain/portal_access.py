@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hookline.domain import portal_themes
+from hookline.domain.destinations import BROKER_KINDS
 from hookline.domain.models import (
     CATALOG_LABEL,
     EVENT_PATTERN,
@@ -41,7 +42,9 @@ class ReadOnlyLink(Forbidden):
 class LinkDraft:
     """A link as the vendor asks for it (see the module's text). ``user``: who the vendor says
     will use it (an e-mail address, a user id), written to the audit log with each action;
-    ``feature_flags``: the flags that show the customer the catalog entries carrying them."""
+    ``feature_flags``: the flags that show the customer the catalog entries carrying them;
+    ``destination_kinds``: the broker kinds (``domain.destinations.BROKER_KINDS``) the customer
+    may see and create endpoints of, besides HTTP webhooks (empty: HTTP only)."""
 
     expires_in: int = DEFAULT_EXPIRES_IN
     read_only: bool = False
@@ -49,6 +52,7 @@ class LinkDraft:
     theme: Mapping[str, Any] | None = None
     user: str | None = None
     feature_flags: Sequence[str] = ()
+    destination_kinds: Sequence[str] = ()
 
 
 @record
@@ -91,6 +95,12 @@ class Customer:
             return True
         return "*" not in pattern and self.may_see(pattern)
 
+    def may_use_kind(self, kind: str) -> bool:
+        """Whether the customer may see and create endpoints of this kind: HTTP webhooks
+        always, a broker kind when the link allows it, nothing else (e-mail actions are the
+        operator's)."""
+        return kind == "webhook" or kind in self.link.destination_kinds
+
     def check_write(self) -> None:
         """Refuse every action through a read-only link."""
         if self.read_only:
@@ -125,7 +135,7 @@ def _draft_problems(draft: LinkDraft) -> list[ValidationFailed]:
             found.append(ValidationFailed(message, field=f"event_types.{i}"))
     if draft.user is not None and not 1 <= len(draft.user) <= 256:
         found.append(ValidationFailed("user: 1 to 256 characters", field="user"))
-    return found + _flag_problems(draft.feature_flags)
+    return found + _flag_problems(draft.feature_flags) + _kind_problems(draft.destination_kinds)
 
 
 def _flag_problems(flags: Sequence[str]) -> list[ValidationFailed]:
@@ -138,6 +148,23 @@ def _flag_problems(flags: Sequence[str]) -> list[ValidationFailed]:
         if not CATALOG_LABEL.match(flag):
             message = f"feature_flags.{i}: a flag is 1 to 256 letters, digits, '-', '_' and '.'"
             found.append(ValidationFailed(message, field=f"feature_flags.{i}"))
+    return found
+
+
+def _kind_problems(kinds: Sequence[str]) -> list[ValidationFailed]:
+    """A link's destination kinds: broker kinds, each at most once (HTTP is always allowed)."""
+    found = []
+    allowed = ", ".join(BROKER_KINDS)
+    if len(kinds) > len(BROKER_KINDS):
+        message = f"destination_kinds: at most {len(BROKER_KINDS)}, each of {allowed} once"
+        found.append(ValidationFailed(message, field="destination_kinds"))
+    for i, kind in enumerate(kinds[: len(BROKER_KINDS)]):
+        if kind not in BROKER_KINDS:
+            message = (
+                f"destination_kinds.{i}: {kind!r} is not a broker kind: one of {allowed}"
+                " (HTTP endpoints are always allowed)"
+            )
+            found.append(ValidationFailed(message, field=f"destination_kinds.{i}"))
     return found
 
 

@@ -3,6 +3,10 @@ event-type catalog. Each asks ``services.portal_endpoints``, which holds every r
 customer sees and may do; a submission's problems are shown beside their fields (422), every
 one at once. The buttons of an endpoint's page are answered in ``endpoint_actions``.
 
+An endpoint is HTTP, or publishes to a broker of a kind the link allows; a broker endpoint is
+shown as ``destinations.describe`` gives it (its URL without the password, and its target), and
+its form offers the kinds the link allows with each one's settings.
+
 A boosted form answers a whole page (no redirect: the session travels in headers, which a
 redirect would not carry), with ``path`` set to where a reload of it returns.
 """
@@ -15,14 +19,18 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from hookline.dashboard.forms import read_form
-from hookline.dashboard.webhook_form import api_error, problem_errors
 from hookline.domain import secret_headers
+from hookline.domain.destinations import BROKER_KINDS, describe
 from hookline.domain.models import Webhook
+from hookline.domain.portal_access import Customer
 from hookline.errors import ApiError
 from hookline.portal.endpoint_form import (
+    KIND_LABELS,
+    LABELS,
     blank_values,
     choices,
     draft_of,
+    form_errors,
     other_errors,
     values_from_form,
     values_of,
@@ -36,6 +44,18 @@ On = Annotated[Visit, Depends(visit)]
 LIST_PATH = "/portal/endpoints"
 
 
+def destination(hook: Webhook) -> str:
+    """Where an endpoint's messages go, as the customer reads it: an HTTP endpoint's URL, a
+    broker endpoint's ``describe`` (its URL without the password, and its target)."""
+    action = hook.config.broker
+    return (hook.config.url or "") if action is None else describe(hook.config.kind, action)
+
+
+def broker_kinds(customer: Customer) -> list[str]:
+    """The broker kinds the customer's link lets them use, in the forms' order."""
+    return [kind for kind in BROKER_KINDS if customer.may_use_kind(kind)]
+
+
 async def endpoints_page(on: Visit, notice: str | None = None) -> Response:
     """The list of the customer's endpoints (``notice``: what was just done)."""
     hooks = await portal_endpoints.endpoints(on.deps, on.customer)
@@ -45,6 +65,8 @@ async def endpoints_page(on: Visit, notice: str | None = None) -> Response:
         path=LIST_PATH,
         hooks=hooks,
         states=states,
+        destinations={hook.id: destination(hook) for hook in hooks},
+        kind_labels=KIND_LABELS,
         notice=notice,
         nav="endpoints",
     )
@@ -60,6 +82,8 @@ async def endpoint_page(on: Visit, hook: Webhook, notice: str | None = None) -> 
         hook=hook,
         state=status_of(hook),
         headers=secret_headers.mask(config.headers, config.secret_headers),
+        destination=destination(hook),
+        kind_labels=KIND_LABELS,
         notice=notice,
         test_types=offered,
         nav="endpoints",
@@ -76,6 +100,7 @@ async def _form(
     entries = await portal_endpoints.event_types(on.deps, on.customer)
     picks = choices(entries, subscribable_patterns(on.customer), values["events"])
     path = f"{LIST_PATH}/{hook.id}/edit" if hook else f"{LIST_PATH}/new"
+    kinds = broker_kinds(on.customer)
     return on.page(
         "endpoint_form.html",
         status,
@@ -83,7 +108,10 @@ async def _form(
         hook=hook,
         values=values,
         errors=errors,
-        other=other_errors(errors),
+        other=other_errors(errors, kinds),
+        labels=LABELS,
+        kinds=kinds,
+        kind_labels=KIND_LABELS,
         choices=picks,
         nav="endpoints",
     )
@@ -112,13 +140,13 @@ async def create(on: On) -> Response:
     draft, errors = draft_of(values)
     if errors:
         problems = await portal_endpoints.draft_problems(on.deps, on.customer, draft)
-        return await _form(on, None, values, problem_errors(problems) | errors, 422)
+        return await _form(on, None, values, form_errors(problems) | errors, 422)
     try:
         hook = await portal_endpoints.create(on.deps, on.customer, draft)
     except ApiError as exc:
         if not _of_the_form(exc):
             raise
-        return await _form(on, None, values, api_error(exc), exc.status)
+        return await _form(on, None, values, form_errors([exc]), exc.status)
     return await endpoint_page(on, hook, "Endpoint created. Reveal its signing secret below.")
 
 
@@ -142,13 +170,13 @@ async def save(on: On, endpoint_id: str) -> Response:
     draft, errors = draft_of(values)
     if errors:
         problems = await portal_endpoints.draft_problems(on.deps, on.customer, draft, hook)
-        return await _form(on, hook, values, problem_errors(problems) | errors, 422)
+        return await _form(on, hook, values, form_errors(problems) | errors, 422)
     try:
         saved = await portal_endpoints.update(on.deps, on.customer, endpoint_id, draft)
     except ApiError as exc:
         if not _of_the_form(exc):
             raise
-        return await _form(on, hook, values, api_error(exc), exc.status)
+        return await _form(on, hook, values, form_errors([exc]), exc.status)
     return await endpoint_page(on, saved, "Saved.")
 
 

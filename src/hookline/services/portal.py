@@ -6,7 +6,9 @@ workspace: a single-purpose ``hlp_`` token, stored as its SHA-256 hash, valid fo
 ``expires_in`` seconds (at most 7 days), optionally read-only, optionally limited to some event
 types, optionally with **feature flags** (a catalog entry that has feature flags is shown to,
 and may be subscribed to by, only a link with one of them, as Svix's portal does; an entry
-without flags is not affected), optionally themed. The customer's browser exchanges the token
+without flags is not affected), optionally allowing broker destinations (``destination_kinds``:
+the customer then sees and creates endpoints of those kinds besides HTTP ones), optionally
+themed. The customer's browser exchanges the token
 once for a **session** (``hookline.portal.sessions``: signed, carried in the page, no cookie)
 naming the link; every later request finds the link again by its id, so revoking the
 workspace's links (``revoke_links``) ends every session opened with them at their next request,
@@ -84,6 +86,7 @@ async def create_link(
         theme=theme or None,
         user_name=draft.user,
         feature_flags=tuple(dict.fromkeys(draft.feature_flags)),
+        destination_kinds=tuple(dict.fromkeys(draft.destination_kinds)),
     )
     await store.portal.create_link(link)
     detail: dict[str, Any] = {"expires_at": link.expires_at, "read_only": link.read_only}
@@ -91,6 +94,8 @@ async def create_link(
         detail["event_types"] = list(link.event_types)
     if link.feature_flags:
         detail["feature_flags"] = list(link.feature_flags)
+    if link.destination_kinds:
+        detail["destination_kinds"] = list(link.destination_kinds)
     await _write(store, workspace_id, created_by, "portal_link.created", link.id, link.id, detail)
     return link, token
 

@@ -1,17 +1,24 @@
 """The customer portal's endpoints: what a customer sees of their workspace's webhooks and what
 they may do to them, over ``services.webhooks`` and ``services.webhook_tests``.
 
-A customer's **endpoints** are the workspace's HTTP webhooks outside any flow: an e-mail action
-or a flow's member is the operator's, and is "not found" here, as another workspace's webhook
-is. A customer sets only an endpoint's name, description, URL, event types (each one the link
-lets them subscribe to: ``Customer.may_subscribe``, and no name of a catalog entry the link's
-feature flags hide: ``Customer.may_see_entry``), custom headers, rate limit and whether it is
-enabled;
-everything else (signature schemes, retries, templates, filters, rate limits…) keeps the
-endpoint's value, or the default for a new endpoint, which gets a generated signing secret.
+A customer's **endpoints** are the workspace's HTTP webhooks outside any flow, and its broker
+actions (RabbitMQ, NATS, Redis streams, MQTT) of the kinds the link allows
+(``PortalLink.destination_kinds``, ``Customer.may_use_kind``): an e-mail action, a flow's
+member or a broker action of a kind the link does not allow is the operator's, and is "not
+found" here, as another workspace's webhook is. A customer sets only an endpoint's name,
+description, kind and where it goes (the URL of an HTTP endpoint, a broker kind's settings:
+``domain.destinations``), event types (each one the link lets them subscribe to:
+``Customer.may_subscribe``, and no name of a catalog entry the link's feature flags hide:
+``Customer.may_see_entry``), custom headers, rate limit and whether it is enabled; everything
+else (signature schemes, retries, templates, filters…) keeps the endpoint's value, or the
+default for a new endpoint, which gets a generated signing secret. A kind the link does not
+allow is refused as an event type it does not allow is: a 422 naming ``kind``.
+
+A broker URL's password is never shown (``destinations.mask_url``); an edit that sends the
+masked URL back keeps the stored password (``services.webhooks`` restores it).
 
 Every action is refused through a read-only link and written to the workspace's audit log,
-whose detail never holds a secret, a header's value or the URL (which may carry a credential).
+whose detail never holds a secret, a header's value or a URL (which may carry a credential).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import field
 from typing import Any
 
 from hookline.domain import signing
+from hookline.domain.destinations import BROKER_KINDS
 from hookline.domain.models import EventType, Webhook, WebhookConfig
 from hookline.domain.portal_access import Customer
 from hookline.domain.records import record
@@ -57,34 +65,50 @@ __all__ = [
 #: What a customer may set on an endpoint; every other field of its configuration is kept.
 CUSTOMER_FIELDS = (
     *("name", "description", "url", "events", "headers", "enabled"),
-    "rate_limit_per_second",
+    *("rate_limit_per_second", "kind", *BROKER_KINDS),
 )
 _PAGE = 200
 
 
 @record
 class EndpointDraft:
-    """An endpoint as a customer describes it (every field they may set)."""
+    """An endpoint as a customer describes it (every field they may set). ``kind``:
+    ``webhook`` (HTTP, to ``url``) or a broker kind, whose settings are ``broker`` (the keys of
+    its ``domain.destinations`` action; its URL's password may be the mask, to keep the stored
+    one)."""
 
     name: str
-    url: str
+    url: str = ""
     description: str = ""
     events: tuple[str, ...] = ("*",)
     headers: dict[str, str] = field(default_factory=dict)
     enabled: bool = True
     rate_limit_per_second: float | None = None
+    kind: str = "webhook"
+    broker: dict[str, Any] | None = None
 
     def body(self) -> dict[str, Any]:
-        """The webhook fields it sets (``services.webhooks``' configuration keys)."""
-        return {
+        """The webhook fields it sets (``services.webhooks``' configuration keys), with the
+        settings of the kind chosen."""
+        http = self.kind == "webhook"
+        found: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
-            "url": self.url,
+            "url": self.url if http else None,
             "events": list(self.events),
             "headers": dict(self.headers),
             "enabled": self.enabled,
             "rate_limit_per_second": self.rate_limit_per_second,
+            "kind": self.kind,
         }
+        return found if http else found | {self.kind: self.broker}
+
+    def changes(self, current: Webhook) -> dict[str, Any]:
+        """What a save of it changes in ``current``: :meth:`body`, and no settings left of
+        another broker kind than the one chosen (an endpoint moved from Redis to HTTP keeps
+        no Redis URL)."""
+        stale = [k for k in BROKER_KINDS if k != self.kind and getattr(current.config, k)]
+        return self.body() | dict.fromkeys(stale)
 
 
 @record
@@ -106,9 +130,12 @@ class Secret:
     public_key: str | None
 
 
-def visible(hook: Webhook) -> bool:
-    """Whether a webhook of the customer's workspace is one of their endpoints."""
-    return hook.config.kind == "webhook" and hook.config.flow is None
+def visible(hook: Webhook, customer: Customer | None = None) -> bool:
+    """Whether a webhook of the customer's workspace is one of their endpoints: outside any
+    flow, HTTP or of a kind the link allows (None: a link that allows HTTP endpoints only)."""
+    config = hook.config
+    kind_ok = customer.may_use_kind(config.kind) if customer else config.kind == "webhook"
+    return kind_ok and config.flow is None
 
 
 def status_of(hook: Webhook) -> str:
@@ -145,7 +172,7 @@ async def endpoints(deps: Deps, customer: Customer) -> list[Webhook]:
     cursor = None
     while True:
         page = await webhooks.list_page(deps, customer.workspace_id, limit=_PAGE, cursor=cursor)
-        found += [hook for hook in page.items if visible(hook)]
+        found += [hook for hook in page.items if visible(hook, customer)]
         if page.next_cursor is None:
             return found
         cursor = page.next_cursor
@@ -154,7 +181,7 @@ async def endpoints(deps: Deps, customer: Customer) -> list[Webhook]:
 async def endpoint(deps: Deps, customer: Customer, endpoint_id: str) -> Webhook:
     """One of the customer's endpoints; :class:`NotFound` for anything else."""
     found = await deps.store.config.get_webhook(customer.workspace_id, endpoint_id)
-    if found is None or not visible(found):
+    if found is None or not visible(found, customer):
         raise NotFound(f"endpoint {endpoint_id} not found")
     return found
 
@@ -166,9 +193,13 @@ async def draft_problems(
     ``current``), at once, in field order."""
     listed = await catalog.list_event_types(deps, customer.workspace_id, include_archived=True)
     own = _event_problems(customer, draft.events, current, listed)
+    if not customer.may_use_kind(draft.kind):
+        message = f"kind: {draft.kind!r} is not a kind of endpoint this link lets you use"
+        return [ValidationFailed(message, field="kind"), *own]
     secret = webhooks.GENERATE if current is None else None
     ws = customer.workspace_id
-    found = await webhooks.draft_problems(deps, ws, draft.body(), secret=secret, current=current)
+    body = draft.body() if current is None else draft.changes(current)
+    found = await webhooks.draft_problems(deps, ws, body, secret=secret, current=current)
     return own + found
 
 
@@ -198,7 +229,9 @@ async def create(deps: Deps, customer: Customer, draft: EndpointDraft) -> Webhoo
     raise_every(await draft_problems(deps, customer, draft))
     config = WebhookConfig.model_validate(draft.body())
     hook = await webhooks.create(deps, customer.workspace_id, config, webhooks.GENERATE)
-    detail = {"name": hook.config.name, "events": hook.config.events}
+    detail: dict[str, Any] = {"name": hook.config.name, "events": hook.config.events}
+    if hook.config.is_broker:
+        detail["kind"] = hook.config.kind
     await portal.audit(deps, customer, "endpoint.created", hook.id, detail)
     return hook
 
@@ -208,7 +241,8 @@ async def update(deps: Deps, customer: Customer, endpoint_id: str, draft: Endpoi
     customer.check_write()
     current = await endpoint(deps, customer, endpoint_id)
     raise_every(await draft_problems(deps, customer, draft, current))
-    updated = await webhooks.update(deps, customer.workspace_id, endpoint_id, draft.body())
+    changes = draft.changes(current)
+    updated = await webhooks.update(deps, customer.workspace_id, endpoint_id, changes)
     old, new = current.config, updated.config
     changed = [f for f in CUSTOMER_FIELDS if getattr(old, f) != getattr(new, f)]
     await portal.audit(deps, customer, "endpoint.updated", endpoint_id, {"changed": changed})

@@ -74,13 +74,15 @@ class Hooks:
     """The customer's endpoints by id, each read once."""
 
     def __init__(self, deps: Deps, customer: Customer) -> None:
-        self._deps, self._ws = deps, customer.workspace_id
+        self._deps, self._customer, self._ws = deps, customer, customer.workspace_id
         self._known: dict[str, Webhook | None] = {}
 
     async def get(self, webhook_id: str) -> Webhook | None:
         if webhook_id not in self._known:
             found = await self._deps.store.config.get_webhook(self._ws, webhook_id)
-            self._known[webhook_id] = found if found is not None and visible(found) else None
+            self._known[webhook_id] = (
+                found if found is not None and visible(found, self._customer) else None
+            )
         return self._known[webhook_id]
 
 

@@ -25,9 +25,11 @@ class PortalRepository:
         types = None if k.event_types is None else dumps(list(k.event_types))
         theme = None if k.theme is None else dumps(k.theme)
         flags = dumps(list(k.feature_flags)) if k.feature_flags else None
+        kinds = dumps(list(k.destination_kinds)) if k.destination_kinds else None
         await self._d.write(
             self._sql.create_link, k.id, k.workspace_id, k.token_hash, k.created_at,
             k.expires_at, int(k.read_only), types, theme, k.user_name, k.created_by, flags,
+            kinds,
         )  # fmt: skip
 
     async def find_link(self, token_hash: str, now: float) -> PortalLink | None:

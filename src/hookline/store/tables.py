@@ -82,6 +82,7 @@ portal_links = sa.Table(
     sa.Column("theme", sa.Text),
     sa.Column("user_name", sa.String(256)),
     sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("destination_kinds", sa.Text),
     sa.UniqueConstraint("token_hash", name="uq_portal_links_hash"),
     sa.Index("ix_portal_links_workspace", "workspace_id"),
     sa.Index("ix_portal_links_expires", "expires_at"),

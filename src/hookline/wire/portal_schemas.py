@@ -43,6 +43,11 @@ class PortalLinkIn(NoNulModel):
         description="Feature flags (at most 50): a catalog entry with feature flags is shown to, "
         "and may be subscribed to by, the customer only when one of them is here.",
     )
+    destination_kinds: list[str] | None = Field(
+        default=None,
+        description="The broker kinds (rabbitmq, nats, redis, mqtt) whose endpoints the customer "
+        "may see and create besides HTTP webhooks; absent or []: HTTP endpoints only.",
+    )
 
     def draft(self) -> LinkDraft:
         return LinkDraft(
@@ -52,6 +57,7 @@ class PortalLinkIn(NoNulModel):
             self.theme,
             self.user,
             self.feature_flags or (),
+            self.destination_kinds or (),
         )
 
 
@@ -65,6 +71,7 @@ class PortalLinkOut(BaseModel):
     user: str | None
     created_by: str
     feature_flags: list[str]
+    destination_kinds: list[str]
 
     @classmethod
     def of(cls, link: PortalLink) -> PortalLinkOut:
@@ -78,6 +85,7 @@ class PortalLinkOut(BaseModel):
             user=link.user_name,
             created_by=link.created_by,
             feature_flags=list(link.feature_flags),
+            destination_kinds=list(link.destination_kinds),
         )
 
 

@@ -55,6 +55,18 @@
     window.history.replaceState(null, "", window.location.pathname + "#" + fragment);
   }
 
+  /* The endpoint form's choice of destination: only the chosen kind's settings are shown (the
+     others stay in the form, unread by the server, so switching back keeps what was typed). */
+  function showKind(event) {
+    var chosen = event.target;
+    if (chosen.name !== "kind" || !chosen.form) { return; }
+    var parts = chosen.form.querySelectorAll("[data-kind-fields]");
+    for (var i = 0; i < parts.length; i++) {
+      parts[i].hidden = parts[i].getAttribute("data-kind-fields") !== chosen.value;
+    }
+  }
+
+  document.addEventListener("change", showKind);
   document.addEventListener("htmx:afterSettle", remember);
   document.addEventListener("DOMContentLoaded", open);
 })();

@@ -8,8 +8,9 @@ from typing import NamedTuple
 class PortalSql(NamedTuple):
     create_link: str = (
         "INSERT INTO portal_links (id, workspace_id, token_hash, created_at, expires_at,"
-        " read_only, event_types, theme, user_name, created_by, feature_flags)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        " read_only, event_types, theme, user_name, created_by, feature_flags,"
+        " destination_kinds)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     )
     link_by_hash: str = "SELECT * FROM portal_links WHERE token_hash = $1 AND expires_at > $2"
     link_by_id: str = (
