@@ -97,7 +97,7 @@ async def test_a_link_allowing_redis_lets_the_customer_create_and_edit_a_redis_e
     new = await portal.get("/portal/endpoints/new")
     assert new.status == 200
     assert 'name="kind" value="webhook" checked' in new.text
-    assert 'name="kind" value="redis"' in new.text and "Redis stream" in new.text
+    assert 'name="kind" value="redis"' in new.text and "Redis Stream" in new.text
     assert 'name="redis.url"' in new.text and 'name="redis.stream"' in new.text
     assert 'data-kind-fields="redis" hidden' in new.text  # shown once Redis is chosen
     for other in ("rabbitmq", "nats", "mqtt"):
@@ -128,7 +128,7 @@ async def test_a_link_allowing_redis_lets_the_customer_create_and_edit_a_redis_e
     for path in ("/portal/endpoints", f"/portal/endpoints/{hook['id']}"):
         page = await portal.get(path)
         assert page.status == 200
-        assert shown in page.text and "Redis stream" in page.text, page.text[:3000]
+        assert shown in page.text and "Redis Stream" in page.text, page.text[:3000]
         pages.append(page.text)
     edit = await portal.get(f"/portal/endpoints/{hook['id']}/edit")
     assert f'value="redis://:{MASKED}@127.0.0.1:6379/0"' in edit.text

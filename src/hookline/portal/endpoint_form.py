@@ -4,10 +4,12 @@ they describe, and the event-type picker's choices.
 Custom headers are typed as text, one ``Name: value`` per line; a credential's value is shown
 masked (``domain.secret_headers``) and a masked value sent back keeps the stored one, as in the
 dashboard. When the link allows broker destinations, the form offers the endpoint's kind and
-each allowed kind's settings, named as the services name their problems (``redis.url``,
-``mqtt.qos``…); a broker URL's password is shown masked (``destinations.mask_url``) and the
-mask sent back keeps the stored password. The rules (what a customer may subscribe to, which
-kinds they may use, what a configuration must be) are the services'
+each allowed kind's settings; those fields (their names, labels and defaults, how a stored
+endpoint's are shown, the URL's password masked, and how the typed text becomes the settings)
+are the dashboard's catalogue, ``dashboard.destination_form``, which the webhook form uses too.
+What is the portal's own: only HTTP and the broker kinds the link allows (no email), the labels
+of its other fields, and the :class:`EndpointDraft` it fills in. The rules (what a customer may
+subscribe to, which kinds they may use, what a configuration must be) are the services'
 (``services.portal_endpoints``); problems are placed beside their fields (:func:`form_errors`).
 """
 
@@ -16,17 +18,25 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
+from hookline.dashboard.destination_form import (
+    BROKER_FIELDS,
+    BROKER_LABELS,
+    KIND_CHOICES,
+    broker_blanks,
+    broker_fields,
+    broker_from_form,
+    broker_settings,
+    broker_values,
+)
 from hookline.dashboard.forms import Form
 from hookline.dashboard.webhook_form import api_error, blank_number
 from hookline.domain import secret_headers
-from hookline.domain.destinations import mask_url
 from hookline.domain.models import Webhook
 from hookline.domain.records import record
 from hookline.errors import ApiError
 from hookline.services.portal_endpoints import CatalogEntry, EndpointDraft
 
 __all__ = [
-    "BROKER_FIELDS",
     "FIELDS",
     "KIND_LABELS",
     "LABELS",
@@ -42,28 +52,15 @@ __all__ = [
     "values_of",
 ]
 
-#: Each broker kind's settings in the form, as ``kind.key`` (``domain.destinations``' names).
-BROKER_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
-    "rabbitmq": ("url", "exchange", "routing_key"),
-    "nats": ("url", "subject"),
-    "redis": ("url", "stream", "maxlen"),
-    "mqtt": ("url", "topic", "qos", "retain"),
-}
-#: How the form names each kind of endpoint.
-KIND_LABELS: Final[Mapping[str, str]] = {
-    "webhook": "HTTP webhook",
-    "rabbitmq": "RabbitMQ",
-    "nats": "NATS JetStream",
-    "redis": "Redis stream",
-    "mqtt": "MQTT",
-}
+#: How the form names each kind of endpoint (a customer's endpoint never sends email).
+KIND_LABELS: Final[Mapping[str, str]] = {k: name for k, name in KIND_CHOICES if k != "email"}
 _HTTP_FIELDS = ("name", "description", "url", "events", "headers", "enabled")
 #: The form's fields: a problem of any other field is shown above the form.
 FIELDS: Final = (
     *_HTTP_FIELDS,
     "rate_limit_per_second",
     "kind",
-    *(f"{kind}.{key}" for kind, keys in BROKER_FIELDS.items() for key in keys),
+    *broker_fields(),
 )
 #: What the list of problems above the form calls each field.
 LABELS: Final[Mapping[str, str]] = {
@@ -75,23 +72,7 @@ LABELS: Final[Mapping[str, str]] = {
     "enabled": "Enabled",
     "rate_limit_per_second": "Rate limit",
     "kind": "Destination",
-    "rabbitmq.url": "RabbitMQ URL",
-    "rabbitmq.exchange": "Exchange",
-    "rabbitmq.routing_key": "Routing key",
-    "nats.url": "NATS URL",
-    "nats.subject": "Subject",
-    "redis.url": "Redis URL",
-    "redis.stream": "Stream",
-    "redis.maxlen": "Maximum length",
-    "mqtt.url": "MQTT URL",
-    "mqtt.topic": "Topic",
-    "mqtt.qos": "QoS",
-    "mqtt.retain": "Retain",
-}
-_BROKER_DEFAULTS: Final[Mapping[str, Any]] = {
-    "rabbitmq.routing_key": "$type",
-    "mqtt.qos": "1",
-    "mqtt.retain": False,
+    **BROKER_LABELS,
 }
 
 
@@ -104,14 +85,9 @@ class Choice:
     entry: CatalogEntry | None = None
 
 
-def _broker_blanks() -> dict[str, Any]:
-    names = [f"{kind}.{key}" for kind, keys in BROKER_FIELDS.items() for key in keys]
-    return dict.fromkeys(names, "") | dict(_BROKER_DEFAULTS)
-
-
 def blank_values() -> dict[str, Any]:
     text = dict.fromkeys(("name", "description", "url", "headers", "rate_limit_per_second"), "")
-    return text | {"events": [], "enabled": True, "kind": "webhook"} | _broker_blanks()
+    return text | {"events": [], "enabled": True, "kind": "webhook"} | broker_blanks()
 
 
 def values_of(hook: Webhook) -> dict[str, Any]:
@@ -119,7 +95,7 @@ def values_of(hook: Webhook) -> dict[str, Any]:
     password masked)."""
     config = hook.config
     shown = secret_headers.mask(config.headers, config.secret_headers)
-    values = {
+    return {
         "name": config.name,
         "description": config.description,
         "url": config.url or "",
@@ -128,32 +104,15 @@ def values_of(hook: Webhook) -> dict[str, Any]:
         "enabled": config.enabled,
         "rate_limit_per_second": blank_number(config.rate_limit_per_second),
         "kind": config.kind,
-    } | _broker_blanks()
-    action = config.broker
-    if action is not None:
-        settings = action.model_dump()
-        for key in BROKER_FIELDS[config.kind]:
-            values[f"{config.kind}.{key}"] = _shown(key, settings[key])
-    return values
-
-
-def _shown(key: str, value: Any) -> Any:
-    """A broker setting as its input shows it: the URL's password masked, numbers as text."""
-    if key == "url":
-        return mask_url(value)
-    if value is None:
-        return ""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    } | broker_values(config)
 
 
 def values_from_form(form: Form) -> dict[str, Any]:
     """What the form shows again after a submission, as typed (no kind chosen: HTTP)."""
     names = ("name", "description", "url", "headers", "rate_limit_per_second")
     text = {name: form.get(name) for name in names}
-    broker: dict[str, Any] = {name: form.get(name, str(v)) for name, v in _broker_blanks().items()}
-    broker["mqtt.retain"] = form.has("mqtt.retain")
     chosen = {"events": form.getlist("events"), "enabled": form.has("enabled")}
-    return text | chosen | {"kind": form.get("kind", "webhook")} | broker
+    return text | chosen | {"kind": form.get("kind", "webhook")} | broker_from_form(form)
 
 
 def draft_of(values: Mapping[str, Any]) -> tuple[EndpointDraft, dict[str, str]]:
@@ -171,36 +130,9 @@ def draft_of(values: Mapping[str, Any]) -> tuple[EndpointDraft, dict[str, str]]:
         enabled=bool(values["enabled"]),
         rate_limit_per_second=rate,
         kind=kind,
-        broker=_broker(kind, values, errors) if kind in BROKER_FIELDS else None,
+        broker=broker_settings(kind, values) if kind in BROKER_FIELDS else None,
     )
     return draft, errors
-
-
-def _broker(kind: str, values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    """A broker kind's settings as typed: text trimmed, numbers read (a number that is not one
-    is a problem beside its field; the settings' own rules are the services')."""
-    found: dict[str, Any] = {}
-    for key in BROKER_FIELDS[kind]:
-        value = values[f"{kind}.{key}"]
-        found[key] = value.strip() if isinstance(value, str) else bool(value)
-    if kind == "redis":
-        found["maxlen"] = _whole(found["maxlen"], "redis.maxlen", errors)
-    if kind == "mqtt":
-        qos = found["qos"]
-        found["qos"] = int(qos) if qos in ("1", "2") else 1
-        if qos not in ("1", "2"):
-            errors["mqtt.qos"] = "1 (at least once) or 2 (exactly once)"
-    return found
-
-
-def _whole(text: str, field: str, errors: dict[str, str]) -> int | None:
-    """A whole number typed (blank: none); anything else is a problem beside the field."""
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    errors[field] = "a whole number, such as 10000, or blank"
-    return None
 
 
 def _rate(text: str, errors: dict[str, str]) -> float | None:
@@ -272,5 +204,5 @@ def other_errors(errors: Mapping[str, str], kinds: Collection[str] = ()) -> dict
     it offers (none: it has no choice of kind either)."""
     shown = {*_HTTP_FIELDS, "rate_limit_per_second"}
     if kinds:
-        shown |= {"kind", *(f"{k}.{key}" for k in kinds for key in BROKER_FIELDS[k])}
+        shown |= {"kind", *broker_fields(kinds)}
     return {k: v for k, v in errors.items() if k not in shown}
