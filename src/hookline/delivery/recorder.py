@@ -22,6 +22,7 @@ class Recorder:
     def __init__(self, store: Store, *, max_batch: int = 500, linger: float = 0.01) -> None:
         self._store = store
         self._pending: list[AttemptOutcome] = []
+        self._makes_work = False  # whether what is pending, once recorded, can make work due
         self._max_batch = max_batch
         self._linger = linger
         self._wake = asyncio.Event()
@@ -33,8 +34,13 @@ class Recorder:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="hookline-recorder")
 
-    def add(self, outcome: AttemptOutcome) -> None:
+    def add(self, outcome: AttemptOutcome, *, makes_work: bool = True) -> None:
+        """Queue an outcome for recording. ``makes_work``: recording it can make a delivery due
+        at once (a retry due now, the successor of an ordered delivery), so this process's
+        worker looks for work after the commit; other outcomes need no wake-up, which spares a
+        claim that would find nothing after every commit."""
         self._pending.append(outcome)
+        self._makes_work = self._makes_work or makes_work
         self._idle.clear()
         self._wake.set()
 
@@ -73,7 +79,9 @@ class Recorder:
                 del self._pending[: len(batch)]
                 # Ended leases can make work due now (a FIFO successor, an immediate retry):
                 # without this wake-up it would wait for the next poll.
-                self._store.notify_local()
+                if self._makes_work and not self._pending:
+                    self._makes_work = False
+                    self._store.notify_local()
             self._idle.set()
             if self._closing:
                 return

@@ -113,6 +113,16 @@ class Scheduler:
                 rooms[w] = min(rooms[w], failing_room)
         return excluded, rooms, 2 * self.start
 
+    def has_room(self, webhook_id: str) -> bool:
+        """Whether the next claim may lease any of the webhook's deliveries: it holds less than
+        its cap (at most half of it, once a claim filled it) and, if failing, failing webhooks
+        hold less than their share."""
+        held = self.held.get(webhook_id, 0)
+        cap = self.hold_cap(webhook_id)
+        if held >= (cap // 2 + 1 if webhook_id in self._backlogged else cap):
+            return False
+        return webhook_id not in self._failing or self._failing_held() < self.failing_share
+
     def admit(self, claimed: list[Claimed]) -> tuple[list[Claimed], list[str]]:
         """The claimed deliveries to keep, and the ids of those to give back at once: what a
         claim returns beyond a webhook's room would take the slots others are waiting for."""

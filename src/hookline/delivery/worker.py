@@ -47,6 +47,14 @@ log = logging.getLogger(__name__)
 _MAX_LOCAL_WAIT = 2.0
 
 
+def _makes_work(claimed: Claimed, outcome: AttemptOutcome) -> bool:
+    """Whether recording this outcome can make a delivery due at once: an ordered webhook's
+    next delivery waits for this one to end, and a retry may be due right away."""
+    if claimed.webhook.config.ordering == "fifo":
+        return True
+    return outcome.status is DeliveryStatus.PENDING and outcome.next_attempt_at - time.time() < 1.0
+
+
 class Worker:
     def __init__(
         self,
@@ -89,6 +97,7 @@ class Worker:
         self._rates_due = 0.0  # monotonic time of the next read of the workspace rates
         self._excluded: set[str] = set()
         self._limited = False
+        self._found_nothing = False  # the last claim returned no delivery
         self._runners: set[asyncio.Task[None]] = set()
         self._idle: list[asyncio.Future[Claimed | None]] = []  # runners waiting for work
         self._closing = False
@@ -164,6 +173,7 @@ class Worker:
             rooms=rooms,
             default_room=default_room,
         )
+        self._found_nothing = not claimed
         return await self._within_cap(claimed)
 
     async def _within_cap(self, claimed: list[Claimed]) -> list[Claimed]:
@@ -216,8 +226,12 @@ class Worker:
             except Exception:
                 log.exception("delivery failed unexpectedly", extra={"webhook_id": webhook_id})
             scheduler.finish(webhook_id)
+            # Claim again when room has freed up: the worker's (unless the last claim found
+            # nothing: then only new work, a poll or a webhook's own room is worth a claim),
+            # or the room of a webhook the last claim left out.
             if self._limited and (
-                scheduler.total <= self._refill_at or webhook_id in self._excluded
+                (scheduler.total <= self._refill_at and not self._found_nothing)
+                or (webhook_id in self._excluded and scheduler.has_room(webhook_id))
             ):
                 self._room.set()
             if self._closing:
@@ -248,7 +262,7 @@ class Worker:
         )
         throttle.observe(outcome.attempt.response_status, time.monotonic())
         self._scheduler.observe(claimed.webhook.id, outcome.attempt.error_class)
-        self._recorder.add(outcome)
+        self._recorder.add(outcome, makes_work=_makes_work(claimed, outcome))
         if self._on_outcome is not None:
             self._on_outcome(outcome)
         if outcome.status is not DeliveryStatus.SUCCEEDED:
