@@ -1,7 +1,8 @@
 """``python -m bench [SCENARIO …] [--runs N] [--events N] …``: run, print the table, save JSON.
 
 Scenarios: throughput (with the ceiling and the Celery peer), latency, fanout, isolation,
-growth (with the worker's memory), profile (py-spy on one throughput run; not in ``all``),
+growth (with the worker's memory), destinations (RabbitMQ and Redis Streams against a bare
+client loop), profile (py-spy on one throughput run; not in ``all``),
 instructions (callgrind's count per delivery and per ceiling request; not in ``all``).
 """
 
@@ -20,7 +21,17 @@ from typing import Any
 import aiohttp
 import uvloop
 
-from bench import fanout, growth, instructions, isolation, latency, machine, profile, throughput
+from bench import (
+    destinations,
+    fanout,
+    growth,
+    instructions,
+    isolation,
+    latency,
+    machine,
+    profile,
+    throughput,
+)
 from bench.db import DEFAULT_PG_URL
 from bench.options import Options
 from bench.procs import Procs
@@ -35,10 +46,11 @@ SCENARIOS: dict[str, Scenario] = {
     "fanout": fanout.run,
     "isolation": isolation.run,
     "growth": growth.run,
+    "destinations": destinations.run,
     "profile": profile.run,
     "instructions": instructions.run,
 }
-DEFAULT = ("throughput", "latency", "fanout", "isolation", "growth")
+DEFAULT = ("throughput", "latency", "fanout", "isolation", "growth", "destinations")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -81,6 +93,12 @@ def parse(argv: list[str] | None = None) -> tuple[list[str], Options, argparse.N
         type=int,
         default=d.instructions_webhooks,
         help="webhooks the instructions backlog is spread over (fan-out shape: as many as events)",
+    )
+    p.add_argument(
+        "--destination-kinds",
+        type=_names,
+        default=d.destination_kinds,
+        help="broker kinds of the destinations scenario (rabbitmq, redis)",
     )
     p.add_argument("--sink", choices=["nginx", "aiohttp"], default=d.sink)
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))

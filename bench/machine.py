@@ -44,7 +44,7 @@ async def versions(pg_admin_url: str) -> dict[str, str]:
     }
     for package in ("hookline", "aiohttp", "uvloop", "uvicorn", "aiosqlite", "asyncpg"):
         found[package] = _package(package)
-    for package in ("celery", "redis", "requests", "gevent"):
+    for package in ("celery", "redis", "requests", "gevent", "aio-pika", "aiormq"):
         found[package] = _package(package)
     return found
 

@@ -32,5 +32,7 @@ class Options:
     # Webhooks the ``instructions`` backlog is spread over: 1 is one endpoint's backlog; as many
     # as the deliveries is the fan-out's shape (each webhook holds one delivery).
     instructions_webhooks: int = 1
+    # Broker kinds the ``destinations`` scenario publishes to (``--events`` messages each).
+    destination_kinds: tuple[str, ...] = ("rabbitmq", "redis")
     # HOOKLINE_* variables for every Hookline process (``--env``), e.g. HOOKLINE_CLAIM_BATCH.
     extra: dict[str, str] = field(default_factory=dict)
