@@ -96,8 +96,7 @@ class RabbitMQAction(NoNulModel):
     )
     exchange: str = Field(
         max_length=_MAX_TARGET,
-        description="The exchange; '' is the default exchange, where the routing key names a"
-        " queue",
+        description="The exchange; '' is the default exchange, where the routing key names a queue",
     )
     routing_key: TargetTemplate = Field(
         default="$type", description="A template: $type, ${event.id}, payload fields"
