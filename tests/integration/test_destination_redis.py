@@ -88,9 +88,11 @@ def _message(
 ) -> BrokerMessage:
     """The message of attempt 1 for a ``task.completed`` event, signed with :data:`SECRET`."""
     action = RedisAction(url=url, stream=stream, maxlen=maxlen)
-    config = WebhookConfig(
-        name="to redis", kind="redis", redis=action, headers=headers or {"X-Team": "ops"}
-    )
+    config = WebhookConfig(name="to redis", kind="redis", redis=action, headers={"X-Team": "ops"})
+    if headers is not None:
+        # Unvalidated: the API refuses a header named ``body`` on a redis action; the publisher
+        # refuses it too, whatever configuration reaches it.
+        config = config.model_copy(update={"headers": headers})
     now = time.time()
     webhook = Webhook("wh_1", "ws_1", config, (SecretEntry(SECRET),), now, now)
     event_id = event_id or f"evt_{uuid.uuid4().hex}"
