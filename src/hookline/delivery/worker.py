@@ -11,6 +11,10 @@ Isolation: each webhook has an adaptive limit on its requests in flight, which a
 the worker claims and holds of it, and webhooks that time out share a quarter of the worker
 (:mod:`hookline.delivery.scheduler`), so slow or dead endpoints never hold the whole worker.
 
+Time: a retry, and a delivery given back to wait for its rate, is due at a time nothing
+announces; the worker that put it off wakes itself then (:mod:`hookline.delivery.due_wakeups`),
+so it is attempted on time rather than at the next poll.
+
 Pace: a delivery waits for its webhook's rate limit and for its workspace's throttle rate
 (:mod:`hookline.delivery.workspace_rates`, re-read from the store at most every few seconds,
 between claims), whichever is longer; one that would wait more than two seconds goes back to
@@ -29,6 +33,7 @@ from collections.abc import Callable
 
 from hookline.delivery.attempt import attempt_delivery
 from hookline.delivery.destinations.pool import Destinations
+from hookline.delivery.due_wakeups import DueWakeups
 from hookline.delivery.email import smtp_config
 from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
@@ -94,6 +99,8 @@ class Worker:
             stale_after=max(1.0, settings.lease_seconds - MAX_TIMEOUT - _MAX_LOCAL_WAIT - 1),
         )
         self._workspace_rates = WorkspaceRates()
+        # Retries and paced deliveries this worker put off: woken when they fall due.
+        self._due = DueWakeups(store.notify_local)
         self._rates_due = 0.0  # monotonic time of the next read of the workspace rates
         self._excluded: set[str] = set()
         self._limited = False
@@ -249,7 +256,9 @@ class Worker:
         workspace_id, now = claimed.webhook.workspace_id, time.monotonic()
         wait = self._workspace_rates.pace(workspace_id, throttle, now, _MAX_LOCAL_WAIT)
         if wait > _MAX_LOCAL_WAIT:
-            await self._store.queue.release([claimed.delivery.id], not_before=time.time() + wait)
+            due = time.time() + wait
+            await self._store.queue.release([claimed.delivery.id], not_before=due)
+            self._due.add(due)
             return
         if wait > 0:
             await asyncio.sleep(wait)
@@ -263,6 +272,8 @@ class Worker:
         throttle.observe(outcome.attempt.response_status, time.monotonic())
         self._scheduler.observe(claimed.webhook.id, outcome.attempt.error_class)
         self._recorder.add(outcome, makes_work=_makes_work(claimed, outcome))
+        if outcome.status is DeliveryStatus.PENDING:
+            self._due.add(outcome.next_attempt_at)
         if self._on_outcome is not None:
             self._on_outcome(outcome)
         if outcome.status is not DeliveryStatus.SUCCEEDED:
@@ -318,6 +329,7 @@ class Worker:
             log.info("draining %d in-flight deliveries", busy)
         await asyncio.gather(*self._runners, return_exceptions=True)
         await self._recorder.close()
+        self._due.close()
         if self._own_sender:
             await self._sender.close()
         if self._own_destinations:
