@@ -23,6 +23,13 @@ class Settings:
     """Everything an API process or a worker needs to know about its deployment."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # What sits between Hookline and PostgreSQL: "none" (a direct connection or a session-mode
+    # pooler) or "transaction" (PgBouncer with pool_mode=transaction: no statement is prepared
+    # for reuse and no pooled connection LISTENs; see docs/operations.md, "Behind PgBouncer").
+    database_pooler: str = "none"
+    # A direct PostgreSQL connection for LISTEN when database_url goes through a transaction
+    # pooler; without one such workers poll (every poll_interval) instead of being woken.
+    listen_database_url: str | None = field(default=None, repr=False)
     admin_token: str | None = field(default=None, repr=False)
     allowed_networks: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
@@ -70,6 +77,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_database_url(self.database_url)
+        _check_pooler(self)
         for cidr in self.allowed_networks:
             try:
                 ipaddress.ip_network(cidr, strict=False)
@@ -162,3 +170,21 @@ def _check_database_url(url: str) -> None:
     raise ConfigError(
         f"unsupported database URL {url.split('@')[-1]!r}: use sqlite:///PATH or postgresql://…"
     )
+
+
+#: The values of ``database_pooler``.
+POOLERS = ("none", "transaction")
+
+
+def _check_pooler(settings: Settings) -> None:
+    """Both settings concern PostgreSQL only (a SQLite deployment ignores them)."""
+    if settings.database_pooler not in POOLERS:
+        raise ConfigError(
+            f"HOOKLINE_DATABASE_POOLER: {settings.database_pooler!r} is not one of"
+            f" {', '.join(POOLERS)}"
+        )
+    listen = settings.listen_database_url
+    if listen is not None and not listen.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f"HOOKLINE_LISTEN_DATABASE_URL: {listen.split('@')[-1]!r} is not a postgresql:// URL"
+        )

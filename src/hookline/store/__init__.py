@@ -48,4 +48,10 @@ async def open_store(settings: Settings, *, pool_size: int = 10) -> Store:
         return await SqliteStore(sqlite_path(settings.database_url), box).open()
     from hookline.store.postgres import PostgresStore
 
-    return await PostgresStore(settings.database_url, box, max_size=pool_size).open()
+    return await PostgresStore(
+        settings.database_url,
+        box,
+        max_size=pool_size,
+        pooler=settings.database_pooler,
+        listen_dsn=settings.listen_database_url,
+    ).open()

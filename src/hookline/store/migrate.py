@@ -106,7 +106,9 @@ async def current_revision(database_url: str) -> frozenset[str]:
     import asyncpg
 
     try:
-        conn = await asyncpg.connect(database_url, timeout=10)
+        # One query on a connection used once: nothing to gain from a named statement, and
+        # behind PgBouncer in transaction mode one would outlive the connection on the server.
+        conn = await asyncpg.connect(database_url, timeout=10, statement_cache_size=0)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     try:

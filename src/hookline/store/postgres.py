@@ -14,6 +14,13 @@ publishing commit. A transaction that queued work marks the store's :class:`Noti
 has committed; the notifier sends at most one ``NOTIFY`` per ``notify_interval`` (on a connection
 of its own), whatever the number of commits in between. Workers also poll, so a lost wake-up
 costs at most their poll interval.
+
+Behind PgBouncer in transaction mode (``pooler="transaction"``) a client connection is bound to
+a server connection only for the length of a transaction, so nothing may outlive one: asyncpg's
+statement cache is off (``statement_cache_size=0``: each statement is parsed unnamed, in the
+same round trips as its execution, and never reused), and no pooled connection LISTENs. The
+listener connects to ``listen_dsn``, a direct PostgreSQL URL; without one the workers only poll.
+``NOTIFY`` still goes through the pooler (one statement, its own transaction).
 """
 
 from __future__ import annotations
@@ -83,14 +90,25 @@ class PostgresDialect(Dialect):
         min_size: int = 2,
         max_size: int = 10,
         notify_interval: float = NOTIFY_INTERVAL,
+        pooler: str = "none",
+        listen_dsn: str | None = None,
     ) -> None:
         super().__init__()
         self._dsn = dsn
+        self.pooler = pooler
+        # Connection options for every connection to ``dsn`` (the pool's and the notifier's).
+        self._connect_args: dict[str, Any] = (
+            {"statement_cache_size": 0} if pooler == "transaction" else {}
+        )
+        # Where to LISTEN: a direct URL if given; the pooled one unless that is a transaction
+        # pooler (a LISTEN there would be lost with the server connection); else nowhere.
+        self._listen_dsn = listen_dsn or (None if pooler == "transaction" else dsn)
         self._pool: asyncpg.Pool | None = None
         self._sizes = (min_size, max_size)
         self._listener: asyncpg.Connection | None = None
         self._notifying: asyncpg.Connection | None = None
         self._wake = asyncio.Event()
+        self._polling_only = False  # logged once: no listen URL behind a transaction pooler
         self.notifier = Notifier(self._notify_workers, interval=notify_interval)
         # Connections whose open transaction queued work: NOTIFY once it has committed.
         self._enqueued: set[Tx] = set()
@@ -117,6 +135,7 @@ class PostgresDialect(Dialect):
                 max_size=self._sizes[1],
                 timeout=10,
                 reset=_keep_session,
+                **self._connect_args,
             )
         except (*_UNAVAILABLE, *_BUSY) as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
@@ -240,7 +259,7 @@ class PostgresDialect(Dialect):
             except _UNAVAILABLE:
                 conn.terminate()  # ended while idle (a restart, a timeout): try a new one
         self._notifying = None
-        self._notifying = await asyncpg.connect(self._dsn, timeout=5)
+        self._notifying = await asyncpg.connect(self._dsn, timeout=5, **self._connect_args)
         await self._notifying.execute(f"NOTIFY {CHANNEL}", timeout=5)
 
     def notify_local(self) -> None:
@@ -261,8 +280,16 @@ class PostgresDialect(Dialect):
     async def _ensure_listener(self) -> None:
         if self._listener is not None and not self._listener.is_closed():
             return
+        if self._listen_dsn is None:
+            if not self._polling_only:
+                self._polling_only = True
+                log.info(
+                    "no LISTEN behind a transaction pooler without HOOKLINE_LISTEN_DATABASE_URL:"
+                    " workers find new work by polling (HOOKLINE_POLL_INTERVAL)"
+                )
+            return
         try:
-            self._listener = await asyncpg.connect(self._dsn, timeout=5)
+            self._listener = await asyncpg.connect(self._listen_dsn, timeout=5)
             await self._listener.add_listener(CHANNEL, self._on_notify)
         except _UNAVAILABLE as exc:
             # Polling still finds the work; the listener is retried on the next wait.
@@ -286,9 +313,16 @@ class PostgresStore(Store):
         min_size: int = 2,
         max_size: int = 10,
         notify_interval: float = NOTIFY_INTERVAL,
+        pooler: str = "none",
+        listen_dsn: str | None = None,
     ) -> None:
         dialect = PostgresDialect(
-            dsn, min_size=min_size, max_size=max_size, notify_interval=notify_interval
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            notify_interval=notify_interval,
+            pooler=pooler,
+            listen_dsn=listen_dsn,
         )
         super().__init__(dialect, box)
 

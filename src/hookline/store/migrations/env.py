@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from hookline.store.tables import metadata
 
@@ -28,8 +30,27 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _statement_name() -> str:
+    return f"__hookline_migrate_{uuid.uuid4().hex}__"
+
+
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
+    # Safe behind PgBouncer in transaction mode as well as directly: the whole upgrade, with
+    # its advisory lock, is one transaction (so one server connection); no statement is cached
+    # for a later transaction; and the statements SQLAlchemy prepares have names no other
+    # client reuses on a server connection they may be left on.
+    if not url.startswith("postgresql"):
+        engine = create_async_engine(url)
+    else:
+        engine = create_async_engine(
+            url,
+            poolclass=NullPool,
+            connect_args={
+                "statement_cache_size": 0,
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": _statement_name,
+            },
+        )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
