@@ -8,12 +8,12 @@ TOKEN_FILE := .hookline/admin-token
 HOST ?= $(or $(HOOKLINE_HOST),127.0.0.1)
 PORT ?= $(or $(HOOKLINE_PORT),8000)
 
-.PHONY: run test lint typecheck unit clean chromium svix-js screenshots
+.PHONY: run test lint typecheck unit clean chromium pgbouncer svix-js screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,test]'
+	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,otel,test]'
 	@touch $(STAMP)
 
 $(TOKEN_FILE):
@@ -28,7 +28,7 @@ run: $(STAMP) $(TOKEN_FILE)
 		$(BIN)/hookline serve --host $(HOST) --port $(PORT)
 
 ## test: install into .venv, lint, type-check and run the whole suite (on every core, at most 4)
-test: $(STAMP) chromium svix-js lint typecheck
+test: $(STAMP) chromium pgbouncer svix-js lint typecheck
 	@$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup -m "not alone"
 	@$(BIN)/python -m pytest -q -m alone
 
@@ -40,6 +40,17 @@ chromium:
 				|| echo "chromium could not be installed: the browser tests skip (fail under CI=true)"; \
 		else \
 			echo "chromium is missing (install it as root): the browser tests skip (fail under CI=true)"; \
+		fi; \
+	}
+
+## pgbouncer: Debian's PgBouncer for the transaction-pooling tests, installed when root with apt-get
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || command -v pgbouncer >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer) \
+				|| echo "pgbouncer could not be installed: its tests skip (fail under CI=true)"; \
+		else \
+			echo "pgbouncer is missing (install it as root): its tests skip (fail under CI=true)"; \
 		fi; \
 	}
 
@@ -78,7 +89,7 @@ BENCH_ARGS ?= --events 20000 --latency-seconds 10 --isolation-events 50 --growth
 	--growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,test,bench]'
+	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,otel,test,bench]'
 	@touch $(BENCH_STAMP)
 
 .PHONY: bench

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from hookline.api.auth import WorkspaceId
 from hookline.api.lean_route import LeanRoute
 from hookline.api.state import State, get_state
+from hookline.runtime import tracing
 from hookline.services import events, publishing
 from hookline.store import PublishResult
 from hookline.wire.schemas import (
@@ -44,7 +45,14 @@ async def publish_event(ws: WorkspaceId, body: EventIn, request: Request) -> Res
     # The state comes from the request rather than a dependency, and the answer is encoded
     # here rather than validated against the response model: this is the hottest route.
     deps = get_state(request).deps
-    result = await publishing.publish_event(deps, ws, body.type, body.payload, body.idempotency_key)
+    if tracing.active is None:
+        result = await publishing.publish_event(
+            deps, ws, body.type, body.payload, body.idempotency_key
+        )
+    else:  # the publish's span continues the request's W3C trace context
+        result = await publishing.publish_event(
+            deps, ws, body.type, body.payload, body.idempotency_key, headers=request.headers
+        )
     code = status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK
     return _json(_published(result), code)
 
@@ -62,7 +70,9 @@ async def publish_events(ws: WorkspaceId, body: EventBatchIn, request: Request) 
     (of an earlier request, or of an earlier event of this batch with the same key). Each
     event's payload is held to the single request's size limit."""
     batch = [publishing.NewEvent(e.type, e.payload, e.idempotency_key) for e in body.events]
-    results = await publishing.publish_events(get_state(request).deps, ws, batch)
+    results = await publishing.publish_events(
+        get_state(request).deps, ws, batch, headers=request.headers
+    )
     return _json({"data": [_published(r) for r in results]}, status.HTTP_202_ACCEPTED)
 
 

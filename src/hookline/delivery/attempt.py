@@ -18,6 +18,7 @@ the request, and the SMTP server's reply code (250) and text as the response."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 from hookline.delivery.destinations.base import BrokerMessage, PublishResult
@@ -56,11 +57,14 @@ async def attempt_delivery(
     max_body_bytes: int,
     smtp: SmtpConfig | None = None,
     destinations: Destinations | None = None,
+    trace_headers: Mapping[str, str] | None = None,
 ) -> tuple[AttemptOutcome, Decision]:
     """Send one attempt of a claimed delivery and return its outcome (never raises for I/O).
 
     ``max_body_bytes`` bounds what a template may render (``HOOKLINE_MAX_BODY_BYTES``);
-    ``destinations`` holds the process's broker connections (broker actions fail without)."""
+    ``destinations`` holds the process's broker connections (broker actions fail without);
+    ``trace_headers``, the W3C trace context of the attempt's span, go with an HTTP request or
+    a broker message (``hookline.runtime.tracing``)."""
     delivery, webhook = claimed.delivery, claimed.webhook
     event = window_event(delivery, claimed.batch) if claimed.batch else claimed.event
     started = time.time()
@@ -69,7 +73,9 @@ async def attempt_delivery(
     if config.kind == "email":
         return await _attempt_email(claimed, event, number, started, smtp, max_body_bytes)
     if config.is_broker:
-        return await _attempt_publish(destinations, claimed, event, number, started, max_body_bytes)
+        return await _attempt_publish(
+            destinations, claimed, event, number, started, max_body_bytes, trace_headers
+        )
     try:
         request = build_request(
             webhook,
@@ -78,6 +84,7 @@ async def attempt_delivery(
             attempt=number,
             now=started,
             max_body_bytes=max_body_bytes,
+            extra=trace_headers,
         )
         result = await sender.send(request)
     except TemplateTooLarge as exc:
@@ -145,7 +152,7 @@ async def _send_email(
 
 async def _attempt_publish(
     destinations: Destinations | None, claimed: Claimed, event: Event, number: int,
-    started: float, max_body_bytes: int,
+    started: float, max_body_bytes: int, trace_headers: Mapping[str, str] | None = None,
 ) -> tuple[AttemptOutcome, Decision]:  # fmt: skip
     """The broker counterpart of :func:`attempt_delivery`'s HTTP exchange."""
     config = claimed.webhook.config
@@ -158,6 +165,7 @@ async def _attempt_publish(
             attempt=number,
             now=started,
             max_body_bytes=max_body_bytes,
+            extra=trace_headers,
         )
     except TemplateTooLarge as exc:
         result = PublishResult(None, 0.0, exc.code, str(exc))

@@ -71,9 +71,12 @@ def build_request(
     attempt: int,
     now: float,
     max_body_bytes: int | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> OutgoingRequest:
     """The request for one attempt; raises :class:`~hookline.errors.TemplateTooLarge` when
-    the body template would render more than ``max_body_bytes`` (None: no limit)."""
+    the body template would render more than ``max_body_bytes`` (None: no limit). ``extra``:
+    headers Hookline adds besides its event headers (the W3C trace context when traces are
+    exported), with their precedence."""
     config = webhook.config
     assert config.url is not None, "only HTTP webhooks build requests"
     body = render_body(webhook, event, max_bytes=max_body_bytes)
@@ -83,8 +86,9 @@ def build_request(
     # No compression, so response excerpts stay readable (a custom header may ask otherwise).
     headers["Accept-Encoding"] = "identity"
     headers = with_event_headers(
-        webhook, event, headers, body, delivery_id=delivery_id, attempt=attempt, now=now
-    )
+        webhook, event, headers, body, delivery_id=delivery_id, attempt=attempt, now=now,
+        extra=extra,
+    )  # fmt: skip
     return OutgoingRequest(
         method=config.method,
         url=config.url,
@@ -104,10 +108,12 @@ def with_event_headers(
     delivery_id: str,
     attempt: int,
     now: float,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """``defaults``, then the user's custom headers (which replace a default of the same name,
     in their spelling), then Hookline's event headers and signatures, which no custom header
-    overrides. HTTP requests and broker messages carry the same set."""
+    overrides. HTTP requests and broker messages carry the same set. ``extra`` (the trace
+    context) counts as Hookline's own; signatures cover the body, never these headers."""
     config = webhook.config
     own = {
         "X-Hookline-Event-Id": event.id,
@@ -115,6 +121,8 @@ def with_event_headers(
         "X-Hookline-Delivery-Id": delivery_id,
         "X-Hookline-Attempt": str(attempt),
     }
+    if extra:
+        own |= extra
     secrets = webhook.active_secrets(now)
     if secrets:
         schemes = signing.schemes_or_default(config.signature_schemes)

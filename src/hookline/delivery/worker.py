@@ -30,6 +30,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from functools import partial
 
 from hookline.delivery.attempt import attempt_delivery
 from hookline.delivery.destinations.pool import Destinations
@@ -42,8 +43,9 @@ from hookline.delivery.sender import Sender
 from hookline.delivery.workspace_rates import REFRESH_SECONDS, WorkspaceRates
 from hookline.domain.address_policy import AddressPolicy
 from hookline.domain.models import MAX_TIMEOUT, AttemptOutcome, Claimed, DeliveryStatus
-from hookline.domain.retry import Outcome
+from hookline.domain.retry import Decision, Outcome
 from hookline.errors import StoreError
+from hookline.runtime import tracing
 from hookline.settings import Settings
 from hookline.store import Store
 
@@ -262,13 +264,16 @@ class Worker:
             return
         if wait > 0:
             await asyncio.sleep(wait)
-        outcome, decision = await attempt_delivery(
-            self._sender,
-            claimed,
-            smtp=self._smtp,
-            max_body_bytes=self._settings.max_body_bytes,
-            destinations=self._destinations,
-        )
+        if tracing.active is None:
+            outcome, decision = await attempt_delivery(
+                self._sender,
+                claimed,
+                smtp=self._smtp,
+                max_body_bytes=self._settings.max_body_bytes,
+                destinations=self._destinations,
+            )
+        else:  # the attempt in a span of its own, its trace context on what it sends
+            outcome, decision = await tracing.active.attempt(claimed, partial(self._send, claimed))
         throttle.observe(outcome.attempt.response_status, time.monotonic())
         self._scheduler.observe(claimed.webhook.id, outcome.attempt.error_class)
         self._recorder.add(outcome, makes_work=_makes_work(claimed, outcome))
@@ -293,6 +298,19 @@ class Worker:
         if decision.outcome is Outcome.DISABLE:
             log.warning("webhook %s disabled: %s", claimed.webhook.id, outcome.disable_webhook)
         await self._notices.after(claimed, outcome)
+
+    async def _send(
+        self, claimed: Claimed, trace_headers: dict[str, str]
+    ) -> tuple[AttemptOutcome, Decision]:
+        """One attempt with the trace context of its span (traces exported)."""
+        return await attempt_delivery(
+            self._sender,
+            claimed,
+            smtp=self._smtp,
+            max_body_bytes=self._settings.max_body_bytes,
+            destinations=self._destinations,
+            trace_headers=trace_headers,
+        )
 
     async def _wait(self) -> None:
         """Until new work is signalled, room for a claim frees up, or the poll interval passes."""

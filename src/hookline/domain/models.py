@@ -482,6 +482,8 @@ class Event:
     created_at: float
     channels: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    traceparent: str | None = None
+    """The W3C ``traceparent`` of the span that published it, when traces are exported."""
 
 
 @record

@@ -22,6 +22,7 @@ def new_event(
     *,
     channels: Sequence[str] = (),
     tags: Sequence[str] = (),
+    traceparent: str | None = None,
 ) -> Event:
     return Event(
         id=new_id("evt"),
@@ -32,6 +33,7 @@ def new_event(
         created_at=now,
         channels=tuple(channels),
         tags=tuple(tags),
+        traceparent=traceparent,
     )
 
 

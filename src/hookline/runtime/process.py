@@ -22,6 +22,7 @@ from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.domain.address_policy import AddressPolicy
 from hookline.errors import ConfigError
+from hookline.runtime import tracing
 from hookline.runtime.listeners import bind, bound_port
 from hookline.runtime.maintenance import Maintenance
 from hookline.runtime.metrics import Metrics
@@ -139,12 +140,16 @@ async def run(
     )
     await sender.start()
     destinations = Destinations(AddressPolicy(settings.allowed_networks))
+    traced = tracing.start() is not None  # only with OTEL_* set: see runtime.tracing
+    store.queue.reads_traceparent = traced
     try:
         await _run_roles(settings, roles, store, (sender, destinations), stop, announce)
     finally:
         await destinations.close()
         await sender.close()
         await store.close()
+        if traced:
+            await asyncio.to_thread(tracing.stop)  # exports the spans still buffered
 
 
 def _settle_heap() -> None:

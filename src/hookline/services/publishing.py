@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hookline.domain.models import Delivery, Event
 from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.records import record
 from hookline.errors import NotFound, PayloadTooLarge
+from hookline.runtime import tracing
 from hookline.services.catalog_gate import CatalogGate, Checked
 from hookline.services.deps import Deps
 from hookline.services.routing import Router, Target
@@ -43,12 +44,29 @@ async def publish_event(
     *,
     channels: Sequence[str] = (),
     tags: Sequence[str] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> PublishResult:
     """Accept an event: it and one delivery per subscribed webhook are committed when this
     returns, sharing a transaction with the process's concurrent publishes (group commit). A
     repeated ``idempotency_key`` returns the first event (``created`` false) and stores nothing.
     ``channels`` and ``tags``: see ``NewEvent``.
+
+    When traces are exported (``hookline.runtime.tracing``) the publish has a span, a child of
+    the W3C trace context in the request's ``headers`` if any, and the event keeps its
+    ``traceparent`` for the attempts' spans.
     """
+    if tracing.active is not None:
+        with tracing.active.publish(workspace_id, type, headers) as span:
+            traced = await publish(
+                deps.store, deps.router, workspace_id, type, payload,
+                idempotency_key=idempotency_key, now=time.time(), group=deps.publisher,
+                gate=deps.catalog_gate, channels=channels, tags=tags,
+                traceparent=span.traceparent,
+            )  # fmt: skip
+            if traced is None:
+                raise NotFound(f"workspace {workspace_id} not found")
+            span.published([traced.event.id])
+        return traced
     result = await publish(
         deps.store,
         deps.router,
@@ -68,11 +86,27 @@ async def publish_event(
 
 
 async def publish_events(
-    deps: Deps, workspace_id: str, events: Sequence[NewEvent]
+    deps: Deps,
+    workspace_id: str,
+    events: Sequence[NewEvent],
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> list[PublishResult]:
     """Accept several events at once: all of them and all their deliveries in one transaction,
     or none; one result per event, in order. Each event's payload is held to the single
-    publish's size limit (``PayloadTooLarge`` names the event)."""
+    publish's size limit (``PayloadTooLarge`` names the event). Traced as ``publish_event``,
+    one span for the batch."""
+    if tracing.active is not None:
+        with tracing.active.publish(workspace_id, None, headers) as span:
+            results = await _publish_events(deps, workspace_id, events, span.traceparent)
+            span.published([r.event.id for r in results])
+        return results
+    return await _publish_events(deps, workspace_id, events, None)
+
+
+async def _publish_events(
+    deps: Deps, workspace_id: str, events: Sequence[NewEvent], traceparent: str | None
+) -> list[PublishResult]:
     results = await publish_batch(
         deps.store,
         deps.router,
@@ -81,6 +115,7 @@ async def publish_events(
         now=time.time(),
         max_body_bytes=deps.settings.max_body_bytes,
         gate=deps.catalog_gate,
+        traceparent=traceparent,
     )
     if results is None:
         raise NotFound(f"workspace {workspace_id} not found")
@@ -100,16 +135,19 @@ async def publish(
     channels: Sequence[str] = (),
     tags: Sequence[str] = (),
     gate: CatalogGate | None = None,
+    traceparent: str | None = None,
 ) -> PublishResult | None:
     """Store the event and its deliveries atomically; None if the workspace does not exist.
 
     With ``group`` the event shares a transaction with the process's concurrent publishes
     (group commit); it is committed, as alone, before this returns. With ``gate`` the catalog
-    may refuse it first (``hookline.services.catalog_gate``).
+    may refuse it first (``hookline.services.catalog_gate``). ``traceparent``: the trace
+    context of the publish's span, kept with the event.
     """
     event = new_event(
-        workspace_id, type, payload, idempotency_key, now, channels=channels, tags=tags
-    )
+        workspace_id, type, payload, idempotency_key, now, channels=channels, tags=tags,
+        traceparent=traceparent,
+    )  # fmt: skip
     routes = await router.routes(workspace_id)
     if routes is None:
         return None
@@ -132,6 +170,7 @@ async def publish_batch(
     now: float,
     max_body_bytes: int | None = None,
     gate: CatalogGate | None = None,
+    traceparent: str | None = None,
 ) -> list[PublishResult] | None:
     """Store several events and all their deliveries in one transaction, routed against one
     configuration version; one result per event, in order. None if the workspace does not
@@ -154,6 +193,7 @@ async def publish_batch(
             now,
             channels=e.channels,
             tags=e.tags,
+            traceparent=traceparent,
         )
         if max_body_bytes is not None and len(event.body) > max_body_bytes:
             field = f"events.{i}.payload"

@@ -31,6 +31,7 @@ COLUMN_TYPES: dict[str, dict[str, str]] = {
     "events": {
         "id": _TEXT, "workspace_id": _TEXT, "type": _TEXT, "body": _TEXT,
         "idempotency_key": _TEXT, "created_at": _FLOAT8, "channels": _TEXT, "tags": _TEXT,
+        "traceparent": _TEXT,
     },
     "deliveries": {
         "id": _TEXT, "workspace_id": _TEXT, "event_id": _TEXT, "webhook_id": _TEXT,

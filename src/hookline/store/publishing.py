@@ -80,10 +80,16 @@ class PublishingRepository:
         return result
 
     async def _insert_events(self, tx: Tx, events: Sequence[Event]) -> None:
-        """One multi-row insert; an event whose idempotency key exists already is skipped."""
-        values = [rows.event_params(e) for e in events]
+        """One multi-row insert; an event whose idempotency key exists already is skipped. The
+        trace context column is written only for a batch that has one (traces exported)."""
+        columns: tuple[str, ...]
+        if not any(e.traceparent is not None for e in events):
+            columns, values = rows.EVENT_COLUMNS, [rows.event_params(e) for e in events]
+        else:
+            columns = rows.TRACED_EVENT_COLUMNS
+            values = [rows.traceparent_params(e) for e in events]
         try:
-            await self._d.insert_many(tx, "events", rows.EVENT_COLUMNS, values, _SKIP_REPEATS)
+            await self._d.insert_many(tx, "events", columns, values, _SKIP_REPEATS)
         except Exception as exc:
             # Only the primary key is left to violate: an id collision, not an idempotent
             # repeat, must never silently drop an event.

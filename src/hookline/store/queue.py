@@ -45,6 +45,9 @@ class QueueRepository:
         self._webhook = webhooks
         self._windows = windows
         self._disable = disable
+        #: Read each claimed event's ``traceparent`` too (a process that exports traces sets
+        #: it; otherwise a claim reads exactly the columns it did before traces existed).
+        self.reads_traceparent = False
 
     async def claim(
         self,
@@ -94,8 +97,17 @@ class QueueRepository:
         """Each distinct event of a claim once: a fan-out's deliveries share one event (and one
         copy of its body). Its columns are in the order of ``Event``'s fields; a worker needs
         neither channels nor tags (they chose the deliveries), so the claim does not read them."""
+        if self.reads_traceparent:
+            return await self._traced_events(tx, ids)
         found: Sequence[Any] = await tx.fetch(self._sql.claimed_events, self._d.list_param(ids))
         return {r[0]: Event(*r) for r in found}
+
+    async def _traced_events(self, tx: Tx, ids: Sequence[str]) -> dict[str, Event]:
+        """``_events`` with the trace context of each event's publish."""
+        found: Sequence[Any] = await tx.fetch(
+            self._sql.claimed_traced_events, self._d.list_param(ids)
+        )
+        return {r[0]: Event(r[0], r[1], r[2], r[3], r[4], r[5], traceparent=r[6]) for r in found}
 
     async def _webhooks(self, tx: Tx, ids: Sequence[str]) -> dict[str, Webhook]:
         """Each distinct webhook of a claim once (the decoder caches its stored version)."""

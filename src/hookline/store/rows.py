@@ -271,6 +271,9 @@ DELIVERY_COLUMNS = (
 EVENT_COLUMNS = (
     "id", "workspace_id", "type", "body", "idempotency_key", "created_at", "channels", "tags"
 )  # fmt: skip
+#: An event's columns with the trace context of its publish (``traceparent_params``), written
+#: only when a batch has one: without traces a publish writes exactly ``EVENT_COLUMNS``.
+TRACED_EVENT_COLUMNS = (*EVENT_COLUMNS, "traceparent")
 
 
 def event_params(e: Event) -> tuple[Any, ...]:
@@ -280,6 +283,11 @@ def event_params(e: Event) -> tuple[Any, ...]:
         dumps(list(e.channels)) if e.channels else None,
         dumps(list(e.tags)) if e.tags else None,
     )  # fmt: skip
+
+
+def traceparent_params(e: Event) -> tuple[Any, ...]:
+    """An event's values in ``TRACED_EVENT_COLUMNS``' order."""
+    return (*event_params(e), e.traceparent)
 
 
 def _names(value: Any) -> tuple[str, ...]:

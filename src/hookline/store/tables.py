@@ -210,6 +210,8 @@ events = sa.Table(
     # JSON lists; NULL when the event has none.
     sa.Column("channels", sa.Text),
     sa.Column("tags", sa.Text),
+    # The W3C traceparent of the publish's span, when traces are exported; NULL otherwise.
+    sa.Column("traceparent", sa.Text),
     sa.UniqueConstraint("workspace_id", "idempotency_key", name="uq_events_idempotency"),
     sa.Index("ix_events_ws_created", "workspace_id", "created_at"),
 )

@@ -37,7 +37,7 @@ async def create_message(
     with fields_named({"type": "eventType"}):  # the catalog's checks name Hookline's fields
         result = await publishing.publish_event(
             deps, app.id, body.event_type, body.payload, body.event_id,
-            channels=body.channels or (), tags=body.tags or (),
+            channels=body.channels or (), tags=body.tags or (), headers=request.headers,
         )  # fmt: skip
     if not result.created:
         raise Conflict(f"a message with eventId {body.event_id!r} exists")

@@ -11,6 +11,7 @@ The target (routing key, subject or topic) is a template rendered with the event
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Mapping
 from typing import Any
 
 from hookline.delivery.destinations.base import BrokerMessage
@@ -65,9 +66,11 @@ def build_message(
     attempt: int,
     now: float,
     max_body_bytes: int | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> BrokerMessage:
     """The message for one attempt. Raises :class:`~hookline.errors.TemplateTooLarge` like
-    ``build_request``, and :class:`InvalidTarget` when the target cannot be published to."""
+    ``build_request``, and :class:`InvalidTarget` when the target cannot be published to.
+    ``extra``: as ``build_request``'s (the trace context, as message headers)."""
     config = webhook.config
     action = config.broker
     assert action is not None, "only broker actions build messages"
@@ -80,6 +83,7 @@ def build_message(
         delivery_id=delivery_id,
         attempt=attempt,
         now=now,
+        extra=extra,
     )
     return BrokerMessage(
         kind=config.kind,

@@ -54,6 +54,11 @@ class QueueSql(NamedTuple):
     claimed_events: str = (
         f"SELECT {', '.join(rows.EVENT_COLUMNS[:6])} FROM events WHERE id {{in $1}}"
     )
+    #: The same with the trace context of each event's publish last, for a worker that
+    #: exports traces.
+    claimed_traced_events: str = (
+        f"SELECT {', '.join(rows.EVENT_COLUMNS[:6])}, traceparent FROM events WHERE id {{in $1}}"
+    )
     #: A claim's webhooks, each once, in the columns the webhook decoder reads.
     claimed_webhooks: str = f"SELECT {rows.WEBHOOK_COLUMNS} FROM webhooks WHERE id {{in $1}}"
     insert_attempt: str = (
