@@ -55,34 +55,32 @@ async def publish_event(
     the W3C trace context in the request's ``headers`` if any, and the event keeps its
     ``traceparent`` for the attempts' spans.
     """
-    if tracing.active is not None:
-        with tracing.active.publish(workspace_id, type, headers) as span:
-            traced = await publish(
-                deps.store, deps.router, workspace_id, type, payload,
-                idempotency_key=idempotency_key, now=time.time(), group=deps.publisher,
-                gate=deps.catalog_gate, channels=channels, tags=tags,
-                traceparent=span.traceparent,
-            )  # fmt: skip
-            if traced is None:
-                raise NotFound(f"workspace {workspace_id} not found")
-            span.published([traced.event.id])
-        return traced
-    result = await publish(
-        deps.store,
-        deps.router,
-        workspace_id,
-        type,
-        payload,
-        idempotency_key=idempotency_key,
-        now=time.time(),
-        group=deps.publisher,
-        gate=deps.catalog_gate,
-        channels=channels,
-        tags=tags,
-    )
-    if result is None:
-        raise NotFound(f"workspace {workspace_id} not found")
-    return result
+
+    async def accept(traceparent: str | None) -> PublishResult:
+        result = await publish(
+            deps.store,
+            deps.router,
+            workspace_id,
+            type,
+            payload,
+            idempotency_key=idempotency_key,
+            now=time.time(),
+            group=deps.publisher,
+            gate=deps.catalog_gate,
+            channels=channels,
+            tags=tags,
+            traceparent=traceparent,
+        )
+        if result is None:
+            raise NotFound(f"workspace {workspace_id} not found")
+        return result
+
+    if tracing.active is None:
+        return await accept(None)
+    with tracing.active.publish(workspace_id, type, headers) as span:
+        traced = await accept(span.traceparent)
+        span.published([traced.event.id])
+    return traced
 
 
 async def publish_events(
