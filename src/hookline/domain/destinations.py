@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, ConfigDict, Field
 
@@ -144,8 +144,9 @@ class MqttAction(NoNulModel):
 BrokerAction = RabbitMQAction | NatsAction | RedisAction | MqttAction
 
 
-def check_broker_url(kind: str, value: str) -> str:
-    """A broker URL for ``kind``: its scheme, a host, a valid port, no whitespace."""
+def split_url(value: str) -> SplitResult:
+    """A URL's parts, checked as every outgoing URL is (a webhook's, a broker's): no whitespace
+    or control characters, and a port that is a number in range (``ValueError`` saying why)."""
     if any(ch.isspace() or ord(ch) < 32 for ch in value):
         raise ValueError("URL must not contain whitespace or control characters")
     try:
@@ -153,6 +154,12 @@ def check_broker_url(kind: str, value: str) -> str:
         _ = parts.port
     except ValueError as exc:
         raise ValueError(f"invalid URL: {exc}") from None
+    return parts
+
+
+def check_broker_url(kind: str, value: str) -> str:
+    """A broker URL for ``kind``: its scheme, a host, a valid port, no whitespace."""
+    parts = split_url(value)
     schemes = SCHEMES[kind]
     if parts.scheme not in schemes:
         raise ValueError(f"a {kind} URL starts with {schemes[0]}:// or {schemes[1]}://")
