@@ -119,16 +119,22 @@ async def _attempt_email(
     if result.accepted:
         decision = Decision(Outcome.SUCCEEDED, reason=f"SMTP {result.code}")
     else:
-        config = claimed.webhook.config
-        decision = decide(
-            status=None,
-            error_class=result.error_class,
-            attempt=number - claimed.delivery.retry_base,
-            max_attempts=config.max_attempts,
-            schedule=config.retry_schedule or DEFAULT_SCHEDULE,
-        )
+        decision = _unanswered(claimed, number, result.error_class)
     attempt = describe_email(claimed, number, started, message, result)
     return outcome_for(attempt, decision, started), decision
+
+
+def _unanswered(claimed: Claimed, number: int, error_class: str | None) -> Decision:
+    """What follows an email or a broker message that was not taken: the retry policy's
+    answer for an attempt with no HTTP status."""
+    config = claimed.webhook.config
+    return decide(
+        status=None,
+        error_class=error_class,
+        attempt=number - claimed.delivery.retry_base,
+        max_attempts=config.max_attempts,
+        schedule=config.retry_schedule or DEFAULT_SCHEDULE,
+    )
 
 
 async def _send_email(
@@ -155,7 +161,6 @@ async def _attempt_publish(
     started: float, max_body_bytes: int, trace_headers: Mapping[str, str] | None = None,
 ) -> tuple[AttemptOutcome, Decision]:  # fmt: skip
     """The broker counterpart of :func:`attempt_delivery`'s HTTP exchange."""
-    config = claimed.webhook.config
     message: BrokerMessage | None = None
     try:
         message = build_message(
@@ -179,13 +184,7 @@ async def _attempt_publish(
     if result.ok:
         decision = Decision(Outcome.SUCCEEDED, reason=result.answer or "acknowledged")
     else:
-        decision = decide(
-            status=None,
-            error_class=result.error_class,
-            attempt=number - claimed.delivery.retry_base,
-            max_attempts=config.max_attempts,
-            schedule=config.retry_schedule or DEFAULT_SCHEDULE,
-        )
+        decision = _unanswered(claimed, number, result.error_class)
     attempt = describe_publish(claimed, number, started, message, result)
     return outcome_for(attempt, decision, started), decision
 
