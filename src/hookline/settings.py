@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from hookline.domain.partition_plan import INTERVALS, Interval
 from hookline.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///./hookline.db"
@@ -47,6 +48,9 @@ class Settings:
     rotation_grace_seconds: float = 24 * 3600
     max_webhooks_per_flow: int = 50
     retention_days: float = 30.0
+    # PostgreSQL: the span of each history partition, "day" or "week" (docs/operations.md,
+    # "Partitions and retention"). SQLite has no partitions.
+    partition_interval: str = "day"
     auto_disable_after_seconds: float = 5 * 86400
     maintenance_interval: float = 300.0
     secret_key: str | None = field(default=None, repr=False)
@@ -78,6 +82,11 @@ class Settings:
     def __post_init__(self) -> None:
         _check_database_url(self.database_url)
         _check_pooler(self)
+        if self.partition_interval not in INTERVALS:
+            raise ConfigError(
+                f"HOOKLINE_PARTITION_INTERVAL: {self.partition_interval!r} is not one of"
+                f" {', '.join(INTERVALS)}"
+            )
         for cidr in self.allowed_networks:
             try:
                 ipaddress.ip_network(cidr, strict=False)
@@ -111,6 +120,11 @@ class Settings:
         """``trusted_proxies`` as networks (``10.1.2.3/8`` is ``10.0.0.0/8``), the form
         uvicorn's ``forwarded_allow_ips`` takes (it would treat a host-bits CIDR as a name)."""
         return [str(ipaddress.ip_network(p, strict=False)) for p in self.trusted_proxies]
+
+    @property
+    def partitions(self) -> Interval:
+        """``partition_interval``, checked."""
+        return "week" if self.partition_interval == "week" else "day"
 
     @property
     def is_sqlite(self) -> bool:

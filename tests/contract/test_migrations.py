@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hookline.domain.ids import new_id
 from hookline.store.migrate import downgrade, is_current, sqlalchemy_url, upgrade
 from hookline.store.tables import metadata
 
@@ -28,14 +31,25 @@ async def inspect_db(database_url: str, look: Callable[[Connection], T]) -> T:
         await engine.dispose()
 
 
+#: A partition of PostgreSQL's time-partitioned history tables (``deliveries_p20261207``): made
+#: and dropped as time passes, so not part of the schema ``metadata`` describes.
+PARTITION = re.compile(r"^(events|deliveries|attempts|delivery_events)_p\d{8}$")
+
+
+def not_a_partition(obj: Any, name: str | None, type_: str, reflected: bool, _: Any) -> bool:
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return not (table is not None and PARTITION.match(str(table.name)))
+
+
 def differences(conn: Connection) -> list[Any]:
     """What autogenerate would write to turn the database into ``metadata``: nothing, we hope."""
-    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    options = {"compare_type": True, "include_object": not_a_partition}
+    context = MigrationContext.configure(conn, opts=options)
     return list(compare_metadata(context, metadata))
 
 
 def tables(conn: Connection) -> set[str]:
-    return set(sa.inspect(conn).get_table_names())
+    return {t for t in sa.inspect(conn).get_table_names() if not PARTITION.match(t)}
 
 
 async def check_at_head(database_url: str) -> None:
@@ -61,17 +75,103 @@ async def test_upgrade_builds_the_schema_and_downgrade_removes_it(database_url: 
     await check_at_head(database_url)
 
 
-def deliveries_options(conn: Connection) -> list[str] | None:
-    found = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE relname = 'deliveries'"))
-    options: list[str] | None = found.scalar_one()
-    return options
+def deliveries_options(conn: Connection) -> list[tuple[str, ...] | None]:
+    """The storage options of ``deliveries``, or of each of its partitions once partitioned."""
+    found = conn.execute(
+        sa.text(
+            "SELECT reloptions FROM pg_class WHERE relname ~ '^deliveries(_p[0-9]{8})?$'"
+            " AND relkind = 'r' ORDER BY relname"
+        )
+    )
+    return [None if row[0] is None else tuple(row[0]) for row in found]
 
 
 @pytest.mark.postgres
 async def test_deliveries_pages_keep_room_for_claims_on_postgresql(pg_url: str) -> None:
     # A claim's lease update stays on its page (no index entries) only where the page has room.
-    assert await inspect_db(pg_url, deliveries_options) == ["fillfactor=50"]
+    assert set(await inspect_db(pg_url, deliveries_options)) == {("fillfactor=50",)}
     await asyncio.to_thread(downgrade, pg_url, "0005")
-    assert await inspect_db(pg_url, deliveries_options) is None
+    assert await inspect_db(pg_url, deliveries_options) == [None]
+    await asyncio.to_thread(upgrade, pg_url, "0012")
+    assert await inspect_db(pg_url, deliveries_options) == [("fillfactor=50",)]
     await asyncio.to_thread(upgrade, pg_url)
-    assert await inspect_db(pg_url, deliveries_options) == ["fillfactor=50"]
+    partitions = await inspect_db(pg_url, deliveries_options)
+    assert len(partitions) >= 4  # today and the three days ahead
+    assert set(partitions) == {("fillfactor=50",)}
+
+
+async def fetch(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    def run(conn: Connection) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in conn.execute(sa.text(sql))]
+
+    return await inspect_db(database_url, run)
+
+
+async def write(database_url: str, *statements: str) -> None:
+    engine = create_async_engine(sqlalchemy_url(database_url))
+    try:
+        async with engine.begin() as conn:
+            for sql in statements:
+                await conn.execute(sa.text(sql))
+    finally:
+        await engine.dispose()
+
+
+HISTORY = ("events", "deliveries", "attempts", "delivery_events")
+
+
+async def history(database_url: str, tables: tuple[str, ...]) -> dict[str, list[tuple[Any, ...]]]:
+    order = {"delivery_events": "delivery_id, position", "event_keys": "event_id"}
+    return {t: await fetch(database_url, f"SELECT * FROM {t} ORDER BY {order.get(t, 'id')}")
+            for t in tables}  # fmt: skip
+
+
+@pytest.mark.postgres
+async def test_an_existing_database_is_partitioned_with_every_row_and_back_again(
+    pg_url: str,
+) -> None:
+    await asyncio.to_thread(downgrade, pg_url, "0012")
+    now = time.time()
+    rows = []
+    for days in (45, 3, 0):  # rows of three days, one of them long past
+        at = now - days * 86400
+        evt, dlv = new_id("evt", at=at, floor=True), new_id("dlv", at=at + 0.001, floor=True)
+        key = "NULL" if days == 3 else f"'key-{days}'"
+        rows += [
+            "INSERT INTO events (id, workspace_id, type, body, idempotency_key, created_at)"
+            f" VALUES ('{evt}', 'ws_1', 'order.paid', '{{}}', {key}, {at})",
+            "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered,"
+            " attempts, retry_base, next_attempt_at, lease_until, created_at, updated_at)"
+            f" VALUES ('{dlv}', 'ws_1', '{evt}', 'wh_1', 'succeeded', 0, 1, 0, {at}, 0,"
+            f" {at}, {at})",
+            "INSERT INTO attempts (id, workspace_id, delivery_id, webhook_id, number, started_at,"
+            " duration_ms, request_method, request_url, request_headers, response_status,"
+            " response_headers, response_body) VALUES"
+            f" ('{new_id('att', at=at + 1, floor=True)}', 'ws_1', '{dlv}', 'wh_1', 1, {at}, 5,"
+            " 'POST', 'https://example.com/', '{}', 200, '{}', 'ok')",
+            f"INSERT INTO delivery_events VALUES ('{dlv}', 1, '{evt}')",
+        ]
+    await write(pg_url, *rows)
+    before = await history(pg_url, HISTORY)
+
+    await asyncio.to_thread(upgrade, pg_url)
+    await check_at_head(pg_url)
+    after = await history(pg_url, (*HISTORY, "event_keys"))
+    assert {t: v for t, v in after.items() if t != "event_keys"} == before
+    keys = [(ws, key) for ws, key, _ in after["event_keys"]]
+    assert sorted(keys) == [("ws_1", "key-0"), ("ws_1", "key-45")]
+    kinds = await fetch(
+        pg_url,
+        "SELECT relname, relkind::text FROM pg_class WHERE relname IN"
+        " ('events', 'deliveries', 'attempts', 'delivery_events')",
+    )
+    assert {kind for _, kind in kinds} == {"p"}  # partitioned, all four
+    spans = await fetch(
+        pg_url,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = 'deliveries'::regclass",
+    )
+    assert len(spans) >= 45 + 4  # from the oldest row's day to three days ahead
+
+    await asyncio.to_thread(downgrade, pg_url, "0012")
+    assert await history(pg_url, HISTORY) == before

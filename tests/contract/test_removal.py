@@ -51,8 +51,9 @@ async def event_type(db_url: str, workspace_id: str, name: str) -> None:
 
 async def populate(store: Store, db_url: str, ws: str) -> None:
     """At least one row of everything a workspace can own: a key, a catalog entry, a flow,
-    webhooks (one disabled), events, deliveries and attempts, a window with its links, an
-    entity, a bin with a capture (and its usage), a portal link, theme and audit entry."""
+    webhooks (one disabled), events (one with an idempotency key), deliveries and attempts, a
+    window with its links, an entity, a bin with a capture (and its usage), a portal link,
+    theme and audit entry."""
     await store.config.create_api_key(ApiKey(new_id("key"), ws, "ci", "hlk_x", f"h-{ws}", T0))
     await event_type(db_url, ws, "order.paid")
     flow = Flow(new_id("flow"), ws, "eu", "", T0, T0)
@@ -62,6 +63,8 @@ async def populate(store: Store, db_url: str, ws: str) -> None:
     for n in range(5):
         await publish(store, ws, [hook, off], at=T0 + n)
     await store.config.set_webhook_enabled(off.id, False, "paused", T0)
+    keyed = new_event(ws, "order.paid", {"n": 2}, f"key-{ws}", T0)
+    await store.publishing.publish(keyed, [new_delivery(keyed, hook.id, T0)])
     collected = new_event(ws, "order.paid", {"n": 1}, None, T0)
     await store.publishing.publish_many([PublishItem(collected, (), [WindowSpec(hook.id, 60)])])
     claimed = [c for c in await claim(store, T0 + 10) if c.delivery.workspace_id == ws]

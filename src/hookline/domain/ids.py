@@ -71,3 +71,20 @@ def new_id(prefix: str, *, at: float | None = None, floor: bool = False) -> str:
         return f"{prefix}_{_ulid(int(at * 1000), 0)}"
     ms, rand = _next_parts()
     return f"{prefix}_{_ulid(ms, rand)}"
+
+
+def id_time(value: str) -> float:
+    """When an id was made (epoch seconds, to the millisecond): its ULID's first 10 characters.
+
+    Raises ``ValueError`` for text that is not such an id.
+    """
+    _, sep, body = value.rpartition("_")
+    if not sep or len(body) != 26:
+        raise ValueError(f"not an id: {value!r}")
+    ms = 0
+    for char in body[:10]:
+        digit = _ALPHABET.find(char)
+        if digit < 0:
+            raise ValueError(f"not an id: {value!r}")
+        ms = ms * 32 + digit
+    return ms / 1000

@@ -1,8 +1,10 @@
 """Background upkeep run by workers: retention and disabling webhooks that keep failing.
 
-* Retention: finished deliveries, their attempts, and events no pending delivery needs are
-  deleted once older than ``HOOKLINE_RETENTION_DAYS`` (0 keeps everything), in small batches of
-  short transactions so delivery never waits on it.
+* Retention: finished deliveries, their attempts, and events no pending delivery needs go
+  once older than ``HOOKLINE_RETENTION_DAYS`` (0 keeps everything). On SQLite they are deleted
+  in small batches of short transactions, so delivery never waits on it. On PostgreSQL whole
+  time partitions are dropped instead (:mod:`hookline.store.partitions`), and each pass first
+  makes the partitions of the days ahead.
 * A webhook whose deliveries have failed without a single success for
   ``HOOKLINE_AUTO_DISABLE_AFTER_SECONDS`` (default 5 days; 0 never) is disabled, and a
   ``hookline.webhook.disabled`` event announces it. Its pending deliveries, and those of the
@@ -49,7 +51,8 @@ class Maintenance:
                 pass
 
     async def run_once(self, now: float) -> tuple[int, int]:
-        """One pass; returns (rows purged, webhooks disabled)."""
+        """One pass; returns (rows purged, or partitions dropped on PostgreSQL; webhooks
+        disabled)."""
         await self._store.inspector.purge_expired_bins(now)
         await self._store.config.purge_revoked_sessions(now)
         await self._store.idempotency.purge(now)
@@ -59,9 +62,18 @@ class Maintenance:
         return purged, await self._disable_failing(now)
 
     async def _purge(self, now: float) -> int:
+        """Retention; how many rows (SQLite) or partitions (PostgreSQL) went."""
+        partitions = self._store.partitions
+        if partitions is not None:
+            await partitions.ensure(now, self._settings.partitions)
         if self._settings.retention_days <= 0:
             return 0
         before = now - self._settings.retention_days * 86400
+        if partitions is not None:
+            done = await partitions.retain(before)
+            if done.kept:
+                log.info("retention kept %s: pending deliveries need them", ", ".join(done.kept))
+            return len(done.dropped)
         total = 0
         while removed := await self._store.history.purge(before):
             total += removed

@@ -22,7 +22,7 @@ from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker
 from hookline.domain.address_policy import AddressPolicy
 from hookline.errors import ConfigError
-from hookline.runtime import tracing
+from hookline.runtime import partition_keeper, tracing
 from hookline.runtime.listeners import bind, bound_port
 from hookline.runtime.maintenance import Maintenance
 from hookline.runtime.metrics import Metrics
@@ -133,6 +133,7 @@ async def run(
         _handle_signals(stop)
     await prepare_database(settings)
     store = await open_store(settings, pool_size=max(10, settings.worker_concurrency // 20))
+    await partition_keeper.make_ahead(store, settings)
     sender = Sender(
         AddressPolicy(settings.allowed_networks),
         excerpt_bytes=settings.response_excerpt_bytes,
@@ -212,6 +213,9 @@ async def _run_bound(
         tasks.append(asyncio.create_task(worker.run(), name="hookline-worker"))
         upkeep = Maintenance(store, settings).run(stop)
         tasks.append(asyncio.create_task(upkeep, name="hookline-maintenance"))
+    elif store.partitions is not None:  # the worker's maintenance keeps them otherwise
+        keeper = partition_keeper.keep_ahead(store, settings, stop)
+        tasks.append(asyncio.create_task(keeper, name="hookline-partitions"))
     server = None
     if api_socket is not None:
         server = await _api_server(settings, roles, store, outlets, metrics, announce, api_socket)

@@ -14,6 +14,8 @@ that change several rows do so in one transaction: nothing here commits half of 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hookline.domain.secretbox import SecretBox
 from hookline.store.catalog import CatalogRepository
 from hookline.store.config import ConfigRepository
@@ -39,6 +41,9 @@ from hookline.store.records import (
 from hookline.store.removal import RemovalRepository
 from hookline.store.rows import WebhookDecoder
 from hookline.store.windows import Windows
+
+if TYPE_CHECKING:
+    from hookline.store.partitions import PartitionRepository
 
 __all__ = [
     "DeliveryQuery",
@@ -71,6 +76,8 @@ class Store:
         self.operators = OperatorRepository(dialect)
         self.portal = PortalRepository(dialect)
         self.removal = RemovalRepository(dialect)
+        #: PostgreSQL's time partitions (None on SQLite, whose retention deletes rows).
+        self.partitions: PartitionRepository | None = None
 
     async def close(self) -> None:
         await self.dialect.close()

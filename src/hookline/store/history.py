@@ -108,7 +108,9 @@ class HistoryRepository:
         async with self._d.tx() as tx:
             stale = await tx.fetch(sql.unneeded_events, _id_before("evt", before), batch)
             if stale:
-                await tx.execute(sql.delete_events, lists([r["id"] for r in stale]))
+                ids = lists([r["id"] for r in stale])
+                await tx.execute(sql.delete_event_keys, ids)
+                await tx.execute(sql.delete_events, ids)
                 removed += len(stale)
         return removed
 

@@ -47,6 +47,7 @@ COLUMN_TYPES: dict[str, dict[str, str]] = {
         "response_body": _TEXT, "error_class": _TEXT, "error_message": _TEXT,
         "request_body_is_event": _INT2,
     },
+    "event_keys": {"workspace_id": _TEXT, "idempotency_key": _TEXT, "event_id": _TEXT},
 }  # fmt: skip
 
 

@@ -40,6 +40,7 @@ from hookline.store import pg_arrays
 from hookline.store.base import Store
 from hookline.store.dialect import Dialect
 from hookline.store.notifier import NOTIFY_INTERVAL, Notifier
+from hookline.store.partitions import PartitionRepository
 from hookline.store.tx import Tx
 
 __all__ = ["CHANNEL", "NOTIFY_INTERVAL", "Notifier", "PostgresDialect", "PostgresStore"]
@@ -237,6 +238,12 @@ class PostgresDialect(Dialect):
             return StoreUnavailable(f"PostgreSQL is unavailable: {exc}")
         if isinstance(exc, _BUSY):
             return StoreUnavailable(f"PostgreSQL is busy: {exc}")
+        if isinstance(exc, asyncpg.CheckViolationError) and "no partition" in str(exc):
+            # Every process makes partitions days ahead: none made (or a clock far ahead).
+            return StoreUnavailable(
+                f"PostgreSQL has no partition for this row ({exc}): see docs/operations.md,"
+                " 'Partitions and retention'"
+            )
         return None
 
     # -- wake-ups -----------------------------------------------------------------------------
@@ -325,6 +332,7 @@ class PostgresStore(Store):
             listen_dsn=listen_dsn,
         )
         super().__init__(dialect, box)
+        self.partitions = PartitionRepository(dialect)
 
     async def open(self) -> PostgresStore:
         await self.dialect.open()

@@ -14,7 +14,8 @@ from hookline.store.statements.publishing import PublishingSql
 from hookline.store.tx import Tx
 from hookline.store.windows import Windows
 
-_SKIP_REPEATS = " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING"
+_SKIP_TAKEN = " ON CONFLICT (workspace_id, idempotency_key) DO NOTHING"
+_KEY_COLUMNS = ("workspace_id", "idempotency_key", "event_id")
 
 
 class PublishingRepository:
@@ -44,9 +45,9 @@ class PublishingRepository:
         if not fresh:
             return []
         async with self._d.tx() as tx:
-            await self._insert_events(tx, [item.event for item in fresh])
-            skipped = await self._skipped_events(tx, [item.event for item in fresh])
+            skipped = await self._claim_keys(tx, [item.event for item in fresh])
             stored = [item for item in fresh if item.event.id not in skipped]
+            await self._insert_events(tx, [item.event for item in stored])
             queued = await self._windows.enqueue(tx, stored)
             done = {
                 item.event.id: PublishResult(item.event, deliveries, created=True)
@@ -79,9 +80,22 @@ class PublishingRepository:
         (result,) = await self.publish_many([PublishItem(event, deliveries, windows, fifo)])
         return result
 
+    async def _claim_keys(self, tx: Tx, events: Sequence[Event]) -> set[str]:
+        """Take each keyed event's idempotency key for it; the ids of those whose key another
+        event holds already (their publish is a repeat: they are not stored)."""
+        keyed = [e for e in events if e.idempotency_key is not None]
+        if not keyed:
+            return set()
+        values = [(e.workspace_id, e.idempotency_key, e.id) for e in keyed]
+        await self._d.insert_many(tx, "event_keys", _KEY_COLUMNS, values, _SKIP_TAKEN)
+        found = await tx.fetch(self._sql.claimed, self._d.list_param([e.id for e in keyed]))
+        return {e.id for e in keyed}.difference(r["event_id"] for r in found)
+
     async def _insert_events(self, tx: Tx, events: Sequence[Event]) -> None:
-        """One multi-row insert; an event whose idempotency key exists already is skipped. The
-        trace context column is written only for a batch that has one (traces exported)."""
+        """One multi-row insert. The trace context column is written only for a batch that has
+        one (traces exported)."""
+        if not events:
+            return
         columns: tuple[str, ...]
         if not any(e.traceparent is not None for e in events):
             columns, values = rows.EVENT_COLUMNS, [rows.event_params(e) for e in events]
@@ -89,22 +103,13 @@ class PublishingRepository:
             columns = rows.TRACED_EVENT_COLUMNS
             values = [rows.traceparent_params(e) for e in events]
         try:
-            await self._d.insert_many(tx, "events", columns, values, _SKIP_REPEATS)
+            await self._d.insert_many(tx, "events", columns, values)
         except Exception as exc:
-            # Only the primary key is left to violate: an id collision, not an idempotent
-            # repeat, must never silently drop an event.
+            # Repeats were left out, so only an id collision is left: it must never silently
+            # drop an event.
             if self._d.is_unique_violation(exc):
                 raise Conflict("event id already exists", field="id") from None
             raise
-
-    async def _skipped_events(self, tx: Tx, events: Sequence[Event]) -> set[str]:
-        """The ids of those events the insert skipped (only an idempotency key can do that:
-        a statement that returns rows cannot be run for many parameter sets on every driver)."""
-        keyed = [e.id for e in events if e.idempotency_key is not None]
-        if not keyed:
-            return set()
-        found = await tx.fetch(self._sql.inserted, self._d.list_param(keyed))
-        return set(keyed).difference(r["id"] for r in found)
 
     async def _existing_publishes(
         self, tx: Tx, repeats: Sequence[Event]

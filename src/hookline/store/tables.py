@@ -212,8 +212,22 @@ events = sa.Table(
     sa.Column("tags", sa.Text),
     # The W3C traceparent of the publish's span, when traces are exported; NULL otherwise.
     sa.Column("traceparent", sa.Text),
-    sa.UniqueConstraint("workspace_id", "idempotency_key", name="uq_events_idempotency"),
     sa.Index("ix_events_ws_created", "workspace_id", "created_at"),
+    # On PostgreSQL events, deliveries, attempts and window links are partitioned by the time
+    # in an id (docs/operations.md, "Partitions and retention"; migration 0013).
+    postgresql_partition_by="RANGE (id)",
+)
+
+# Each idempotency key a workspace has used, and the event that holds it: the key's uniqueness
+# lives here, outside the partitioned ``events`` (see migration 0013).
+event_keys = sa.Table(
+    "event_keys",
+    metadata,
+    _ws(),
+    sa.Column("idempotency_key", sa.String(200), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("workspace_id", "idempotency_key", name="pk_event_keys"),
+    sa.Index("ix_event_keys_event", "event_id"),
 )
 
 deliveries = sa.Table(
@@ -252,8 +266,9 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_event", "event_id"),
     sa.Index("ix_deliveries_webhook_created", "webhook_id", "created_at"),
     sa.Index("ix_deliveries_ws_created", "workspace_id", "created_at"),
-    # Room on each page for the claim's new row versions (see migration 0006).
-    postgresql_with={"fillfactor": 50},
+    # (PostgreSQL: each partition keeps room on its pages for the claim's new row versions;
+    # see migrations 0006 and 0013.)
+    postgresql_partition_by="RANGE (id)",
 )
 
 attempts = sa.Table(
@@ -280,6 +295,8 @@ attempts = sa.Table(
     sa.Index("ix_attempts_delivery", "delivery_id"),
     # A webhook's attempts newest first (the delivery log, the Svix API's list by endpoint).
     sa.Index("ix_attempts_webhook", "webhook_id", "id"),
+    # (PostgreSQL: the primary key is (id, delivery_id), as a partitioned table's must be.)
+    postgresql_partition_by="RANGE (delivery_id)",
 )
 
 # The events an aggregation window collected, in arrival order.
@@ -289,6 +306,8 @@ delivery_events = sa.Table(
     sa.Column("delivery_id", sa.String(64), primary_key=True),
     sa.Column("position", sa.Integer, primary_key=True),
     sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Index("ix_delivery_events_event", "event_id"),
+    postgresql_partition_by="RANGE (delivery_id)",
 )
 
 # The last known state of each entity published through the entity-events endpoint, so that

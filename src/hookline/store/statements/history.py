@@ -60,4 +60,5 @@ class HistorySql(NamedTuple):
         " AND NOT EXISTS (SELECT 1 FROM delivery_events de WHERE de.event_id = e.id)"
         " LIMIT $2"
     )
+    delete_event_keys: str = "DELETE FROM event_keys WHERE event_id {in $1}"
     delete_events: str = "DELETE FROM events WHERE id {in $1}"

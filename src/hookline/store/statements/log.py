@@ -114,7 +114,10 @@ _HEALTH = (
 
 
 class LogSql(NamedTuple):
-    event_by_key: str = "SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2"
+    event_by_key: str = (
+        "SELECT e.* FROM event_keys k JOIN events e ON e.id = k.event_id"
+        " WHERE k.workspace_id = $1 AND k.idempotency_key = $2"
+    )
     attempt: str = f"{_ATTEMPT} WHERE a.workspace_id = $1 AND a.id = $2"
     latest_delivery: str = (
         "SELECT * FROM deliveries WHERE workspace_id = $1 AND event_id = $2 AND webhook_id = $3"

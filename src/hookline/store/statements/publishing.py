@@ -8,9 +8,13 @@ from hookline.store.held import HOLD, HOLD_SQL_VALUE
 
 
 class PublishingSql(NamedTuple):
-    #: Of the events just inserted, those the insert did not skip (an idempotency key exists).
-    inserted: str = "SELECT id FROM events WHERE id {in $1}"
-    firsts: str = "SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key {in $2}"
+    #: Of the keyed events being published, those that took their key (the others repeat one).
+    claimed: str = "SELECT event_id FROM event_keys WHERE event_id {in $1}"
+    #: The events holding keys of a workspace.
+    firsts: str = (
+        "SELECT e.* FROM event_keys k JOIN events e ON e.id = k.event_id"
+        " WHERE k.workspace_id = $1 AND k.idempotency_key {in $2}"
+    )
     #: The deliveries an event queued, directly and through the windows it joined.
     queued: str = (
         "SELECT d.*, d.event_id AS queued_for FROM deliveries d WHERE d.event_id {in $1}"

@@ -31,6 +31,7 @@ class RemovalSql(NamedTuple):
     clear_attempts: str = f"DELETE FROM attempts {_OWNED}"
     clear_deliveries: str = f"DELETE FROM deliveries {_OWNED}"
     clear_events: str = f"DELETE FROM events {_OWNED}"
+    clear_event_keys: str = f"DELETE FROM event_keys {_OWNED}"
     clear_webhooks: str = f"DELETE FROM webhooks {_OWNED}"
     clear_flows: str = f"DELETE FROM flows {_OWNED}"
     clear_event_types: str = f"DELETE FROM event_types {_OWNED}"
