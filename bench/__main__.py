@@ -2,8 +2,9 @@
 
 Scenarios: throughput (with the ceiling and the Celery peer), latency, fanout, isolation,
 growth (with the worker's memory), destinations (RabbitMQ and Redis Streams against a bare
-client loop), profile (py-spy on one throughput run; not in ``all``),
-instructions (callgrind's count per delivery and per ceiling request; not in ``all``).
+client loop), volume (PostgreSQL's partitioned history at 20,000,000 attempts),
+profile (py-spy on one throughput run; not in ``all``), instructions (callgrind's count per
+delivery and per ceiling request; not in ``all``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bench import (
     machine,
     profile,
     throughput,
+    volume,
 )
 from bench.db import DEFAULT_PG_URL
 from bench.options import Options
@@ -49,8 +51,9 @@ SCENARIOS: dict[str, Scenario] = {
     "destinations": destinations.run,
     "profile": profile.run,
     "instructions": instructions.run,
+    "volume": volume.run,
 }
-DEFAULT = ("throughput", "latency", "fanout", "isolation", "growth", "destinations")
+DEFAULT = ("throughput", "latency", "fanout", "isolation", "growth", "destinations", "volume")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -88,6 +91,9 @@ def parse(argv: list[str] | None = None) -> tuple[list[str], Options, argparse.N
     p.add_argument("--growth-backends", type=_names, default=d.growth_backends)
     p.add_argument("--growth-window", type=float, default=d.growth_window)
     p.add_argument("--growth-ingest", type=int, default=d.growth_ingest)
+    p.add_argument("--volume-attempts", type=int, default=d.volume_attempts)
+    p.add_argument("--volume-days", type=int, default=d.volume_days)
+    p.add_argument("--volume-migrate-rows", type=int, default=d.volume_migrate_rows)
     p.add_argument(
         "--instructions-webhooks",
         type=int,

@@ -15,6 +15,9 @@ from typing import Any
 import asyncpg
 
 from bench.db import Db
+from hookline.domain.ids import id_at
+from hookline.settings import Settings
+from hookline.store import open_store
 
 _EVENT_COLUMNS = ("id", "workspace_id", "type", "body", "idempotency_key", "created_at")
 _DELIVERY_COLUMNS = (
@@ -42,9 +45,14 @@ def _rows(
     return events, deliveries
 
 
+#: The moment every backlog id is made at (an hour ago, when the oldest is due): the ids are
+#: real ids, as PostgreSQL's time partitions need, and sort by their number.
+BACKLOG_AT = time.time() - 3600
+
+
 def backlog_id(prefix: str, number: int) -> str:
     """The id of the backlog's ``number``-th event or delivery: ids sort in due order."""
-    return f"{prefix}_BENCH{number:021d}"
+    return id_at(prefix, BACKLOG_AT, number)
 
 
 def _chunks(total: int) -> Iterator[tuple[int, int]]:
@@ -85,6 +93,7 @@ def _load_sqlite(
 async def _load_postgres(
     url: str, workspace: str, webhooks: Sequence[str], total: int, now: float, pad: int
 ) -> None:
+    await ensure_partitions(url, BACKLOG_AT)
     conn = await asyncpg.connect(url)
     try:
         for start, count in _chunks(total):
@@ -96,6 +105,16 @@ async def _load_postgres(
         await conn.execute("ANALYZE events; ANALYZE deliveries")
     finally:
         await conn.close()
+
+
+async def ensure_partitions(url: str, since: float) -> None:
+    """Make PostgreSQL's time partitions cover ``since`` up to the days ahead."""
+    store = await open_store(Settings(database_url=url))
+    try:
+        if store.partitions is not None:
+            await store.partitions.ensure(time.time(), "day", since=since)
+    finally:
+        await store.close()
 
 
 def _insert(table: str, columns: Sequence[str], mark: str) -> str:

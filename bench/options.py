@@ -28,6 +28,11 @@ class Options:
     growth_backends: tuple[str, ...] = ("sqlite", "pg1")
     growth_ingest: int = 2_000
     growth_window: float = 20.0
+    # The ``volume`` scenario (PostgreSQL): attempt rows of history, the past days they span,
+    # and the deliveries of the database whose conversion to partitions is timed.
+    volume_attempts: int = 20_000_000
+    volume_days: int = 30
+    volume_migrate_rows: int = 1_000_000
     sink: str = "nginx"
     # Webhooks the ``instructions`` backlog is spread over: 1 is one endpoint's backlog; as many
     # as the deliveries is the fan-out's shape (each webhook holds one delivery).

@@ -76,7 +76,8 @@ _INSERT_ATTEMPTS = (
     f"INSERT INTO attempts ({', '.join(rows.ATTEMPT_COLUMNS)})"
     f" SELECT a.* FROM {unnest('attempts', rows.ATTEMPT_COLUMNS, 'a')}"
     # Not for a delivery deleted (with its webhook) while the attempt was in flight.
-    " WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)"
+    " WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id"
+    f" AND d.id BETWEEN ${len(rows.ATTEMPT_COLUMNS) + 1} AND ${len(rows.ATTEMPT_COLUMNS) + 2})"
 )
 #: ``finish_params``' values, in its order.
 _FINISH_DELIVERIES = (
@@ -89,8 +90,12 @@ _FINISH_DELIVERIES = (
         "f",
     )
     # A late result from an expired lease must not undo a success recorded since.
-    + " WHERE d.id = f.id AND d.status <> 'succeeded'"
+    + " WHERE d.id = f.id AND d.status <> 'succeeded' AND d.id BETWEEN $7 AND $8"
 )
+#: Both statements also bound ``deliveries`` by the batch's lowest and highest delivery id:
+#: planned for those values, they read only the time partitions that can hold the batch
+#: (docs/operations.md, "Partitions and retention"), not every partition of the retention
+#: period.
 
 
 def one_per_delivery(outcomes: Sequence[AttemptOutcome]) -> bool:
@@ -100,5 +105,8 @@ def one_per_delivery(outcomes: Sequence[AttemptOutcome]) -> bool:
 
 async def store_results(tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> None:
     """Insert the attempts and finish their deliveries; one result per delivery only."""
-    await tx.execute(_INSERT_ATTEMPTS, *arrays([rows.attempt_params(o.attempt) for o in outcomes]))
-    await tx.execute(_FINISH_DELIVERIES, *arrays([finish_params(o, now) for o in outcomes]))
+    ids = [o.attempt.delivery_id for o in outcomes]
+    span = (min(ids), max(ids))
+    attempts = arrays([rows.attempt_params(o.attempt) for o in outcomes])
+    await tx.execute(_INSERT_ATTEMPTS, *attempts, *span)
+    await tx.execute(_FINISH_DELIVERIES, *arrays([finish_params(o, now) for o in outcomes]), *span)

@@ -266,6 +266,14 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_event", "event_id"),
     sa.Index("ix_deliveries_webhook_created", "webhook_id", "created_at"),
     sa.Index("ix_deliveries_ws_created", "workspace_id", "created_at"),
+    # The oldest pending delivery bounds each claim to the partitions that can hold pending
+    # work (PostgreSQL; see migration 0013).
+    sa.Index(
+        "ix_deliveries_pending",
+        "id",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
     # (PostgreSQL: each partition keeps room on its pages for the claim's new row versions;
     # see migrations 0006 and 0013.)
     postgresql_partition_by="RANGE (id)",

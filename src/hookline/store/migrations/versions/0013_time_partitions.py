@@ -5,6 +5,8 @@
   constraint on a partitioned table must include its partition key, and a key must be unique
   across all of a workspace's events, not within one partition.
 - ``delivery_events`` gains an index on ``event_id`` (the deliveries that collected an event).
+- ``deliveries`` gains ``ix_deliveries_pending``, the ids of pending deliveries: the oldest one
+  bounds the claim to the partitions that can hold pending work.
 - PostgreSQL: ``events``, ``deliveries``, ``attempts`` and ``delivery_events`` become ``RANGE``
   partitioned tables, events on their id, deliveries on theirs, attempts and window links on
   their delivery's id (ids are ULIDs, so a range of ids is a range of time; see
@@ -58,6 +60,7 @@ _INDEXES = {
         "CREATE INDEX ix_deliveries_event ON deliveries (event_id)",
         "CREATE INDEX ix_deliveries_webhook_created ON deliveries (webhook_id, created_at)",
         "CREATE INDEX ix_deliveries_ws_created ON deliveries (workspace_id, created_at)",
+        "CREATE INDEX ix_deliveries_pending ON deliveries (id) WHERE status = 'pending'",
     ],
     "attempts": [
         "CREATE INDEX ix_attempts_delivery ON attempts (delivery_id)",
@@ -65,6 +68,8 @@ _INDEXES = {
     ],
     "delivery_events": ["CREATE INDEX ix_delivery_events_event ON delivery_events (event_id)"],
 }
+#: The indexes this migration adds (the others were there before it).
+_NEW = ("ix_delivery_events_event", "ix_deliveries_pending")
 
 
 def upgrade() -> None:
@@ -86,6 +91,7 @@ def upgrade() -> None:
             batch_op.drop_constraint("uq_events_idempotency", type_="unique")
         with op.batch_alter_table("delivery_events") as batch_op:
             batch_op.create_index("ix_delivery_events_event", ["event_id"], unique=False)
+        op.execute(_INDEXES["deliveries"][-1])
         return
     op.execute("ALTER TABLE events DROP CONSTRAINT uq_events_idempotency")
     spans = to_create([], *_covered(), "day")
@@ -105,7 +111,7 @@ def downgrade() -> None:
         for t in TABLES:
             staged = f"{t.table}__plain"
             op.execute(f"CREATE TABLE {staged} (LIKE {t.table} INCLUDING DEFAULTS)")
-            _move(t.table, staged, _PLAIN_KEYS, skip_new_index=True)
+            _move(t.table, staged, _PLAIN_KEYS, skip_new=True)
         op.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
         op.execute(
             "ALTER TABLE events ADD CONSTRAINT uq_events_idempotency"
@@ -114,6 +120,7 @@ def downgrade() -> None:
     else:
         with op.batch_alter_table("delivery_events") as batch_op:
             batch_op.drop_index("ix_delivery_events_event")
+        op.execute("DROP INDEX ix_deliveries_pending")
         with op.batch_alter_table("events") as batch_op:
             batch_op.create_unique_constraint(
                 "uq_events_idempotency", ["workspace_id", "idempotency_key"]
@@ -123,14 +130,14 @@ def downgrade() -> None:
     op.drop_table("event_keys")
 
 
-def _move(table: str, staged: str, keys: dict[str, str], *, skip_new_index: bool = False) -> None:
+def _move(table: str, staged: str, keys: dict[str, str], *, skip_new: bool = False) -> None:
     """Copy ``table`` into ``staged``, put ``staged`` in its place with its key and indexes."""
     op.execute(f"INSERT INTO {staged} SELECT * FROM {table}")
     op.execute(f"DROP TABLE {table}")
     op.execute(f"ALTER TABLE {staged} RENAME TO {table}")
     op.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({keys[table]})")
     for index in _INDEXES[table]:
-        if not (skip_new_index and "ix_delivery_events_event" in index):
+        if not (skip_new and any(name in index for name in _NEW)):
             op.execute(index)
     op.execute(f"ANALYZE {table}")
 
