@@ -16,6 +16,8 @@ from hookline.domain.partition_plan import (
     next_boundary,
     to_create,
 )
+from hookline.errors import ConfigError
+from hookline.settings import Settings
 
 DAY = 86400.0
 # Monday 2026-12-07 00:00 UTC.
@@ -79,3 +81,10 @@ def test_expired_spans_ended_before_the_cutoff() -> None:
     spans = [Span(MONDAY + n * DAY, MONDAY + (n + 1) * DAY) for n in (2, 0, 1)]
     assert expired(spans, MONDAY + 2 * DAY) == [spans[1], spans[2]]
     assert expired(spans, MONDAY + 2 * DAY - 1) == [spans[1]]
+
+
+def test_the_partition_interval_setting_is_day_or_week() -> None:
+    assert Settings.from_env({}).partitions == "day"
+    assert Settings.from_env({"HOOKLINE_PARTITION_INTERVAL": "week"}).partitions == "week"
+    with pytest.raises(ConfigError, match="HOOKLINE_PARTITION_INTERVAL"):
+        Settings.from_env({"HOOKLINE_PARTITION_INTERVAL": "month"})

@@ -31,6 +31,7 @@ from hookline.domain.ids import id_time
 from hookline.domain.partition_plan import Interval, Span, expired, horizon, to_create
 from hookline.store.dialect import Dialect
 from hookline.store.partition_ddl import (
+    BY_NAME,
     DELIVERY_SIDE,
     EVENTS,
     LIST_PARTITIONS,
@@ -113,6 +114,12 @@ class PartitionRepository:
             for span in expired(list(deliveries), cutoff):
                 await self._drop_delivery_span(conn, span, done)
             remaining = {p.span for p in await _partitions(conn, "deliveries")}
+            for t in DELIVERY_SIDE[1:]:  # left behind when another process took a detach
+                for part in await _partitions(conn, t.table):
+                    expired_alone = part.span.upper <= cutoff and part.span not in remaining
+                    if expired_alone and await _detach(conn, t.table, part.name):
+                        await conn.execute(f"DROP TABLE IF EXISTS {part.name}")
+                        done.dropped.append(part.name)
             for part in await _partitions(conn, EVENTS.table):
                 if part.span.upper <= cutoff and part.span not in remaining:
                     await self._drop_events(conn, part, done)
@@ -155,7 +162,8 @@ class PartitionRepository:
             done.dropped.append(part.name)
 
     async def _finish_detaches(self, conn: Tx, done: Retention) -> None:
-        """Finish and drop what a detach cut short left behind (its process ended mid-way)."""
+        """Finish what a detach cut short (its process ended mid-way): drop the partition, or
+        attach it back if what it holds is still needed, as the pass that began it would have."""
         for t in TABLES:
             for part in await _partitions(conn, t.table):
                 if not part.detaching:
@@ -165,8 +173,24 @@ class PartitionRepository:
                 except _DETACH_FAILURES as exc:
                     log.info("partition %s: left to another process (%s)", part.name, exc)
                     continue
-                await conn.execute(f"DROP TABLE IF EXISTS {part.name}")
-                done.dropped.append(part.name)
+                if await self._needed(conn, t.table, part):
+                    await conn.execute(attach_partition(BY_NAME[t.table], part.span)[1])
+                    done.kept.append(part.name)
+                else:
+                    await conn.execute(f"DROP TABLE IF EXISTS {part.name}")
+                    done.dropped.append(part.name)
+
+    async def _needed(self, conn: Tx, table: str, part: Partition) -> bool:
+        """Whether a detached partition holds what must stay: a pending delivery, events a
+        delivery refers to, or attempts and links of deliveries still attached."""
+        if table == "deliveries":
+            return await _pending_in(conn, part.name)
+        if table == EVENTS.table:
+            lower, upper = part.span.bounds(EVENTS.prefix)
+            found = await conn.fetchrow(_REFERENCED, lower, upper)
+            return found is not None and bool(found["referenced"])
+        attached = await _partitions(conn, "deliveries")
+        return any(p.span == part.span and not p.detaching for p in attached)
 
 
 _REFERENCED = (
