@@ -85,8 +85,8 @@ clean:
 
 ## bench: end-to-end benchmarks against real processes (~20 min); see docs/BENCHMARKS.md
 BENCH_STAMP := $(VENV)/.bench-stamp
-BENCH_ARGS ?= --events 20000 --latency-seconds 10 --isolation-events 50 --growth-ingest 2000 \
-	--growth-window 10
+BENCH_ARGS ?= --events 20000 --latency-seconds 10 --latency-rates 100,500,1000,2000,3000 \
+	--isolation-events 50 --growth-ingest 2000 --growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	@$(BIN)/python -m pip install --quiet -e '.[server,brokers,otel,test,bench]'

@@ -21,6 +21,14 @@ from bench.stack import Context, start_stack
 from bench.stats import percentile, summarize
 
 TARGET_MS, TARGET_RATE, TARGET_BACKEND = 50.0, 500, "sqlite"
+#: Headroom on PostgreSQL (issue 24): one API process and one worker take single-event
+#: publishes at this rate with this p99, and accept at least ``ACCEPTED`` of them as offered.
+PG_TARGET_MS, PG_TARGET_RATE, PG_TARGET_BACKEND, ACCEPTED = 100.0, 3000, "pg1", 0.99
+#: p99 limit per (backend, offered rate) that has a target.
+TARGETS = {
+    (TARGET_BACKEND, TARGET_RATE): TARGET_MS,
+    (PG_TARGET_BACKEND, PG_TARGET_RATE): PG_TARGET_MS,
+}
 NAMES = {"sqlite": "SQLite", "pg1": "PostgreSQL, 1 worker", "pg2": "PostgreSQL, 2 workers"}
 
 
@@ -40,13 +48,15 @@ async def one_rate(sink: Sink, ws: Any, rate: int, seconds: float) -> dict[str, 
     arrived: dict[str, float] = {}
     on_time = 0
     progress_at = time.monotonic()
+    read = mark  # arrivals looked at so far: each is read once, not at every poll
     while len(arrived) < len(wanted):
-        sink.poll()
-        found = sink.received(wanted, mark)
+        seen = len(arrived)
+        total = sink.poll()
+        arrived.update(sink.received(wanted, read))  # the last wins if one came twice
+        read = total
         now = time.monotonic()
-        if len(found) > len(arrived):
+        if len(arrived) > seen:
             progress_at = now
-        arrived = found
         if now < window_ends:
             on_time = len(arrived)
         elif now - progress_at > STALL_SECONDS:
@@ -112,7 +122,8 @@ def _rows(raw: dict[str, dict[str, list[dict[str, Any]]]], opts: Options) -> lis
             note += f", {missing} lost (never arrived)" if missing else ""
             note += f", {errors} publishes failed" if errors else ""
             case = f"{NAMES.get(backend, backend)}, {rate} ev/s for {opts.latency_seconds:g} s"
-            target = backend == TARGET_BACKEND and int(rate) == TARGET_RATE
+            limit = TARGETS.get((backend, int(rate)))
+            taken = accepted >= ACCEPTED * int(rate)  # the API kept up with the offered rate
             rows.append(
                 Row(
                     "latency p99",
@@ -121,8 +132,10 @@ def _rows(raw: dict[str, dict[str, list[dict[str, Any]]]], opts: Options) -> lis
                     "ms",
                     0,
                     note,
-                    f"≤ {TARGET_MS:g} ms" if target else "",
-                    (p99.median <= TARGET_MS and not missing and not errors) if target else None,
+                    "" if limit is None else f"≤ {limit:g} ms, ≥ {ACCEPTED:.0%} accepted",
+                    None
+                    if limit is None
+                    else p99.median <= limit and taken and not (missing or errors),
                 )
             )
     return rows

@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from itertools import pairwise
 
+import asyncpg
 import pytest
 
 from hookline.domain.ids import new_id
@@ -17,7 +18,8 @@ from hookline.domain.partition_plan import Span, floor_boundary, horizon
 from hookline.domain.publication import new_delivery, new_event
 from hookline.store import Store
 from hookline.store.partition_ddl import TABLES, partition_name
-from tests.contract.test_store import SUCCEEDED, finish, webhook
+from hookline.store.statements.queue import QueueSql
+from tests.contract.test_store import SUCCEEDED, claim, finish, webhook
 
 DAY = 86400.0
 
@@ -109,3 +111,86 @@ async def test_retention_drops_whole_partitions_and_keeps_what_is_needed(
     assert await store.partitions.retain(now - 30 * DAY) == replace(second, dropped=[])
     remaining = {p.name for t in TABLES for p in await store.partitions.partitions(t.table)}
     assert not remaining & {names[t.table][s] for t in TABLES for s in (a, b)}
+
+
+async def claim_plan(store: Store, floor: str) -> str:
+    """The claim's plan for a floor, as EXPLAIN prints it."""
+    sql = store.dialect.prepare(QueueSql()).claim
+    args = (time.time(), 200, 60.0, "w1", store.dialect.list_param([]), "{}", 20, floor)
+    async with store.dialect.tx() as tx:
+        found = await tx.fetch(f"EXPLAIN {sql}", *args)
+    return "\n".join(str(row["QUERY PLAN"]) for row in found)
+
+
+async def test_the_claim_reads_only_partitions_that_can_hold_pending_work(
+    store: Store, ws: str
+) -> None:
+    if store.partitions is None:
+        pytest.skip(SQLITE)
+    now = time.time()
+    await store.partitions.ensure(now, "day", since=now - 35 * DAY)
+    hook = await webhook(store, ws)
+    # A delivery pending for 30 days, in an old partition, is claimed like any other.
+    late = await old(store, ws, hook.id, now - 30 * DAY)
+    fresh = new_event(ws, "order.created", {}, None, now)
+    await store.publishing.publish(fresh, [new_delivery(fresh, hook.id, now)])
+    claimed = await claim(store, time.time() + 1)  # + 1: past the floor's caching
+    assert {c.delivery.id for c in claimed} >= {late.id}
+    # Its partition and the newer ones are planned; the older ones are not even looked at.
+    older = partition_name("deliveries", Span(floor_boundary(now - 33 * DAY, "day"), 0))
+    lowest = new_id("dlv", at=now - 30 * DAY - 60, floor=True)
+    plan = await claim_plan(store, lowest)
+    assert partition_name("deliveries", Span(floor_boundary(now - 30 * DAY, "day"), 0)) in plan
+    assert older not in plan
+    assert older in await claim_plan(store, "")  # unbounded: every partition
+    assert "Seq Scan" not in plan.split("SubPlan")[0]
+
+
+async def interrupted_detach(db_url: str, table: str, name: str) -> None:
+    """Leave ``name`` half detached, as a process that died during the detach does."""
+    holder, detacher = await asyncpg.connect(db_url), await asyncpg.connect(db_url)
+    try:
+        reader = holder.transaction()
+        await reader.start()
+        await holder.fetchval(f"SELECT COUNT(*) FROM {table}")  # the detach waits for this
+        pid = await detacher.fetchval("SELECT pg_backend_pid()")
+        detach = asyncio.ensure_future(
+            detacher.execute(f"ALTER TABLE {table} DETACH PARTITION {name} CONCURRENTLY")
+        )
+        pending = "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = $1::regclass"
+        while not await holder.fetchval(pending, name):
+            await asyncio.sleep(0.05)
+        await holder.fetchval("SELECT pg_terminate_backend($1)", pid)
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await detach
+        await reader.rollback()
+    finally:
+        await holder.close()
+        detacher.terminate()
+
+
+async def test_a_detach_cut_short_is_finished_by_the_next_pass(
+    store: Store, ws: str, db_url: str
+) -> None:
+    if store.partitions is None:
+        pytest.skip(SQLITE)
+    now = time.time()
+    a = Span(floor_boundary(now - 40 * DAY, "day"), floor_boundary(now - 39 * DAY, "day"))
+    await store.partitions.ensure(now, "day", since=a.lower)
+    hook = await webhook(store, ws)
+    waiting = await old(store, ws, hook.id, a.lower + 60)  # due long ago: claimed just below
+    await finish(store, now, {})  # attempted, still pending
+    deliveries, attempts = partition_name("deliveries", a), partition_name("attempts", a)
+    for table, name in (("deliveries", deliveries), ("attempts", attempts)):
+        await interrupted_detach(db_url, table, name)
+    # Still needed: both are attached back, nothing is lost.
+    first = await store.partitions.retain(now - 30 * DAY)
+    assert {deliveries, attempts} <= set(first.kept) and not set(first.dropped) & {deliveries}
+    assert await store.history.get_delivery(ws, waiting.id) is not None
+    assert len(await store.history.list_attempts(ws, waiting.id)) == 1
+    # Once it is done, a detach cut short is finished and the partition dropped.
+    await finish(store, now + 10_000, {waiting.id: SUCCEEDED})
+    await interrupted_detach(db_url, "deliveries", deliveries)
+    second = await store.partitions.retain(now - 30 * DAY)
+    assert deliveries in second.dropped
+    assert await store.history.get_delivery(ws, waiting.id) is None

@@ -9,10 +9,12 @@ per batch.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from hookline.domain.ids import id_time, new_id
 from hookline.domain.models import AttemptOutcome, Claimed, Delivery, DeliveryStatus, Event, Webhook
 from hookline.store import rows
 from hookline.store.dialect import Dialect
@@ -32,6 +34,8 @@ _STATUSES = {s.value: s for s in DeliveryStatus}
 #: A returned row as a ``ClaimedRow`` (its columns are the record's, in order), in C: no
 #: Python frame per claimed row, as ``ClaimedRow._make`` would cost.
 _claimed_row = partial(tuple.__new__, ClaimedRow)
+#: Seconds a worker's bound on the oldest pending delivery is used before it is read again.
+FLOOR_SECONDS = 1.0
 
 
 class QueueRepository:
@@ -48,6 +52,7 @@ class QueueRepository:
         #: Read each claimed event's ``traceparent`` too (a process that exports traces sets
         #: it; otherwise a claim reads exactly the columns it did before traces existed).
         self.reads_traceparent = False
+        self._floor = (-FLOOR_SECONDS, "")
 
     async def claim(
         self,
@@ -74,11 +79,10 @@ class QueueRepository:
         async with self._d.tx(durable=False, custom_plans=True) as tx:
             # A disabled webhook's deliveries wait for it to be enabled again. Held ones lie
             # beyond the due range (store.held); the few that are not (a retry of a request in
-            # flight when it was disabled) are left out by id.
-            disabled = await tx.fetch(sql.disabled)
-            skip = lists([*exclude, *(r["id"] for r in disabled)])
+            # flight when it was disabled) the claim leaves out by id.
+            floor = await self._pending_floor(tx)
             returned = await tx.fetch(
-                sql.claim, now, limit, lease_seconds, worker_id, skip, *room_params
+                sql.claim, now, limit, lease_seconds, worker_id, lists(exclude), *room_params, floor
             )
             if not returned:
                 return []
@@ -92,6 +96,22 @@ class QueueRepository:
             for r in found
             if r.webhook_id in hooks and r.event_id in events
         ]
+
+    async def _pending_floor(self, tx: Tx) -> str:
+        """An id no pending delivery is below: a minute before the oldest pending one (a clock
+        of another machine a little behind cannot queue one under it), read again once it is
+        ``FLOOR_SECONDS`` old. A delivery made pending again by hand below a floor still in use
+        (a retry of an old one) is claimed once the floor is read again. ``''`` (no bound)
+        when nothing is pending."""
+        read_at, floor = self._floor
+        clock = time.monotonic()
+        if clock - read_at < FLOOR_SECONDS:
+            return floor
+        row = await tx.fetchrow(self._sql.pending_floor)
+        oldest = None if row is None else row["id"]
+        floor = "" if oldest is None else new_id("dlv", at=id_time(oldest) - 60, floor=True)
+        self._floor = (clock, floor)
+        return floor
 
     async def _events(self, tx: Tx, ids: Sequence[str]) -> dict[str, Event]:
         """Each distinct event of a claim once: a fan-out's deliveries share one event (and one
@@ -118,7 +138,9 @@ class QueueRepository:
         """Store attempts and the deliveries' new states in one transaction, ending leases."""
         if not outcomes:
             return
-        async with self._d.tx(durable=False) as tx:
+        # Custom plans: joined to the batch's ids, ``deliveries`` is read by primary key
+        # whatever its size was when the statements were first prepared (see the claim).
+        async with self._d.tx(durable=False, custom_plans=True) as tx:
             if not await self._d.record_results(tx, outcomes, now):
                 await tx.executemany(
                     self._sql.insert_attempt,

@@ -1,0 +1,134 @@
+"""The worker's transactions on PostgreSQL: begun with their settings in one round trip, planned
+for each batch (not once, for the tables as they were when a statement was first prepared), and
+claims that read due deliveries in order rather than every index entry of the due range."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import asyncpg
+import pytest
+
+from hookline.domain.models import DeliveryStatus
+from hookline.domain.publication import new_delivery, new_event
+from hookline.domain.secretbox import SecretBox
+from hookline.settings import Settings
+from hookline.store.postgres import PostgresStore
+from hookline.store.statements.queue import QueueSql
+from hookline.store.tx import Tx
+from tests.contract.test_store import claim, outcome, webhook, workspace
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def store(pg_url: str) -> AsyncIterator[PostgresStore]:
+    """A store with a single pooled connection: every statement runs on it, so its prepared
+    statements (and the plans PostgreSQL keeps for them) are the ones looked at."""
+    box = SecretBox(Settings(database_url=pg_url).secret_key)
+    opened = await PostgresStore(pg_url, box, min_size=1, max_size=1).open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def value(tx: Tx, sql: str, *args: Any) -> Any:
+    """The one value a statement returns (a ``SHOW``'s setting: its column is named after it)."""
+    return await cast(asyncpg.Connection, tx).fetchval(sql, *args)
+
+
+def in_transaction(conn: Tx) -> bool:
+    return bool(cast(asyncpg.Connection, conn).is_in_transaction())
+
+
+async def publish(store: PostgresStore, ws: str, hook_id: str, count: int, at: float) -> None:
+    for _ in range(count):
+        event = new_event(ws, "order.created", {"at": at}, None, at)
+        await store.publishing.publish(event, [new_delivery(event, hook_id, at)])
+
+
+async def test_results_are_planned_for_each_batch(store: PostgresStore) -> None:
+    # A batch's results join its ids to ``deliveries``. Planned once and kept (PostgreSQL keeps
+    # a generic plan after five executions), the plan chosen for a nearly empty table read the
+    # whole table by hash join, twice per batch, however large it had grown since.
+    now = time.time()
+    ws = await workspace(store)
+    hook = await webhook(store, ws)
+    for _ in range(8):
+        await publish(store, ws, hook.id, 10, now)
+        found = await claim(store, now + 1)
+        assert len(found) == 10
+        done = [outcome(c, DeliveryStatus.SUCCEEDED, at=now) for c in found]
+        await store.queue.record(done, now + 1)
+    async with store.dialect.read() as conn:
+        prepared = await conn.fetch(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        )
+    results = [
+        r
+        for r in prepared
+        if r["statement"].startswith(("UPDATE deliveries d SET status", "INSERT INTO attempts"))
+    ]
+    assert len(results) == 2
+    for r in results:
+        assert (r["generic_plans"], r["custom_plans"]) == (0, 8), r["statement"][:40]
+
+
+async def test_the_claim_reads_due_deliveries_in_order(store: PostgresStore) -> None:
+    # A bitmap scan of the due range reads every entry of it, those of deliveries finished
+    # since the last vacuum included, and never marks them dead; the claim's transaction
+    # rules it out, leaving the ordered scan of the due index that stops at the claim's limit.
+    now = time.time()
+    ws = await workspace(store)
+    hook = await webhook(store, ws)
+    await publish(store, ws, hook.id, 40, now)
+    found = await claim(store, now + 1, limit=30)
+    await store.queue.record([outcome(c, DeliveryStatus.SUCCEEDED, at=now) for c in found], now)
+    sql = store.dialect.prepare(QueueSql()).claim
+    count = max(int(n) for n in re.findall(r"\$(\d+)", sql))
+    args = [time.time(), 200, 60.0, "w1", [], "{}", 20, ""][:count]
+    async with store.dialect.tx(durable=False, custom_plans=True) as tx:
+        plan = "\n".join(r["QUERY PLAN"] for r in await tx.fetch(f"EXPLAIN {sql}", *args))
+    scan = plan.split("SubPlan")[0]
+    assert "Bitmap" not in scan
+    assert re.search(r"Index Scan using \S*(ix_deliveries_due|next_attempt_at)", scan), plan
+
+
+async def test_a_worker_transaction_begins_with_its_settings_and_ends_with_them(
+    store: PostgresStore,
+) -> None:
+    async with store.dialect.tx(durable=False, custom_plans=True) as tx:
+        assert await value(tx, "SHOW synchronous_commit") == "off"
+        assert await value(tx, "SHOW plan_cache_mode") == "force_custom_plan"
+        assert await value(tx, "SHOW enable_bitmapscan") == "off"
+    async with store.dialect.read() as conn:
+        assert not in_transaction(conn)
+        assert await value(conn, "SHOW synchronous_commit") == "on"
+        assert await value(conn, "SHOW enable_bitmapscan") == "on"
+
+
+async def test_a_worker_transaction_that_fails_leaves_nothing_behind(
+    store: PostgresStore,
+) -> None:
+    ws = await workspace(store)
+    rename = "UPDATE workspaces SET name = $2 WHERE id = $1"
+    with pytest.raises(RuntimeError):
+        async with store.dialect.tx(durable=False) as tx:
+            await tx.execute(rename, ws, "renamed")
+            raise RuntimeError("a bug mid-transaction")
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        async with store.dialect.tx(durable=False, custom_plans=True) as tx:
+            await tx.execute(rename, ws, "renamed")
+            await value(tx, "SELECT 1 / 0")
+    async with store.dialect.read() as conn:  # the same connection, handed back clean
+        assert not in_transaction(conn)
+        assert await value(conn, "SHOW synchronous_commit") == "on"
+        assert await value(conn, "SELECT name FROM workspaces WHERE id = $1", ws) == "acme"
+    async with store.dialect.tx(durable=False) as tx:
+        await tx.execute(rename, ws, "renamed")
+    async with store.dialect.read() as conn:
+        assert await value(conn, "SELECT name FROM workspaces WHERE id = $1", ws) == "renamed"
