@@ -45,6 +45,8 @@ class Maintenance:
                 await self.run_once(time.time())
             except (StoreError, OSError) as exc:
                 log.warning("maintenance skipped: %s", exc)
+            except Exception:  # a bug or an unforeseen database error: the worker goes on
+                log.exception("maintenance pass failed; the next one tries again")
             try:
                 await asyncio.wait_for(stop.wait(), self._settings.maintenance_interval)
             except TimeoutError:

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 
-from hookline.errors import StoreError
 from hookline.settings import Settings
 from hookline.store import Store
 
@@ -29,7 +28,7 @@ async def make_ahead(store: Store, settings: Settings) -> None:
         return
     try:
         await store.partitions.ensure(time.time(), settings.partitions)
-    except (StoreError, OSError) as exc:
+    except Exception as exc:  # logged and tried again: the process goes on
         log.warning("could not make the partitions ahead: %s", exc)
 
 

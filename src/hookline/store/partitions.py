@@ -51,6 +51,11 @@ _CREATING = 0x686F6F6B_70617274  # "hookpart"
 #: How long creating a partition may wait for its locks before the pass gives up (the next
 #: pass tries again; partitions are made days ahead).
 _LOCK_TIMEOUT = "SET LOCAL lock_timeout = '5s'"
+#: At most this many partitions of a table made in one pass: each holds a lock per index until
+#: the transaction ends, and PostgreSQL's lock table is shared and bounded (64 per connection by
+#: default). More are needed only after weeks without any process running, or with a clock far
+#: ahead; the next passes go on.
+MAX_NEW = 60
 _DETACH_FAILURES = (
     asyncpg.UndefinedTableError,  # another process dropped it
     asyncpg.ObjectNotInPrerequisiteStateError,  # another process is detaching it
@@ -96,7 +101,15 @@ class PartitionRepository:
             await tx.execute("SELECT pg_advisory_xact_lock($1::bigint)", _CREATING)
             for t in TABLES:
                 existing = [p.span for p in await _partitions(tx, t.table)]
-                for span in to_create(existing, now if since is None else since, until, interval):
+                # Back in time only when asked: a clock set back must not refill the past.
+                oldest = existing[0].lower if existing else now
+                start = since if since is not None else max(now, oldest)
+                wanted = to_create(existing, start, until, interval)
+                if len(wanted) > MAX_NEW:  # a clock far ahead: the next passes go on
+                    log.warning(
+                        "%d partitions of %s to make; making %d", len(wanted), t.table, MAX_NEW
+                    )
+                for span in wanted[:MAX_NEW]:
                     for statement in attach_partition(t, span):
                         await tx.execute(statement)
                     made.append(partition_name(t.table, span))

@@ -10,10 +10,10 @@
 - PostgreSQL: ``events``, ``deliveries``, ``attempts`` and ``delivery_events`` become ``RANGE``
   partitioned tables, events on their id, deliveries on theirs, attempts and window links on
   their delivery's id (ids are ULIDs, so a range of ids is a range of time; see
-  :mod:`hookline.domain.partition_plan`). Existing rows are copied into daily partitions that
-  cover them, and partitions up to three days ahead are made; after this, every process keeps
-  partitions ahead and retention drops whole partitions (docs/operations.md, "Partitions and
-  retention").
+  :mod:`hookline.domain.partition_plan`). Existing rows are copied into daily partitions (rows
+  older than 45 days into one partition of their own), and partitions up to three days ahead
+  are made; after this, every process keeps partitions ahead and retention drops whole
+  partitions (docs/operations.md, "Partitions and retention").
 
 On PostgreSQL the conversion copies the four tables in one transaction that holds an
 ``ACCESS EXCLUSIVE`` lock on them throughout: publishing, delivering and reading history wait
@@ -34,13 +34,16 @@ import sqlalchemy as sa
 from alembic import op
 
 from hookline.domain.ids import id_time
-from hookline.domain.partition_plan import horizon, to_create
+from hookline.domain.partition_plan import Span, floor_boundary, horizon, to_create
 from hookline.store.partition_ddl import TABLES, create_partition
 
 revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+#: Rows made within this many days get daily partitions; older ones share one.
+DAILY_DAYS = 45
 
 #: Each table's primary key and indexes, as they are after this migration (and before it,
 #: except the new index of ``delivery_events`` and the attempts' key).
@@ -94,7 +97,13 @@ def upgrade() -> None:
         op.execute(_INDEXES["deliveries"][-1])
         return
     op.execute("ALTER TABLE events DROP CONSTRAINT uq_events_idempotency")
-    spans = to_create([], *_covered(), "day")
+    since, until = _covered()
+    # Rows older than DAILY_DAYS share one partition (dropped once all of it is past retention):
+    # every partition created here holds a lock per index until this transaction commits, and
+    # PostgreSQL's lock table is bounded (a year of daily partitions would overflow it).
+    daily_from = floor_boundary(time.time() - DAILY_DAYS * 86400, "day")
+    older = [Span(floor_boundary(since, "day"), daily_from)] if since < daily_from else []
+    spans = older + to_create(older, daily_from if older else since, until, "day")
     for t in TABLES:
         staged = f"{t.table}__partitioned"
         op.execute(
