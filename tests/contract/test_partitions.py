@@ -16,6 +16,7 @@ from hookline.domain.ids import new_id
 from hookline.domain.models import Delivery, Event
 from hookline.domain.partition_plan import Span, floor_boundary, horizon
 from hookline.domain.publication import new_delivery, new_event
+from hookline.errors import StoreUnavailable
 from hookline.store import Store
 from hookline.store.partition_ddl import TABLES, partition_name
 from hookline.store.statements.queue import QueueSql
@@ -196,3 +197,16 @@ async def test_a_detach_cut_short_is_finished_by_the_next_pass(
     second = await store.partitions.retain(now - 30 * DAY)
     assert deliveries in second.dropped
     assert await store.history.get_delivery(ws, waiting.id) is None
+
+
+async def test_a_row_no_partition_takes_is_the_database_unavailable(store: Store, ws: str) -> None:
+    if store.partitions is None:
+        pytest.skip(SQLITE)
+    hook = await webhook(store, ws)
+    far = time.time() + 400 * DAY  # a clock a year ahead: no partition made that far
+    event = replace(
+        new_event(ws, "order.created", {}, None, far), id=new_id("evt", at=far, floor=True)
+    )
+    with pytest.raises(StoreUnavailable, match="no partition"):
+        await store.publishing.publish(event, [new_delivery(event, hook.id, far)])
+    assert await store.history.get_event(ws, event.id) is None

@@ -98,6 +98,17 @@ async def _begun(conn: asyncpg.Connection, settings: Sequence[str]) -> AsyncIter
     await conn.execute("COMMIT")
 
 
+def _no_partition(exc: asyncpg.CheckViolationError) -> StoreUnavailable | None:
+    """A row no time partition takes: every process makes them days ahead, so none were made
+    for that long (no process ran) or a clock is far ahead. None for any other violation."""
+    if "no partition" not in str(exc):
+        return None
+    return StoreUnavailable(
+        f"PostgreSQL has no partition for this row ({exc}): see docs/operations.md,"
+        " 'Partitions and retention'"
+    )
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """The pool's reset: nothing to undo (asyncpg still rolls back an unfinished transaction)."""
 
@@ -193,6 +204,11 @@ class PostgresDialect(Dialect):
             raise StoreUnavailable(f"PostgreSQL connection lost: {exc}") from exc
         except _BUSY as exc:
             raise StoreUnavailable(f"PostgreSQL is busy: {exc}") from exc
+        except asyncpg.CheckViolationError as exc:
+            unavailable = _no_partition(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
         finally:
             await self._release(conn)
 
@@ -264,12 +280,8 @@ class PostgresDialect(Dialect):
             return StoreUnavailable(f"PostgreSQL is unavailable: {exc}")
         if isinstance(exc, _BUSY):
             return StoreUnavailable(f"PostgreSQL is busy: {exc}")
-        if isinstance(exc, asyncpg.CheckViolationError) and "no partition" in str(exc):
-            # Every process makes partitions days ahead: none made (or a clock far ahead).
-            return StoreUnavailable(
-                f"PostgreSQL has no partition for this row ({exc}): see docs/operations.md,"
-                " 'Partitions and retention'"
-            )
+        if isinstance(exc, asyncpg.CheckViolationError):
+            return _no_partition(exc)
         return None
 
     # -- wake-ups -----------------------------------------------------------------------------
