@@ -46,7 +46,7 @@ depends_on: str | Sequence[str] | None = None
 DAILY_DAYS = 45
 
 #: Each table's primary key and indexes, as they are after this migration (and before it,
-#: except the new index of ``delivery_events`` and the attempts' key).
+#: except the indexes of ``_NEW`` and the attempts' key).
 _KEYS = {
     "events": "id",
     "deliveries": "id",
