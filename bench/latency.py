@@ -21,7 +21,7 @@ from bench.stack import Context, start_stack
 from bench.stats import percentile, summarize
 
 TARGET_MS, TARGET_RATE, TARGET_BACKEND = 50.0, 500, "sqlite"
-#: Headroom on PostgreSQL (issue 24): one API process and one worker take single-event
+#: Headroom on PostgreSQL: one API process and one worker take single-event
 #: publishes at this rate with this p99, and accept at least ``ACCEPTED`` of them as offered.
 PG_TARGET_MS, PG_TARGET_RATE, PG_TARGET_BACKEND, ACCEPTED = 100.0, 3000, "pg1", 0.99
 #: p99 limit per (backend, offered rate) that has a target.
