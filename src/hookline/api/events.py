@@ -45,14 +45,11 @@ async def publish_event(ws: WorkspaceId, body: EventIn, request: Request) -> Res
     # The state comes from the request rather than a dependency, and the answer is encoded
     # here rather than validated against the response model: this is the hottest route.
     deps = get_state(request).deps
-    if tracing.active is None:
-        result = await publishing.publish_event(
-            deps, ws, body.type, body.payload, body.idempotency_key
-        )
-    else:  # the publish's span continues the request's W3C trace context
-        result = await publishing.publish_event(
-            deps, ws, body.type, body.payload, body.idempotency_key, headers=request.headers
-        )
+    # The publish's span continues the request's W3C trace context (headers read only then).
+    headers = None if tracing.active is None else request.headers
+    result = await publishing.publish_event(
+        deps, ws, body.type, body.payload, body.idempotency_key, headers=headers
+    )
     code = status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK
     return _json(_published(result), code)
 

@@ -265,13 +265,7 @@ class Worker:
         if wait > 0:
             await asyncio.sleep(wait)
         if tracing.active is None:
-            outcome, decision = await attempt_delivery(
-                self._sender,
-                claimed,
-                smtp=self._smtp,
-                max_body_bytes=self._settings.max_body_bytes,
-                destinations=self._destinations,
-            )
+            outcome, decision = await self._send(claimed, None)
         else:  # the attempt in a span of its own, its trace context on what it sends
             outcome, decision = await tracing.active.attempt(claimed, partial(self._send, claimed))
         throttle.observe(outcome.attempt.response_status, time.monotonic())
@@ -300,9 +294,9 @@ class Worker:
         await self._notices.after(claimed, outcome)
 
     async def _send(
-        self, claimed: Claimed, trace_headers: dict[str, str]
+        self, claimed: Claimed, trace_headers: dict[str, str] | None
     ) -> tuple[AttemptOutcome, Decision]:
-        """One attempt with the trace context of its span (traces exported)."""
+        """One attempt, with the trace context of its span when traces are exported."""
         return await attempt_delivery(
             self._sender,
             claimed,

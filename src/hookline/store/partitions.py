@@ -130,9 +130,8 @@ class PartitionRepository:
             for t in DELIVERY_SIDE[1:]:  # left behind when another process took a detach
                 for part in await _partitions(conn, t.table):
                     expired_alone = part.span.upper <= cutoff and part.span not in remaining
-                    if expired_alone and await _detach(conn, t.table, part.name):
-                        await conn.execute(f"DROP TABLE IF EXISTS {part.name}")
-                        done.dropped.append(part.name)
+                    if expired_alone:
+                        await _detach_and_drop(conn, t.table, part.name, done)
             for part in await _partitions(conn, EVENTS.table):
                 if part.span.upper <= cutoff and part.span not in remaining:
                     await self._drop_events(conn, part, done)
@@ -162,17 +161,14 @@ class PartitionRepository:
         done.dropped.extend(names)
 
     async def _drop_events(self, conn: Tx, part: Partition, done: Retention) -> None:
-        lower, upper = part.span.bounds(EVENTS.prefix)
-        found = await conn.fetchrow(_REFERENCED, lower, upper)
-        if found is not None and found["referenced"]:
+        if await _referenced(conn, part.span):
             done.kept.append(part.name)
             return
+        lower, upper = part.span.bounds(EVENTS.prefix)
         await conn.execute(
             "DELETE FROM event_keys WHERE event_id >= $1 AND event_id < $2", lower, upper
         )
-        if await _detach(conn, EVENTS.table, part.name):
-            await conn.execute(f"DROP TABLE IF EXISTS {part.name}")
-            done.dropped.append(part.name)
+        await _detach_and_drop(conn, EVENTS.table, part.name, done)
 
     async def _finish_detaches(self, conn: Tx, done: Retention) -> None:
         """Finish what a detach cut short (its process ended mid-way): drop the partition, or
@@ -199,9 +195,7 @@ class PartitionRepository:
         if table == "deliveries":
             return await _pending_in(conn, part.name)
         if table == EVENTS.table:
-            lower, upper = part.span.bounds(EVENTS.prefix)
-            found = await conn.fetchrow(_REFERENCED, lower, upper)
-            return found is not None and bool(found["referenced"])
+            return await _referenced(conn, part.span)
         attached = await _partitions(conn, "deliveries")
         return any(p.span == part.span and not p.detaching for p in attached)
 
@@ -211,6 +205,12 @@ _REFERENCED = (
     " OR EXISTS (SELECT 1 FROM delivery_events WHERE event_id >= $1 AND event_id < $2)"
     " AS referenced"
 )
+
+
+async def _referenced(conn: Tx, span: Span) -> bool:
+    """Whether a delivery refers to an event of ``span``, directly or through a window."""
+    found = await conn.fetchrow(_REFERENCED, *span.bounds(EVENTS.prefix))
+    return found is not None and bool(found["referenced"])
 
 
 async def _partitions(conn: Tx, table: str) -> list[Partition]:
@@ -229,6 +229,13 @@ async def _pending_in(conn: Tx, partition: str) -> bool:
         f"SELECT EXISTS (SELECT 1 FROM {partition} WHERE status = 'pending') AS pending"
     )
     return row is not None and bool(row["pending"])
+
+
+async def _detach_and_drop(conn: Tx, table: str, name: str, done: Retention) -> None:
+    """Detach a partition and drop it, unless another process got there first."""
+    if await _detach(conn, table, name):
+        await conn.execute(f"DROP TABLE IF EXISTS {name}")
+        done.dropped.append(name)
 
 
 async def _detach(conn: Tx, table: str, name: str) -> bool:

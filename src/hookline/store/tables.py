@@ -22,6 +22,11 @@ def _ws() -> sa.Column[str]:
     return sa.Column("workspace_id", sa.String(64), nullable=False)
 
 
+def _partial(name: str, *columns: str, where: str) -> sa.Index:
+    """An index of the rows matching ``where`` only, on both databases."""
+    return sa.Index(name, *columns, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 meta = sa.Table(
     "meta",
     metadata,
@@ -190,12 +195,7 @@ webhooks = sa.Table(
     sa.Index("uq_webhooks_uid", "workspace_id", "uid", unique=True),
     sa.Index("ix_webhooks_flow", "flow_id"),
     # Every claim excludes the disabled webhooks; few are, so the index stays tiny.
-    sa.Index(
-        "ix_webhooks_disabled",
-        "id",
-        sqlite_where=sa.text("enabled = 0"),
-        postgresql_where=sa.text("enabled = 0"),
-    ),
+    _partial("ix_webhooks_disabled", "id", where="enabled = 0"),
 )
 
 events = sa.Table(
@@ -250,30 +250,14 @@ deliveries = sa.Table(
     sa.Column("batch_size", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("updated_at", _TIME, nullable=False),
-    sa.Index(
-        "ix_deliveries_due",
-        "next_attempt_at",
-        sqlite_where=sa.text("status = 'pending'"),
-        postgresql_where=sa.text("status = 'pending'"),
-    ),
-    sa.Index(
-        "ix_deliveries_fifo",
-        "webhook_id",
-        "id",
-        sqlite_where=sa.text("status = 'pending'"),
-        postgresql_where=sa.text("status = 'pending'"),
-    ),
+    _partial("ix_deliveries_due", "next_attempt_at", where="status = 'pending'"),
+    _partial("ix_deliveries_fifo", "webhook_id", "id", where="status = 'pending'"),
     sa.Index("ix_deliveries_event", "event_id"),
     sa.Index("ix_deliveries_webhook_created", "webhook_id", "created_at"),
     sa.Index("ix_deliveries_ws_created", "workspace_id", "created_at"),
     # The oldest pending delivery bounds each claim to the partitions that can hold pending
     # work (PostgreSQL; see migration 0013).
-    sa.Index(
-        "ix_deliveries_pending",
-        "id",
-        sqlite_where=sa.text("status = 'pending'"),
-        postgresql_where=sa.text("status = 'pending'"),
-    ),
+    _partial("ix_deliveries_pending", "id", where="status = 'pending'"),
     # (PostgreSQL: each partition keeps room on its pages for the claim's new row versions;
     # see migrations 0006 and 0013.)
     postgresql_partition_by="RANGE (id)",
