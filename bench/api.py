@@ -12,6 +12,8 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bench.poster import Poster, ProtocolError
+
 Payload = Callable[[int, float], Any]
 
 
@@ -145,16 +147,23 @@ async def publish_at_rate(
     ws: Workspace, rate: float, seconds: float, *, payload: Payload, type: str = "bench.event"
 ) -> Published:
     """Open loop: event ``i`` is due at ``start + i / rate`` whether or not earlier ones were
-    answered, and its send time is that due time (no coordinated omission)."""
+    answered, and its send time is that due time (no coordinated omission). Requests go
+    through ``bench.poster`` (see there why not aiohttp)."""
     total = int(rate * seconds)
+    url = f"{ws.api.base}/v1/workspaces/{ws.id}/events"
+    poster = Poster(url, {"Authorization": f"Bearer {ws.key}"})
     start = time.time() + 0.05
     result = Published(start, 0.0)
     tasks: list[asyncio.Task[None]] = []
 
     async def send(seq: int, due: float) -> None:
+        body = orjson.dumps({"type": type, "payload": payload(seq, due)})
         try:
-            event_id = await ws.publish(type, payload(seq, due))
-        except (aiohttp.ClientError, RuntimeError, TimeoutError) as exc:
+            status, answer = await poster.post(body)
+            if status >= 400:
+                raise RuntimeError(f"POST events: {status} {answer[:300]!r}")
+            event_id = str(orjson.loads(answer)["id"])
+        except (OSError, ProtocolError, RuntimeError, TimeoutError) as exc:
             result.failed(exc)
             return
         result.sent[event_id] = due
@@ -167,4 +176,5 @@ async def publish_at_rate(
         tasks.append(asyncio.create_task(send(seq, due)))
     await asyncio.gather(*tasks)
     result.last = time.time()
+    poster.close()
     return result
