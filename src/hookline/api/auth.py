@@ -93,16 +93,32 @@ async def _identify(
     find: Callable[[str], Awaitable[K | None]],
 ) -> Principal | None:
     """The admin, or the live key of ``cache``'s kind with this hash: from the cache, else read
-    with ``find`` (and remembered); None for an unknown or revoked token."""
+    with ``find`` (and remembered); None for an unknown or revoked token. Requests that miss
+    the cache together share one read (``state.key_reads``)."""
     found = workspaces.identify(state.admin_token_hash, token_hash, cache.get(token_hash))
     if found is not None:
         return found
+    key = await state.key_reads(token_hash, partial(_read_key, state, token_hash, cache, find))
+    if key is None:
+        # Shared reads may have begun before this request did: a token unknown to one is
+        # read again, so that a key created meanwhile is not refused (unknown tokens are
+        # rare and counted).
+        key = await _read_key(state, token_hash, cache, find)
+    return workspaces.identify(state.admin_token_hash, token_hash, key)
+
+
+async def _read_key(
+    state: AppState,
+    token_hash: str,
+    cache: KeyCache[K],
+    find: Callable[[str], Awaitable[K | None]],
+) -> K | None:
+    """The key with this hash from the database, remembered in ``cache`` if it is live."""
     generation = cache.generation()
     key = await find(token_hash)
-    found = workspaces.identify(state.admin_token_hash, token_hash, key)
-    if key is not None and found is not None:
+    if key is not None and workspaces.identify(state.admin_token_hash, token_hash, key):
         cache.put(key, generation)
-    return found
+    return key
 
 
 async def principal(request: Request) -> Principal:

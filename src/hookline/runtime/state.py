@@ -1,6 +1,6 @@
 """What the front doors of one process share (REST handlers and dashboard pages alike): the
 settings, the store, the router, the sender, the group commit of publishes, the caches of API keys
-and operator keys and the count of failed authentications."""
+and operator keys, their reads in flight and the count of failed authentications."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hookline.domain.keys import KeyCache
 from hookline.domain.models import ApiKey, OperatorKey
 from hookline.domain.ratelimit import SlidingWindow
 from hookline.runtime.metrics import Metrics
+from hookline.runtime.shared_reads import SharedReads
 from hookline.services.deps import Deps
 from hookline.services.routing import Router
 from hookline.settings import Settings
@@ -38,6 +39,8 @@ class AppState:
     publisher: GroupCommit = field(init=False, repr=False)
     api_keys: KeyCache[ApiKey] = field(init=False, repr=False)
     operator_keys: KeyCache[OperatorKey] = field(init=False, repr=False)
+    key_reads: SharedReads[ApiKey | OperatorKey | None] = field(init=False, repr=False)
+    """Database reads of keys in flight, shared by the requests that missed the caches."""
     auth_failures: SlidingWindow = field(init=False, repr=False)
     deps: Deps = field(init=False, repr=False)
 
@@ -46,6 +49,7 @@ class AppState:
         self.publisher = GroupCommit(self.store)
         self.api_keys = KeyCache(self.settings.api_key_cache_seconds)
         self.operator_keys = KeyCache[OperatorKey](self.settings.api_key_cache_seconds)
+        self.key_reads = SharedReads()
         self.auth_failures = SlidingWindow(self.settings.auth_failures_per_minute, 60.0)
         if self.destinations is None:
             self.destinations = Destinations(AddressPolicy(self.settings.allowed_networks))

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from hookline.domain.explain import Route, Target, route_for
+from hookline.runtime.shared_reads import retrieved
 from hookline.store import Store
 
 __all__ = ["OFF_LOOP_BYTES", "Router", "Routes", "Target", "VersionReads"]
@@ -108,7 +109,7 @@ class VersionReads:
             shared = self._next.get(workspace_id)
             if shared is None:
                 shared = self._next[workspace_id] = asyncio.get_running_loop().create_future()
-                shared.add_done_callback(_retrieved)
+                shared.add_done_callback(retrieved)
             return await asyncio.shield(shared)  # one caller giving up cancels no one else's
         self._busy.add(workspace_id)
         try:
@@ -134,12 +135,6 @@ class VersionReads:
             if not waiting.done():  # this task was cancelled
                 waiting.cancel()
             self._done(workspace_id)
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    """Marks an outcome seen: one nobody waits for any more is not worth a warning."""
-    if not future.cancelled():
-        future.exception()
 
 
 class Routes:
