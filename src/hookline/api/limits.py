@@ -55,9 +55,14 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         max_bytes = self.limit(scope)
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        declared, chunked = _framing(scope)
+        if declared is not None and declared > max_bytes:
             await self._refuse(scope, send, max_bytes)
+            return
+        if declared is not None and not chunked:
+            # The server reads exactly the declared length (the bytes after it are the next
+            # request): nothing to count.
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = False
@@ -85,6 +90,19 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, send: Send, max_bytes: int) -> None:
         message = f"request bodies are limited to {max_bytes} bytes"
         await _refuse(scope, send, PayloadTooLarge(message))
+
+
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The request's declared ``Content-Length`` (None if absent or not a number), and whether
+    it has a ``Transfer-Encoding`` (whose framing overrides the length)."""
+    declared: int | None = None
+    chunked = False
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            declared = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 async def _refuse(scope: Scope, send: Send, error: ApiError) -> None:
