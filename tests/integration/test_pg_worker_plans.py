@@ -4,14 +4,16 @@ claims that read due deliveries in order rather than every index entry of the du
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
 import asyncpg
 import pytest
 
+from hookline.domain.ids import new_id
 from hookline.domain.models import DeliveryStatus
 from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.secretbox import SecretBox
@@ -98,6 +100,51 @@ async def test_the_claim_reads_due_deliveries_in_order(store: PostgresStore) -> 
     assert re.search(r"Index Scan using \S*(ix_deliveries_due|next_attempt_at)", scan), plan
 
 
+async def test_the_claim_reads_no_more_of_a_backlog_than_it_leases(store: PostgresStore) -> None:
+    # Never analyzed (a new day's partition, or a server without autovacuum), the tables look
+    # nearly empty to the planner, which then read every due delivery and sorted them: a claim
+    # cost grew with the backlog, so a worker that fell behind fell further behind. The claim's
+    # transaction leaves only the walk of the due index in order, stopping at the limit.
+    now = time.time()
+    ws = await workspace(store)
+    hook = await webhook(store, ws)
+    event = new_event(ws, "order.created", {}, None, now)
+    await store.publishing.publish(event, [])
+    ids = [new_id("dlv") for _ in range(3000)]
+    async with store.dialect.tx() as tx:
+        await tx.execute(
+            "INSERT INTO deliveries (id, workspace_id, event_id, webhook_id, status, ordered,"
+            " attempts, retry_base, next_attempt_at, lease_until, created_at, updated_at)"
+            " SELECT id, $2, $3, $4, 'pending', 0, 0, 0, $5 + n / 1000.0, 0, $5, $5"
+            " FROM unnest($1::text[]) WITH ORDINALITY AS t (id, n)",
+            ids, ws, event.id, hook.id, now - 10,
+        )  # fmt: skip
+    sql = store.dialect.prepare(QueueSql()).claim
+    args = [time.time(), 20, 60.0, "w1", [], "{}", 20, ""]
+    with pytest.raises(_RolledBack):
+        async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
+            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
+            plan = json.loads(await value(tx, explain, *args))[0]
+            raise _RolledBack
+    assert "JIT" not in plan
+    scans = list(_nodes(plan["Plan"], "Index Scan"))
+    due = [n for n in scans if "next_attempt_at" in n.get("Index Name", "")]
+    assert due and sum(n["Actual Rows"] for n in due) <= 40, plan
+    assert not any(n.get("Sort Key") == ["d.next_attempt_at"] for n in _nodes(plan["Plan"], "Sort"))
+
+
+class _RolledBack(Exception):
+    """Ends a transaction whose changes (a claim's leases) are not wanted."""
+
+
+def _nodes(node: dict[str, Any], kind: str) -> Iterator[dict[str, Any]]:
+    """The plan's nodes of one kind, however deep."""
+    if node["Node Type"] == kind:
+        yield node
+    for child in node.get("Plans", ()):
+        yield from _nodes(child, kind)
+
+
 async def test_a_worker_transaction_begins_with_its_settings_and_ends_with_them(
     store: PostgresStore,
 ) -> None:
@@ -105,10 +152,14 @@ async def test_a_worker_transaction_begins_with_its_settings_and_ends_with_them(
         assert await value(tx, "SHOW synchronous_commit") == "off"
         assert await value(tx, "SHOW plan_cache_mode") == "force_custom_plan"
         assert await value(tx, "SHOW enable_bitmapscan") == "off"
+        assert await value(tx, "SHOW enable_sort") == "on"
+    async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
+        assert (await value(tx, "SHOW enable_sort"), await value(tx, "SHOW jit")) == ("off", "off")
     async with store.dialect.read() as conn:
         assert not in_transaction(conn)
         assert await value(conn, "SHOW synchronous_commit") == "on"
         assert await value(conn, "SHOW enable_bitmapscan") == "on"
+        assert await value(conn, "SHOW enable_sort") == "on"
 
 
 async def test_a_worker_transaction_that_fails_leaves_nothing_behind(

@@ -93,7 +93,7 @@ class Dialect(ABC):
     # -- connections --------------------------------------------------------------------------
     @abstractmethod
     def tx(
-        self, *, durable: bool = True, custom_plans: bool = False
+        self, *, durable: bool = True, custom_plans: bool = False, index_order: bool = False
     ) -> AbstractAsyncContextManager[Tx]:
         """A write transaction. ``durable=False`` is for the worker's own bookkeeping (claims,
         attempt results, releases): its commit need not reach the disk before it returns, so a
@@ -103,7 +103,9 @@ class Dialect(ABC):
 
         ``custom_plans``: plan each statement for its parameters where the database caches
         plans (PostgreSQL), for queries whose best plan depends on them and on the tables'
-        current sizes."""
+        current sizes. ``index_order``: never sort rows read (PostgreSQL), for a query that
+        must walk an index in order and stop at its ``LIMIT`` whatever the planner believes
+        the tables hold (the claim)."""
 
     @abstractmethod
     def read(self) -> AbstractAsyncContextManager[Tx]:

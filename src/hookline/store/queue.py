@@ -76,7 +76,7 @@ class QueueRepository:
         """
         sql, lists = self._sql, self._d.list_param
         room_params = (dumps(dict(rooms or {})), limit if default_room is None else default_room)
-        async with self._d.tx(durable=False, custom_plans=True) as tx:
+        async with self._d.tx(durable=False, custom_plans=True, index_order=True) as tx:
             # A disabled webhook's deliveries wait for it to be enabled again. Held ones lie
             # beyond the due range (store.held); the few that are not (a retry of a request in
             # flight when it was disabled) the claim leaves out by id.

@@ -188,7 +188,9 @@ class SqliteDialect(Dialect):
             raise StoreUnavailable(str(exc)) from exc
 
     @asynccontextmanager
-    async def tx(self, *, durable: bool = True, custom_plans: bool = False) -> AsyncIterator[Tx]:
+    async def tx(
+        self, *, durable: bool = True, custom_plans: bool = False, index_order: bool = False
+    ) -> AsyncIterator[Tx]:
         writer = self._writer
         assert writer is not None, "store is not open"
         conn = writer.conn
