@@ -85,7 +85,7 @@ clean:
 
 ## bench: end-to-end benchmarks against real processes (~35 min); see docs/BENCHMARKS.md
 BENCH_STAMP := $(VENV)/.bench-stamp
-BENCH_ARGS ?= --events 20000 --latency-seconds 10 --latency-rates 100,500,1000,2000,3000 \
+BENCH_ARGS ?= --events 20000 --latency-seconds 10 --latency-rates 100,500,1000,2000,2500,3000 \
 	--isolation-events 50 --growth-ingest 2000 --growth-window 10
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
