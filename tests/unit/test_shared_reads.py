@@ -80,6 +80,22 @@ async def test_a_cancelled_reader_leaves_the_others_to_read_for_themselves() -> 
     assert reader.calls == 2
 
 
+async def test_a_waiter_cancelled_with_its_reader_stays_cancelled() -> None:
+    reads: SharedReads[str] = SharedReads()
+    reader = Reader()
+    first = asyncio.create_task(reads("k", reader))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(reads("k", reader))
+    await asyncio.sleep(0)
+    first.cancel()
+    waiter.cancel()
+    async with asyncio.timeout(5):  # a waiter that went on to read would wait for ever
+        for task in (first, waiter):
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    assert reader.calls == 1
+
+
 async def test_a_cancelled_waiter_cancels_no_one_else() -> None:
     reads: SharedReads[str] = SharedReads()
     reader = Reader()

@@ -30,8 +30,9 @@ class SharedReads(Generic[T]):
             try:
                 return await asyncio.shield(shared)
             except asyncio.CancelledError:
-                if not shared.cancelled():
-                    raise  # this caller was cancelled, not the reader
+                task = asyncio.current_task()
+                if not shared.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this caller was cancelled, not (only) the reader
             return await self(key, read)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         future.add_done_callback(retrieved)
