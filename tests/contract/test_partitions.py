@@ -8,6 +8,7 @@ import asyncio
 import time
 from dataclasses import replace
 from itertools import pairwise
+from typing import Any
 
 import asyncpg
 import pytest
@@ -116,10 +117,16 @@ async def test_retention_drops_whole_partitions_and_keeps_what_is_needed(
     assert not remaining & {names[t.table][s] for t in TABLES for s in (a, b)}
 
 
+def claim_call(store: Store, *, limit: int = 200, floor: str = "") -> tuple[str, tuple[Any, ...]]:
+    """The claim's statement and its arguments as a worker passes them: due now, no webhook
+    left out, no room but the default, bounded below by ``floor``."""
+    sql = store.dialect.prepare(QueueSql()).claim
+    return sql, (time.time(), limit, 60.0, "w1", store.dialect.list_param([]), "{}", 20, floor)
+
+
 async def claim_plan(store: Store, floor: str) -> str:
     """The claim's plan for a floor, as EXPLAIN prints it."""
-    sql = store.dialect.prepare(QueueSql()).claim
-    args = (time.time(), 200, 60.0, "w1", store.dialect.list_param([]), "{}", 20, floor)
+    sql, args = claim_call(store, floor=floor)
     async with store.dialect.tx() as tx:
         found = await tx.fetch(f"EXPLAIN {sql}", *args)
     return "\n".join(str(row["QUERY PLAN"]) for row in found)

@@ -19,8 +19,8 @@ from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.secretbox import SecretBox
 from hookline.settings import Settings
 from hookline.store.postgres import PostgresStore
-from hookline.store.statements.queue import QueueSql
 from hookline.store.tx import Tx
+from tests.contract.test_partitions import claim_call
 from tests.contract.test_store import claim, outcome, webhook, workspace
 
 pytestmark = pytest.mark.postgres
@@ -90,9 +90,7 @@ async def test_the_claim_reads_due_deliveries_in_order(store: PostgresStore) -> 
     await publish(store, ws, hook.id, 40, now)
     found = await claim(store, now + 1, limit=30)
     await store.queue.record([outcome(c, DeliveryStatus.SUCCEEDED, at=now) for c in found], now)
-    sql = store.dialect.prepare(QueueSql()).claim
-    count = max(int(n) for n in re.findall(r"\$(\d+)", sql))
-    args = [time.time(), 200, 60.0, "w1", [], "{}", 20, ""][:count]
+    sql, args = claim_call(store)
     async with store.dialect.tx(durable=False, custom_plans=True) as tx:
         plan = "\n".join(r["QUERY PLAN"] for r in await tx.fetch(f"EXPLAIN {sql}", *args))
     scan = plan.split("SubPlan")[0]
@@ -119,8 +117,7 @@ async def test_the_claim_reads_no_more_of_a_backlog_than_it_leases(store: Postgr
             " FROM unnest($1::text[]) WITH ORDINALITY AS t (id, n)",
             ids, ws, event.id, hook.id, now - 10,
         )  # fmt: skip
-    sql = store.dialect.prepare(QueueSql()).claim
-    args = [time.time(), 20, 60.0, "w1", [], "{}", 20, ""]
+    sql, args = claim_call(store, limit=20)
     with pytest.raises(_RolledBack):
         async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
             explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"

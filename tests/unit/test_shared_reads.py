@@ -33,6 +33,19 @@ class Reader:
         return self.answer
 
 
+async def reader_and_waiter(
+    reader: Reader,
+) -> tuple[asyncio.Task[str], asyncio.Task[str]]:
+    """Two callers of one key: the first reads (and waits for ``reader.release``), the second
+    waits for its answer."""
+    reads: SharedReads[str] = SharedReads()
+    first = asyncio.create_task(reads("k", reader))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(reads("k", reader))
+    await asyncio.sleep(0)
+    return first, waiter
+
+
 async def test_callers_during_a_read_share_it() -> None:
     reads: SharedReads[str] = SharedReads()
     reader = Reader()
@@ -66,12 +79,8 @@ async def test_a_failure_reaches_every_caller_of_that_read() -> None:
 
 
 async def test_a_cancelled_reader_leaves_the_others_to_read_for_themselves() -> None:
-    reads: SharedReads[str] = SharedReads()
     reader = Reader()
-    first = asyncio.create_task(reads("k", reader))
-    await asyncio.sleep(0)
-    second = asyncio.create_task(reads("k", reader))
-    await asyncio.sleep(0)
+    first, second = await reader_and_waiter(reader)
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
         await first
@@ -81,12 +90,8 @@ async def test_a_cancelled_reader_leaves_the_others_to_read_for_themselves() -> 
 
 
 async def test_a_waiter_cancelled_with_its_reader_stays_cancelled() -> None:
-    reads: SharedReads[str] = SharedReads()
     reader = Reader()
-    first = asyncio.create_task(reads("k", reader))
-    await asyncio.sleep(0)
-    waiter = asyncio.create_task(reads("k", reader))
-    await asyncio.sleep(0)
+    first, waiter = await reader_and_waiter(reader)
     first.cancel()
     waiter.cancel()
     async with asyncio.timeout(5):  # a waiter that went on to read would wait for ever
@@ -97,12 +102,8 @@ async def test_a_waiter_cancelled_with_its_reader_stays_cancelled() -> None:
 
 
 async def test_a_cancelled_waiter_cancels_no_one_else() -> None:
-    reads: SharedReads[str] = SharedReads()
     reader = Reader()
-    first = asyncio.create_task(reads("k", reader))
-    await asyncio.sleep(0)
-    waiter = asyncio.create_task(reads("k", reader))
-    await asyncio.sleep(0)
+    first, waiter = await reader_and_waiter(reader)
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
