@@ -13,9 +13,13 @@ request. It speaks only to Hookline's API on loopback, which answers every reque
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from typing import cast
 from urllib.parse import urlsplit
+
+#: Reuse a connection idle for no longer than this: uvicorn closes one after 5 s.
+IDLE_SECONDS = 3.0
 
 
 class ProtocolError(Exception):
@@ -28,6 +32,7 @@ class _Connection(asyncio.Protocol):
         self._buffer = bytearray()
         self._waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.closed = False
+        self.idle_since = 0.0  # monotonic
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
@@ -98,14 +103,22 @@ class Poster:
                     conn.transport.close()
                 raise
             if not conn.closed:
+                conn.idle_since = time.monotonic()
                 self._idle.append(conn)
             return answer
 
     async def _connection(self) -> _Connection:
+        # The most recently used first; one idle near the server's keep-alive timeout is closed
+        # rather than reused, lest the server close it just as a request is written (a reset).
+        fresh_since = time.monotonic() - IDLE_SECONDS
         while self._idle:
             conn = self._idle.pop()
-            if not conn.closed:
+            if conn.closed:
+                continue
+            if conn.idle_since >= fresh_since:
                 return conn
+            if conn.transport is not None:
+                conn.transport.close()
         loop = asyncio.get_running_loop()
         _, conn = await loop.create_connection(_Connection, self._host, self._port)
         return conn
