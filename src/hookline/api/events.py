@@ -73,6 +73,14 @@ async def publish_events(ws: WorkspaceId, body: EventBatchIn, request: Request) 
     return _json({"data": [_published(r) for r in results]}, status.HTTP_202_ACCEPTED)
 
 
+def single_publish_route() -> LeanRoute:
+    """The route of ``publish_event``, which ``hookline.api.direct_route`` serves directly."""
+    for route in publishing_router.routes:
+        if isinstance(route, LeanRoute) and route.endpoint is publish_event:
+            return route
+    raise LookupError("publish_event has no route")  # pragma: no cover - declared above
+
+
 def _published(result: PublishResult) -> dict[str, Any]:
     """A ``PublishOut`` as JSON."""
     return {

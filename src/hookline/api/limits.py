@@ -55,7 +55,7 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         max_bytes = self.limit(scope)
-        declared, chunked = _framing(scope)
+        declared, chunked = framing(scope)
         if declared is not None and declared > max_bytes:
             await self._refuse(scope, send, max_bytes)
             return
@@ -92,7 +92,7 @@ class BodySizeLimit:
         await _refuse(scope, send, PayloadTooLarge(message))
 
 
-def _framing(scope: Scope) -> tuple[int | None, bool]:
+def framing(scope: Scope) -> tuple[int | None, bool]:
     """The request's declared ``Content-Length`` (None if absent or not a number), and whether
     it has a ``Transfer-Encoding`` (whose framing overrides the length)."""
     declared: int | None = None
