@@ -42,6 +42,9 @@ class Settings:
     worker_concurrency: int = 200
     per_webhook_concurrency: int = 20
     claim_batch: int = 200
+    # The least time from a claim that found all that was due to the next claim: what falls
+    # due meanwhile is claimed together (docs/operations.md, "Sizing"). 0 claims at every wake.
+    claim_interval: float = 0.02
     poll_interval: float = 1.0
     lease_seconds: float = 60.0
     response_excerpt_bytes: int = 4096
@@ -105,6 +108,8 @@ class Settings:
         _positive(self, "max_bin_bytes", "max_workspace_bin_bytes")
         if self.api_key_cache_seconds < 0:
             raise ConfigError("api_key_cache_seconds must not be negative")
+        if not 0 <= self.claim_interval <= 1:
+            raise ConfigError("claim_interval must be from 0 to 1 second")
         _positive(self, "claim_batch", "poll_interval", "lease_seconds", "response_excerpt_bytes")
         for source in self.portal_frame_ancestors.split():
             if not _FRAME_SOURCE.match(source):

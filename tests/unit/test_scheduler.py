@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hookline.delivery.scheduler import Scheduler, Throttle
+from hookline.delivery.scheduler import Scheduler, Throttle, found_all_due
 from hookline.domain.models import Claimed
 from tests.unit.claims import T0
 from tests.unit.claims import claimed as _claimed
@@ -66,9 +66,9 @@ def test_small_ceilings_never_go_below_one() -> None:
     assert scheduler.limit("wh_a") == 1
 
 
-def test_a_webhook_holds_twice_its_limit_and_only_its_limit_while_failing() -> None:
+def test_a_webhook_holds_four_times_its_limit_and_only_its_limit_while_failing() -> None:
     scheduler = _scheduler(ceiling=20, slots=200)
-    assert (scheduler.limit("a"), scheduler.hold_cap("a")) == (5, 10)
+    assert (scheduler.limit("a"), scheduler.hold_cap("a")) == (5, 20)
     scheduler.observe("a", "timeout")
     assert (scheduler.limit("a"), scheduler.hold_cap("a")) == (2, 2)
     assert scheduler.failing_share == 50  # failing webhooks share a quarter of the slots
@@ -78,36 +78,38 @@ def test_a_webhook_holds_twice_its_limit_and_only_its_limit_while_failing() -> N
 # -- claims and admission ------------------------------------------------------------------------
 def test_claim_terms_give_each_webhook_its_room() -> None:
     scheduler = _scheduler()
-    assert scheduler.claim_terms() == (set(), {}, 4)  # unseen webhooks: the slow-start hold cap
+    assert scheduler.claim_terms() == (set(), {}, 8)  # unseen webhooks: the slow-start hold cap
     scheduler.hold([_claimed("a", 0)], T0)
-    _answered(scheduler, "b", 4)  # b's limit grew from 2 to 6: it may hold 12
+    _answered(scheduler, "b", 4)  # b's limit grew from 2 to 6: it may hold 24
     scheduler.hold([_claimed("b", n) for n in range(5)], T0)
-    assert scheduler.claim_terms() == (set(), {"a": 3, "b": 7}, 4)
-    scheduler.hold([_claimed("b", n) for n in range(5, 12)], T0)
-    assert scheduler.claim_terms() == ({"b"}, {"a": 3}, 4)  # b holds its cap: left out
+    assert scheduler.claim_terms() == (set(), {"a": 7, "b": 19}, 8)
+    scheduler.hold([_claimed("b", n) for n in range(5, 24)], T0)
+    assert scheduler.claim_terms() == ({"b"}, {"a": 7}, 8)  # b holds its cap: left out
 
 
 def test_a_backlog_beyond_a_webhook_s_room_is_given_back_and_it_sits_out_until_half_done() -> None:
     scheduler = _scheduler()
-    keep, excess = scheduler.admit([_claimed("a", n) for n in range(6)] + [_claimed("b", 0)])
-    assert _ids(list(keep)) == [f"dlv_a_{n}" for n in range(4)] + ["dlv_b_0"]
-    assert excess == ["dlv_a_4", "dlv_a_5"]
+    keep, excess = scheduler.admit([_claimed("a", n) for n in range(10)] + [_claimed("b", 0)])
+    assert _ids(list(keep)) == [f"dlv_a_{n}" for n in range(8)] + ["dlv_b_0"]
+    assert excess == ["dlv_a_8", "dlv_a_9"]
     scheduler.hold(keep, T0)
     assert scheduler.claim_terms()[0] == {"a"}
     assert _ids([scheduler.take(T0) for _ in range(4)]) == ["dlv_a_0", "dlv_b_0", "dlv_a_1", None]
-    for still_out in (True, False):  # out while it holds more than half of its cap
+    for still_out in (True, True, True, False):  # out while it holds more than half of its cap
         scheduler.finish("a")
         assert scheduler.claim_terms()[0] == ({"a"} if still_out else set())
+        scheduler.take(T0)
 
 
 def test_a_webhook_whose_room_a_claim_filled_sits_out_until_half_done() -> None:
     scheduler = _scheduler()
-    keep, excess = scheduler.admit([_claimed("a", n) for n in range(4)])  # exactly its room
-    assert (len(keep), excess) == (4, [])
+    keep, excess = scheduler.admit([_claimed("a", n) for n in range(8)])  # exactly its room
+    assert (len(keep), excess) == (8, [])
     scheduler.hold(keep, T0)
-    scheduler.take(T0)
-    scheduler.finish("a")
-    assert scheduler.claim_terms()[0] == {"a"}  # 3 of 4 held: not re-claimed for one free slot
+    for _ in range(3):
+        scheduler.take(T0)
+        scheduler.finish("a")
+        assert scheduler.claim_terms()[0] == {"a"}  # over half of 8 held: not re-claimed
     scheduler.take(T0)
     scheduler.finish("a")
     assert scheduler.claim_terms()[0] == set()
@@ -206,3 +208,13 @@ def test_a_changed_rate_limit_starts_a_new_throttle() -> None:
     changed = scheduler.throttle(replace(webhook, config=config))
     assert changed.ceiling == 5.0
     assert scheduler.throttle(webhook).ceiling is None
+
+
+# -- claim spacing --------------------------------------------------------------------------------
+def test_a_claim_found_all_that_was_due_when_it_filled_neither_its_limit_nor_a_room() -> None:
+    three = [_claimed("a", 0), _claimed("a", 1), _claimed("b", 0)]
+    assert found_all_due(three, 10, {"a": 3}, 2)  # a: 2 of 3, b: 1 of the default 2
+    assert not found_all_due([], 10, {}, 2)  # nothing found: an idle worker claims at once
+    assert not found_all_due(three, 3, {"a": 3}, 2)  # the limit filled: more may be due
+    assert not found_all_due(three, 10, {"a": 2}, 2)  # a filled its room
+    assert not found_all_due(three, 10, {"a": 3}, 1)  # b filled the default room

@@ -12,13 +12,19 @@ server's refusal) change nothing.
 Everything else follows from the limit:
 
 * **in flight**: at most ``limit`` requests;
-* **held** (in flight, or claimed and waiting for a slot): at most twice ``limit``, the limit in
-  flight and as many waiting so the next request is at hand; a failing webhook holds no more
-  than ``limit``, and failing webhooks together hold at most a quarter of the worker's slots,
-  so endpoints that never answer tie up a few slots for their timeout, not the whole worker;
+* **held** (in flight, or claimed and waiting for a slot): at most ``HOLD_FACTOR`` (4) times
+  ``limit``, the limit in flight and three times as many waiting so the next requests are at
+  hand; a failing webhook holds no more than ``limit``, and failing webhooks together hold at
+  most a quarter of the worker's slots, so endpoints that never answer tie up a few slots for
+  their timeout, not the whole worker;
 * **claims**: a claim leases no more of a webhook than it may still hold (its *room*); a webhook
   with no room is left out of claims, and one whose room a claim filled stays out until half
   of what it holds is done, not re-claimed (and given back) a batch at a time per free slot.
+  A busy webhook is therefore claimed twice its limit at a time. Each claim has a fixed cost
+  (PostgreSQL plans it and it takes five round trips) that at 3,000 deliveries a second to one
+  webhook was the larger part of the database's work when a claim took only the limit's
+  worth; the price of the deeper hold is that an answering but slow endpoint's deliveries wait
+  in one worker for up to three of its response times rather than one.
 
 Held deliveries start round robin over webhooks, so one webhook's backlog never runs ahead of
 the others'. One that waited so long for a slot that its lease could end mid-request (and
@@ -31,7 +37,7 @@ another worker send it too) is not started: it is set aside as stale, to be give
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from hookline.domain.models import Claimed, Webhook
 from hookline.domain.retry import AdaptiveRate, TokenBucket
@@ -39,7 +45,23 @@ from hookline.domain.retry import AdaptiveRate, TokenBucket
 # Errors that kept (or may have kept) a slot busy until a timeout: the ones that starve others.
 SLOW_FAILURES = frozenset({"timeout", "connect", "dns", "tls", "protocol"})
 _ANSWERED = frozenset({None, "http_status"})
+#: How many times its limit a webhook that is not failing may hold (see the module's text).
+HOLD_FACTOR = 4
 _MAX_TRACKED = 50_000
+
+
+def found_all_due(
+    claimed: Sequence[Claimed], limit: int, rooms: Mapping[str, int], default_room: int
+) -> bool:
+    """Whether a claim made on these terms (``limit`` in all, ``rooms`` per webhook, else
+    ``default_room``) found some deliveries and all that were due: it filled neither its limit
+    nor any webhook's room, so nothing due was left behind."""
+    if not claimed or len(claimed) >= limit:
+        return False
+    counts: dict[str, int] = {}
+    for item in claimed:
+        counts[item.webhook.id] = counts.get(item.webhook.id, 0) + 1
+    return all(n < rooms.get(w, default_room) for w, n in counts.items())
 
 
 class Scheduler:
@@ -72,9 +94,10 @@ class Scheduler:
         return self._limits.get(webhook_id, self.start)
 
     def hold_cap(self, webhook_id: str) -> int:
-        """How many deliveries of the webhook may be held: twice its limit, once if failing."""
+        """How many deliveries of the webhook may be held: ``HOLD_FACTOR`` times its limit, once
+        if failing."""
         limit = self._limits.get(webhook_id, self.start)
-        return limit if webhook_id in self._failing else 2 * limit
+        return limit if webhook_id in self._failing else HOLD_FACTOR * limit
 
     def is_failing(self, webhook_id: str) -> bool:
         return webhook_id in self._failing
@@ -111,7 +134,7 @@ class Scheduler:
         for w in self._failing:
             if w in rooms:
                 rooms[w] = min(rooms[w], failing_room)
-        return excluded, rooms, 2 * self.start
+        return excluded, rooms, HOLD_FACTOR * self.start
 
     def has_room(self, webhook_id: str) -> bool:
         """Whether the next claim may lease any of the webhook's deliveries: it holds less than

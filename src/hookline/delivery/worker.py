@@ -38,7 +38,7 @@ from hookline.delivery.due_wakeups import DueWakeups
 from hookline.delivery.email import smtp_config
 from hookline.delivery.notices import Notices
 from hookline.delivery.recorder import Recorder
-from hookline.delivery.scheduler import Scheduler
+from hookline.delivery.scheduler import Scheduler, found_all_due
 from hookline.delivery.sender import Sender
 from hookline.delivery.workspace_rates import REFRESH_SECONDS, WorkspaceRates
 from hookline.domain.address_policy import AddressPolicy
@@ -107,6 +107,8 @@ class Worker:
         self._excluded: set[str] = set()
         self._limited = False
         self._found_nothing = False  # the last claim returned no delivery
+        # When the next claim may be made, if the last one found all that was due (monotonic).
+        self._next_claim = 0.0
         self._runners: set[asyncio.Task[None]] = set()
         self._idle: list[asyncio.Future[Claimed | None]] = []  # runners waiting for work
         self._closing = False
@@ -167,12 +169,14 @@ class Worker:
             log.warning("reading the workspace throttle rates failed, keeping the last: %s", exc)
 
     async def _claim(self) -> list[Claimed]:
+        await self._spaced()
         if self._scheduler.total > self._refill_at:
             self._limited = True  # wake up when enough of what is held is done
             return []
         limit = min(self._capacity - self._scheduler.total, self._settings.claim_batch)
         self._excluded, rooms, default_room = self._scheduler.claim_terms()
         self._limited = bool(self._excluded) or limit < self._settings.claim_batch
+        started = time.monotonic()
         claimed = await self._store.queue.claim(
             self.worker_id,
             limit=limit,
@@ -183,7 +187,24 @@ class Worker:
             default_room=default_room,
         )
         self._found_nothing = not claimed
+        # Found some, and all that was due (no webhook was left out, none filled its room):
+        # what falls due next waits to share a claim.
+        drained = not self._excluded and found_all_due(claimed, limit, rooms, default_room)
+        self._next_claim = started + self._settings.claim_interval if drained else 0.0
         return await self._within_cap(claimed)
+
+    async def _spaced(self) -> None:
+        """Wait out ``claim_interval`` after a claim that found all that was due.
+
+        A claim costs the database the same whether it leases one delivery or a hundred (it is
+        planned afresh, and takes five round trips). Under steady load a worker woken for every
+        few publishes would claim a handful at a time, over and over; spaced, each claim takes
+        what arrived over the interval. An idle worker (its last claim found nothing) and one
+        working through a backlog (its last claim filled its limit or a webhook's room) claim
+        at once."""
+        delay = self._next_claim - time.monotonic()
+        if delay > 0:
+            await self._sleep(delay)
 
     async def _within_cap(self, claimed: list[Claimed]) -> list[Claimed]:
         """The claimed deliveries this worker keeps; the rest are given back at once."""
