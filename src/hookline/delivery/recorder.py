@@ -79,9 +79,15 @@ class Recorder:
                 del self._pending[: len(batch)]
                 # Ended leases can make work due now (a FIFO successor, an immediate retry):
                 # without this wake-up it would wait for the next poll.
-                if self._makes_work and not self._pending:
-                    self._makes_work = False
+                if self._makes_work:
+                    self._makes_work = bool(self._pending)
                     self._store.notify_local()
+                if self._pending and not self._closing and len(self._pending) < self._max_batch:
+                    # What arrived during that commit waits a linger of its own, to share the
+                    # next commit with what follows, rather than take one for itself.
+                    break
+            if self._pending:
+                continue  # the wake-up is set: add() set it
             self._idle.set()
             if self._closing:
                 return
