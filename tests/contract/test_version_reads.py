@@ -9,9 +9,11 @@ import asyncio
 import pytest
 
 from hookline.errors import StoreUnavailable
+from hookline.services.publishing import publish
 from hookline.services.routing import Router, VersionReads
 from hookline.store import Store
-from tests.contract.test_store import webhook
+from hookline.store.group_commit import GroupCommit
+from tests.contract.test_store import T0, opened, webhook
 
 
 class Counted:
@@ -94,3 +96,42 @@ async def test_a_failed_shared_read_fails_its_callers_and_a_cancelled_caller_no_
     assert isinstance(results[0], asyncio.CancelledError)
     assert all(isinstance(r, StoreUnavailable) for r in results[1:])
     assert await reads("ws") == 3  # nothing left in flight: the next caller reads at once
+
+
+async def test_a_grouped_publish_routed_from_the_cache_sees_another_process_s_change(
+    store: Store, ws: str, db_url: str
+) -> None:
+    """One API process publishes with the routes it has cached; another adds a webhook and
+    deletes one. The next publish reaches exactly the webhooks of now, with no version read
+    before routing: the group's transaction finds the version moved and it is routed again."""
+    old = await webhook(store, ws, events=["order.*"])
+    counted = Counted(store)
+    router = Router(store)
+    router._versions = VersionReads(counted)
+    group = GroupCommit(store)
+    first = await publish(
+        store, router, ws, "order.paid", {}, idempotency_key=None, now=T0, group=group
+    )
+    assert first is not None and [d.webhook_id for d in first.deliveries] == [old.id]
+    reads = counted.reads
+    again = await publish(
+        store, router, ws, "order.paid", {}, idempotency_key=None, now=T0, group=group
+    )
+    assert again is not None and len(again.deliveries) == 1
+    assert counted.reads == reads  # the cached routes served, checked in the transaction
+    async with opened(db_url) as other:  # another process changes the configuration
+        new = await webhook(other, ws, "new", events=["order.*"])
+        await other.config.delete_webhook(ws, old.id)
+    later = await publish(
+        store, router, ws, "order.paid", {}, idempotency_key=None, now=T0, group=group
+    )
+    assert later is not None and [d.webhook_id for d in later.deliveries] == [new.id]
+    assert counted.reads == reads + 1  # routed again, with a read
+    async with opened(db_url) as other:
+        await other.removal.delete_workspace(ws)
+    assert (
+        await publish(
+            store, router, ws, "order.paid", {}, idempotency_key=None, now=T0, group=group
+        )
+        is None
+    )

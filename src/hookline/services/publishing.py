@@ -146,17 +146,24 @@ async def publish(
         workspace_id, type, payload, idempotency_key, now, channels=channels, tags=tags,
         traceparent=traceparent,
     )  # fmt: skip
-    routes = await router.routes(workspace_id)
-    if routes is None:
-        return None
-    if gate is not None:
-        await gate.check(store, workspace_id, routes.version, type, payload, len(event.body))
-    targets = await routes.targets(type, payload, len(event.body), event.channels)
-    item = plan(event, targets, now)
-    if group is not None:
-        return await group.publish(item)
-    (result,) = await store.publishing.publish_many([item])
-    return result
+    # Grouped, the cached routes serve: the group's transaction checks their version and the
+    # event is routed again, with the version read, if it moved.
+    routes = router.cached(workspace_id) if group is not None else None
+    while True:
+        if routes is None:
+            routes = await router.routes(workspace_id)
+            if routes is None:
+                return None
+        if gate is not None:
+            await gate.check(store, workspace_id, routes.version, type, payload, len(event.body))
+        targets = await routes.targets(type, payload, len(event.body), event.channels)
+        if group is None:
+            (result,) = await store.publishing.publish_many([plan(event, targets, now)])
+            return result
+        published = await group.publish(plan(event, targets, now, routes.version))
+        if published is not None:
+            return published
+        routes = None  # its configuration changed meanwhile
 
 
 async def publish_batch(
@@ -218,10 +225,14 @@ async def publish_batch(
     return await store.publishing.publish_many(items)
 
 
-def plan(event: Event, targets: Sequence[Target], now: float) -> PublishItem:
-    """What publishing ``event`` to ``targets`` stores: see ``fan_out``."""
+def plan(
+    event: Event, targets: Sequence[Target], now: float, config_version: int | None = None
+) -> PublishItem:
+    """What publishing ``event`` to ``targets`` stores: see ``fan_out``. ``config_version``:
+    the version the targets were routed at, for the store to check (``PublishItem``)."""
     deliveries, windows = fan_out(event, targets, now)
-    return PublishItem(event, deliveries, windows, fifo_webhooks(targets), held_webhooks(targets))
+    fifo, held = fifo_webhooks(targets), held_webhooks(targets)
+    return PublishItem(event, deliveries, windows, fifo, held, config_version)
 
 
 def fan_out(

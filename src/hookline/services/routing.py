@@ -6,10 +6,13 @@ answer with too. Disabled webhooks are routed: their deliveries are made and hel
 are enabled again (see ``hookline.store.held``).
 
 The webhooks and flows of a workspace are cached together with the workspace's config version;
-every webhook or flow change bumps the version in the same transaction, so one cheap version
-read per publish keeps every API process exact without a cross-process cache protocol.
-Concurrent publishes share those reads (``VersionReads``), each still answered by a read that
-began after it asked.
+every webhook or flow change bumps the version in the same transaction, so checking the
+version keeps every API process exact without a cross-process cache protocol. A single publish
+routes with the cached routes and has the store check their version in the transaction that
+commits it (``Router.cached``, ``PublishItem.config_version``): one read per group of
+publishes, and a publish routed at a version that moved is routed again. Other callers read the
+version first; concurrent ones share those reads (``VersionReads``), each still answered by a
+read that began after it asked.
 
 Payload filters match in time linear in the payload (``hookline.domain.filters``), which for a
 payload of a megabyte is still tens of milliseconds per filter. Routing a large payload through
@@ -64,6 +67,13 @@ class Router:
         """The workspace's routes as of now (one version read), to match many events against;
         None if the workspace is unknown."""
         found = await self._routes(workspace_id)
+        return None if found is None else Routes(found[1], found[0])
+
+    def cached(self, workspace_id: str) -> Routes | None:
+        """The workspace's routes as last read, without reading its version (None if none
+        are cached): for a publish that has the store check the version in its transaction
+        (``PublishItem.config_version``) and routes again if it moved."""
+        found = self._cache.get(workspace_id)
         return None if found is None else Routes(found[1], found[0])
 
     def forget(self, workspace_id: str) -> None:

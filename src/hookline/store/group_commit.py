@@ -20,6 +20,8 @@ had alone:
   each in its own transaction, and only the failing ones fail.
 - An idempotency key used twice in a group: the later publish is a repeat of the first.
 - A publish whose caller stopped waiting before its group was taken is not committed at all.
+- A publish routed at a workspace configuration that changed since (``PublishItem``'s
+  ``config_version``) is not committed: it gets None, to route again.
 
 The leader is a task of its own, so that a request cancelled mid-flight never cancels the
 transaction of the others.
@@ -44,7 +46,7 @@ DEFAULT_MAX_EVENTS = 500
 @dataclass(frozen=True, slots=True)
 class _Waiting:
     item: PublishItem
-    done: asyncio.Future[PublishResult]
+    done: asyncio.Future[PublishResult | None]
 
 
 class GroupCommit:
@@ -61,8 +63,9 @@ class GroupCommit:
         self.groups = 0
         self.events = 0
 
-    async def publish(self, item: PublishItem) -> PublishResult:
-        """Publish one event; returns once it is committed (or raises what its commit raised)."""
+    async def publish(self, item: PublishItem) -> PublishResult | None:
+        """Publish one event; returns once it is committed (or raises what its commit raised),
+        or None if its ``config_version`` is no longer current (nothing committed)."""
         waiting = _Waiting(item, asyncio.get_running_loop().create_future())
         self._queue.append(waiting)
         if self._leader is None:
@@ -96,7 +99,7 @@ class GroupCommit:
 
     async def _commit(self, group: Sequence[_Waiting]) -> None:
         try:
-            results = await self._store.publishing.publish_many([w.item for w in group])
+            results = await self._store.publishing.publish_current([w.item for w in group])
         except StoreUnavailable as exc:
             for waiting in group:
                 _fail(waiting, exc)
@@ -121,7 +124,7 @@ class GroupCommit:
             if waiting.done.done():  # its caller stopped waiting meanwhile
                 continue
             try:
-                (result,) = await self._store.publishing.publish_many([waiting.item])
+                (result,) = await self._store.publishing.publish_current([waiting.item])
             except StoreUnavailable as exc:
                 for rest in group[i:]:
                     _fail(rest, exc)

@@ -32,6 +32,11 @@ class PublishItem:
     ``held`` names those of the deliveries' and windows' webhooks the routing snapshot saw
     disabled: the store checks them again in its transaction and holds what they queue until
     they are enabled. None makes the store check every one of them.
+    ``config_version``: the version of the workspace's configuration that the deliveries were
+    routed at, when routing used what it had cached rather than reading the version first; the
+    store compares it with the workspace's in its transaction and, if it moved (or the
+    workspace is gone), stores nothing of the item (``publish_current`` answers None: route
+    again).
     """
 
     event: Event
@@ -39,3 +44,4 @@ class PublishItem:
     windows: Sequence[WindowSpec] = ()
     fifo: Collection[str] | None = None
     held: Collection[str] | None = None
+    config_version: int | None = None

@@ -38,34 +38,55 @@ class PublishingRepository:
         An event whose idempotency key exists already is not stored again: the first event and
         its deliveries come back with ``created=False``. So does a key repeated within ``items``
         (its first occurrence is the one stored). An event whose id exists already without
-        being such a repeat raises ``Conflict`` and nothing of the call is stored.
+        being such a repeat raises ``Conflict`` and nothing of the call is stored. So does an
+        item routed at a ``config_version`` that is no longer current (``publish_current``
+        leaves such items out instead).
         """
+        results = await self.publish_current(items)
+        if any(result is None for result in results):
+            raise Conflict("the workspace's configuration changed while routing: route again")
+        return [result for result in results if result is not None]
+
+    async def publish_current(self, items: Sequence[PublishItem]) -> list[PublishResult | None]:
+        """``publish_many``, but an item routed at a ``config_version`` that is no longer the
+        workspace's is left out (None in its place) while the others are committed.
+
+        The versions are read inside the transaction, which begins after every item was handed
+        over: an item whose version still holds there was routed with every configuration
+        change committed before it was published. One read per transaction, whatever the
+        number of items and workspaces, instead of one per publish before routing."""
         repeats = _repeats(items)
         fresh = [item for i, item in enumerate(items) if i not in repeats]
         if not fresh:
             return []
         async with self._d.tx() as tx:
-            skipped = await self._claim_keys(tx, [item.event for item in fresh])
-            stored = [item for item in fresh if item.event.id not in skipped]
+            stale = await self._stale(tx, fresh)
+            current = [item for item in fresh if item.event.id not in stale]
+            skipped = await self._claim_keys(tx, [item.event for item in current])
+            stored = [item for item in current if item.event.id not in skipped]
             await self._insert_events(tx, [item.event for item in stored])
             queued = await self._windows.enqueue(tx, stored)
-            done = {
+            done: dict[str, PublishResult | None] = {
                 item.event.id: PublishResult(item.event, deliveries, created=True)
                 for item, deliveries in zip(stored, queued, strict=True)
             }
             if skipped:
                 done |= await self._existing_publishes(
-                    tx, [item.event for item in fresh if item.event.id in skipped]
+                    tx, [item.event for item in current if item.event.id in skipped]
                 )
         if any(queued):
             self._d.notify_local()
-        results: list[PublishResult] = []
+        results: list[PublishResult | None] = []
         for i, item in enumerate(items):
             if i in repeats:
                 earlier = results[repeats[i]]
-                results.append(PublishResult(earlier.event, earlier.deliveries, created=False))
+                results.append(
+                    None
+                    if earlier is None  # the first was left out: so is its repeat
+                    else PublishResult(earlier.event, earlier.deliveries, created=False)
+                )
             else:
-                results.append(done[item.event.id])
+                results.append(None if item.event.id in stale else done[item.event.id])
         return results
 
     async def publish(
@@ -79,6 +100,21 @@ class PublishingRepository:
         """``publish_many`` of one event (see ``PublishItem`` for the arguments)."""
         (result,) = await self.publish_many([PublishItem(event, deliveries, windows, fifo)])
         return result
+
+    async def _stale(self, tx: Tx, items: Sequence[PublishItem]) -> set[str]:
+        """The ids of the items' events routed at a config version that is no longer their
+        workspace's (or of a workspace that is gone)."""
+        checked = {i.event.workspace_id for i in items if i.config_version is not None}
+        if not checked:
+            return set()
+        found = await tx.fetch(self._sql.versions, self._d.list_param(sorted(checked)))
+        versions = {row["id"]: int(row["config_version"]) for row in found}
+        return {
+            i.event.id
+            for i in items
+            if i.config_version is not None
+            and versions.get(i.event.workspace_id) != i.config_version
+        }
 
     async def _claim_keys(self, tx: Tx, events: Sequence[Event]) -> set[str]:
         """Take each keyed event's idempotency key for it; the ids of those whose key another

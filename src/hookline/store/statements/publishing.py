@@ -8,6 +8,8 @@ from hookline.store.held import HOLD, HOLD_SQL_VALUE
 
 
 class PublishingSql(NamedTuple):
+    #: The config versions of the workspaces being published to.
+    versions: str = "SELECT id, config_version FROM workspaces WHERE id {in $1}"
     #: Of the keyed events being published, those that took their key (the others repeat one).
     claimed: str = "SELECT event_id FROM event_keys WHERE event_id {in $1}"
     #: The events holding keys of a workspace.
