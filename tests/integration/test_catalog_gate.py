@@ -17,10 +17,12 @@ from hookline.domain import payload_schemas
 from hookline.domain.ids import new_id
 from hookline.domain.models import SHARED_CATALOG, EventType, Workspace
 from hookline.errors import ValidationFailed
-from hookline.services import catalog_gate
+from hookline.services import catalog_gate, publishing
 from hookline.services.catalog_gate import CatalogGate, Checked
+from hookline.services.routing import Router
 from hookline.settings import Settings
-from hookline.store import Store, open_store
+from hookline.store import PublishResult, Store, open_store
+from hookline.store.group_commit import GroupCommit
 from hookline.store.migrate import upgrade
 
 WS = "ws_gate"
@@ -158,3 +160,28 @@ async def test_a_batch_names_each_refused_event(store: Store) -> None:
     with pytest.raises(ValidationFailed) as caught:
         await gate.check_all(store, WS, await version(store), events)
     assert [p.field for p in caught.value.problems] == ["events.1.payload"]
+
+
+async def test_a_publish_refused_by_cached_rules_is_checked_again_against_the_current_ones(
+    store: Store, tmp_path: Path
+) -> None:
+    """A grouped publish routes and checks with what its process has cached; a refusal by those
+    rules is not final until the rules are read again, so another process having relaxed them
+    takes effect on the very next publish."""
+    router, gate, group = Router(store), CatalogGate(clock=Clock()), GroupCommit(store)
+
+    async def publish_unknown() -> PublishResult | None:
+        return await publishing.publish(
+            store, router, WS, "c.d", {}, idempotency_key=None, now=1.0, group=group, gate=gate
+        )
+
+    await store.config.update_workspace(Workspace(WS, "gate", 0.0, strict_event_types=True))
+    with pytest.raises(ValidationFailed, match=r"c\.d"):
+        await publish_unknown()  # the rules and routes are cached now, strict
+    other = await open_store(Settings(database_url=f"sqlite:///{tmp_path}/hookline.db"))
+    try:  # another process turns strict mode off
+        await other.config.update_workspace(Workspace(WS, "gate", 0.0, strict_event_types=False))
+    finally:
+        await other.close()
+    published = await publish_unknown()
+    assert published is not None and published.created

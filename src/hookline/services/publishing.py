@@ -12,7 +12,7 @@ from typing import Any
 from hookline.domain.models import Delivery, Event
 from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.records import record
-from hookline.errors import NotFound, PayloadTooLarge
+from hookline.errors import ApiError, NotFound, PayloadTooLarge
 from hookline.runtime import tracing
 from hookline.services.catalog_gate import CatalogGate, Checked
 from hookline.services.deps import Deps
@@ -150,12 +150,21 @@ async def publish(
     # event is routed again, with the version read, if it moved.
     routes = router.cached(workspace_id) if group is not None else None
     while True:
+        read = routes is None  # the version was read after this publish arrived
         if routes is None:
             routes = await router.routes(workspace_id)
             if routes is None:
                 return None
         if gate is not None:
-            await gate.check(store, workspace_id, routes.version, type, payload, len(event.body))
+            try:
+                await gate.check(
+                    store, workspace_id, routes.version, type, payload, len(event.body)
+                )
+            except ApiError:
+                if read:
+                    raise
+                routes = None  # refused by rules that may have changed since: check again
+                continue
         targets = await routes.targets(type, payload, len(event.body), event.channels)
         if group is None:
             (result,) = await store.publishing.publish_many([plan(event, targets, now)])
