@@ -42,7 +42,13 @@ STALL_SECONDS = 20.0
 
 async def one_rate(sink: Sink, ws: Any, rate: int, seconds: float) -> dict[str, Any]:
     mark = sink.poll()
-    published = await publish_at_rate(ws, rate, seconds, payload=padded())
+    publishing = asyncio.create_task(publish_at_rate(ws, rate, seconds, payload=padded()))
+    while not publishing.done():
+        # Read the sink's log as it grows: read at the end, tens of thousands of lines took
+        # the load generator a burst of CPU just as the last deliveries were being made.
+        await asyncio.wait([publishing], timeout=0.1)
+        sink.poll()
+    published = publishing.result()
     wanted = set(published.sent)
     window_ends = time.monotonic() + WINDOW_SECONDS
     arrived: dict[str, float] = {}
