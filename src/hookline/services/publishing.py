@@ -146,11 +146,12 @@ async def publish(
         workspace_id, type, payload, idempotency_key, now, channels=channels, tags=tags,
         traceparent=traceparent,
     )  # fmt: skip
-    # Grouped, the cached routes serve: the group's transaction checks their version and the
-    # event is routed again, with the version read, if it moved.
+    # Grouped, the cached routes serve and the group's transaction checks their version; if it
+    # moved (or the catalog refused the event by rules of that version), the event is routed
+    # again with the version read first, which needs no check: at most one more round.
     routes = router.cached(workspace_id) if group is not None else None
     while True:
-        read = routes is None  # the version was read after this publish arrived
+        cached = routes is not None
         if routes is None:
             routes = await router.routes(workspace_id)
             if routes is None:
@@ -161,7 +162,7 @@ async def publish(
                     store, workspace_id, routes.version, type, payload, len(event.body)
                 )
             except ApiError:
-                if read:
+                if not cached:
                     raise
                 routes = None  # refused by rules that may have changed since: check again
                 continue
@@ -169,7 +170,8 @@ async def publish(
         if group is None:
             (result,) = await store.publishing.publish_many([plan(event, targets, now)])
             return result
-        published = await group.publish(plan(event, targets, now, routes.version))
+        checked = routes.version if cached else None
+        published = await group.publish(plan(event, targets, now, checked))
         if published is not None:
             return published
         routes = None  # its configuration changed meanwhile
