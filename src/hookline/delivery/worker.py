@@ -170,6 +170,8 @@ class Worker:
 
     async def _claim(self) -> list[Claimed]:
         await self._spaced()
+        if self._stopping.is_set():  # stopped while waiting
+            return []
         if self._scheduler.total > self._refill_at:
             self._limited = True  # wake up when enough of what is held is done
             return []
