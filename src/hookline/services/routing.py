@@ -43,7 +43,7 @@ OFF_LOOP_BYTES = 64 * 1024
 class Router:
     def __init__(self, store: Store, max_workspaces: int = 10_000) -> None:
         self._store = store
-        self._cache: dict[str, tuple[int, list[Route]]] = {}
+        self._cache: dict[str, Routes] = {}  # by workspace, each at its config version
         self._max = max_workspaces
         self._versions = VersionReads(store.config.config_version)
 
@@ -66,27 +66,11 @@ class Router:
     async def routes(self, workspace_id: str) -> Routes | None:
         """The workspace's routes as of now (one version read), to match many events against;
         None if the workspace is unknown."""
-        found = await self._routes(workspace_id)
-        return None if found is None else Routes(found[1], found[0])
-
-    def cached(self, workspace_id: str) -> Routes | None:
-        """The workspace's routes as last read, without reading its version (None if none
-        are cached): for a publish that has the store check the version in its transaction
-        (``PublishItem.config_version``) and routes again if it moved."""
-        found = self._cache.get(workspace_id)
-        return None if found is None else Routes(found[1], found[0])
-
-    def forget(self, workspace_id: str) -> None:
-        """Drop a deleted workspace's routes now (its version read answers None anyway, so
-        they would never be used again; this frees them)."""
-        self._cache.pop(workspace_id, None)
-
-    async def _routes(self, workspace_id: str) -> tuple[int, list[Route]] | None:
         version = await self._versions(workspace_id)
         if version is None:
             return None
         cached = self._cache.get(workspace_id)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached.version == version:
             return cached
         snapshot = await self._store.config.routing_snapshot(workspace_id)
         if snapshot is None:
@@ -94,8 +78,19 @@ class Router:
         routes = [route_for(w, snapshot.flows.get(w.config.flow or "")) for w in snapshot.webhooks]
         if len(self._cache) >= self._max:
             self._cache.clear()
-        found = self._cache[workspace_id] = (snapshot.version, routes)
+        found = self._cache[workspace_id] = Routes(routes, snapshot.version)
         return found
+
+    def cached(self, workspace_id: str) -> Routes | None:
+        """The workspace's routes as last read, without reading its version (None if none
+        are cached): for a publish that has the store check the version in its transaction
+        (``PublishItem.config_version``) and routes again if it moved."""
+        return self._cache.get(workspace_id)
+
+    def forget(self, workspace_id: str) -> None:
+        """Drop a deleted workspace's routes now (its version read answers None anyway, so
+        they would never be used again; this frees them)."""
+        self._cache.pop(workspace_id, None)
 
 
 class VersionReads:
