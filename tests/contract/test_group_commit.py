@@ -25,7 +25,7 @@ from hookline.store import PublishResult, Store
 from hookline.store.base import PublishItem
 from hookline.store.group_commit import GroupCommit
 from hookline.store.sqlite import SqliteStore
-from tests.contract.test_store import T0, ids, opened, webhook
+from tests.contract.test_store import T0, execute_raw, ids, opened, webhook
 from tests.polling import until
 
 _UNLIMITED = 1_073_741_823  # SQLite's default max_page_count
@@ -267,17 +267,25 @@ async def test_groups_of_one_process_share_a_store_with_another(
     assert len(await stored(store, ws)) == 30
 
 
+@pytest.mark.parametrize("plain", [False, True], ids=["in a transaction", "plain"])
 async def test_a_publish_routed_at_a_version_that_moved_is_left_out_and_the_rest_committed(
-    store: Store, ws: str
+    store: Store, ws: str, db_url: str, plain: bool
 ) -> None:
+    """Items in the store's transaction, and plain ones (no key, window or disabled webhook:
+    one statement where the database can, which compares the versions itself)."""
     hook = await webhook(store, ws)
     version = await store.config.config_version(ws)
     assert version is not None
-    current, moved = item(ws, hook), item(ws, hook)
-    current = replace(current, config_version=version)
-    moved = replace(moved, config_version=version + 1)
-    gone = replace(item("ws_gone"), config_version=version)
-    unchecked = item(ws, hook)
+
+    def shaped(i: PublishItem, config_version: int | None = None) -> PublishItem:
+        none: frozenset[str] = frozenset()
+        i = replace(i, config_version=config_version)
+        return replace(i, fifo=none, held=none) if plain else i
+
+    current = shaped(item(ws, hook), version)
+    moved = shaped(item(ws, hook), version + 1)
+    gone = shaped(item("ws_gone", hook), version)
+    unchecked = shaped(item(ws, hook))
     results = await store.publishing.publish_current([current, moved, gone, unchecked])
     assert results == [
         PublishResult(current.event, list(current.deliveries), True),
@@ -286,6 +294,9 @@ async def test_a_publish_routed_at_a_version_that_moved_is_left_out_and_the_rest
         PublishResult(unchecked.event, list(unchecked.deliveries), True),
     ]
     assert await stored(store, ws) == sorted([current.event.id, unchecked.event.id])
+    # What was left out queued nothing either.
+    queued = await execute_raw(db_url, "SELECT COUNT(*) FROM deliveries")
+    assert queued == [2]
     with pytest.raises(Conflict, match="configuration changed"):
         await store.publishing.publish_many([replace(item(ws, hook), config_version=version + 1)])
     group = GroupCommit(store)

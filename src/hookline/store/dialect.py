@@ -154,6 +154,19 @@ class Dialect(ABC):
             )
         return sql
 
+    async def publish_plain(
+        self,
+        events: Sequence[Sequence[Any]],
+        versions: Sequence[int | None],
+        deliveries: Sequence[Sequence[Any]],
+    ) -> set[str] | None:
+        """Store plain publishes in one statement committed on its own, if this database can:
+        events (``rows.TRACED_EVENT_COLUMNS``' values) whose routing version (None: unchecked)
+        is still their workspace's, and the deliveries (``rows.DELIVERY_COLUMNS``) of those
+        stored. The ids of the events stored; None leaves it all to a transaction of the
+        caller's."""
+        return None
+
     async def record_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> bool:
         """Store a batch of attempt results in one statement per table, if this database can
         (``True``); ``False`` leaves them to the queue's row-by-row statements."""
@@ -161,7 +174,8 @@ class Dialect(ABC):
 
     # -- errors -------------------------------------------------------------------------------
     @abstractmethod
-    def is_unique_violation(self, exc: BaseException) -> bool: ...
+    def is_unique_violation(self, exc: BaseException, table: str | None = None) -> bool:
+        """Whether ``exc`` is a unique constraint's violation (of ``table``'s, if given)."""
 
     @abstractmethod
     def translate(self, exc: BaseException) -> Exception | None:

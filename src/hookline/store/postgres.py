@@ -275,6 +275,18 @@ class PostgresDialect(Dialect):
                 pg_arrays.insert_sql(table, columns, suffix), *pg_arrays.arrays(values)
             )
 
+    async def publish_plain(
+        self,
+        events: Sequence[Sequence[Any]],
+        versions: Sequence[int | None],
+        deliveries: Sequence[Sequence[Any]],
+    ) -> set[str] | None:
+        async with self._acquire() as conn:
+            stored = await pg_arrays.publish(conn, events, versions, deliveries)
+        if stored and deliveries:
+            self.notifier.mark()  # committed: as ``tx`` does after a commit that queued work
+        return stored
+
     async def record_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> bool:
         if not pg_arrays.one_per_delivery(outcomes):
             return False
@@ -282,8 +294,11 @@ class PostgresDialect(Dialect):
         return True
 
     # -- errors -------------------------------------------------------------------------------
-    def is_unique_violation(self, exc: BaseException) -> bool:
-        return isinstance(exc, asyncpg.UniqueViolationError)
+    def is_unique_violation(self, exc: BaseException, table: str | None = None) -> bool:
+        if not isinstance(exc, asyncpg.UniqueViolationError):
+            return False
+        found = exc.table_name or ""  # a time partition is named for its table: events_p…
+        return table is None or found == table or found.startswith(f"{table}_p")
 
     def translate(self, exc: BaseException) -> Exception | None:
         """A lost or refused connection, a server shutting down or out of connections, a lock

@@ -4,6 +4,7 @@ the same transaction; an idempotent repeat gets the first publish's event and de
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import cast
 
 from hookline.domain.models import Delivery, Event
 from hookline.errors import Conflict
@@ -54,14 +55,68 @@ class PublishingRepository:
         The versions are read inside the transaction, which begins after every item was handed
         over: an item whose version still holds there was routed with every configuration
         change committed before it was published. One read per transaction, whatever the
-        number of items and workspaces, instead of one per publish before routing."""
+        number of items and workspaces, instead of one per publish before routing. Where every
+        item is plain (:func:`_plain`) and the dialect can, one statement compares the versions
+        and writes everything (see ``pg_arrays``)."""
         repeats = _repeats(items)
         fresh = [item for i, item in enumerate(items) if i not in repeats]
         if not fresh:
             return []
+        done = await self._publish_plain(fresh)
+        if done is None:
+            done = await self._publish_in_tx(fresh)
+        if any(result and result.created and result.deliveries for result in done.values()):
+            self._d.notify_local()
+        results: list[PublishResult | None] = []
+        for i, item in enumerate(items):
+            if i in repeats:
+                earlier = results[repeats[i]]
+                results.append(
+                    None
+                    if earlier is None  # the first was left out: so is its repeat
+                    else PublishResult(earlier.event, earlier.deliveries, created=False)
+                )
+            else:
+                results.append(done[item.event.id])
+        return results
+
+    async def _publish_plain(
+        self, items: Sequence[PublishItem]
+    ) -> dict[str, PublishResult | None] | None:
+        """Items that are all plain (no idempotency key, no window, no webhook to check for
+        being disabled) in the dialect's one statement; None if they are not, or it has none.
+        Each item's result by its event's id: None for one left out as stale."""
+        if not all(_plain(item) for item in items):
+            return None
+        try:
+            stored = await self._d.publish_plain(
+                [rows.traceparent_params(item.event) for item in items],
+                [item.config_version for item in items],
+                [
+                    rows.delivery_params(d, d.webhook_id in cast("frozenset[str]", item.fifo))
+                    for item in items
+                    for d in item.deliveries
+                ],
+            )
+        except Exception as exc:
+            if self._d.is_unique_violation(exc, "events"):  # as in _insert_events
+                raise Conflict("event id already exists", field="id") from None
+            raise
+        if stored is None:
+            return None
+        return {
+            item.event.id: PublishResult(item.event, list(item.deliveries), created=True)
+            if item.event.id in stored
+            else None
+            for item in items
+        }
+
+    async def _publish_in_tx(self, items: Sequence[PublishItem]) -> dict[str, PublishResult | None]:
+        """Items in one transaction: keys taken, events stored, deliveries and windows queued.
+        Each item's result by its event's id: None for one left out as stale."""
         async with self._d.tx() as tx:
-            stale = await self._stale(tx, fresh)
-            current = [item for item in fresh if item.event.id not in stale]
+            stale = await self._stale(tx, items)
+            current = [item for item in items if item.event.id not in stale]
             skipped = await self._claim_keys(tx, [item.event for item in current])
             stored = [item for item in current if item.event.id not in skipped]
             await self._insert_events(tx, [item.event for item in stored])
@@ -74,20 +129,7 @@ class PublishingRepository:
                 done |= await self._existing_publishes(
                     tx, [item.event for item in current if item.event.id in skipped]
                 )
-        if any(queued):
-            self._d.notify_local()
-        results: list[PublishResult | None] = []
-        for i, item in enumerate(items):
-            if i in repeats:
-                earlier = results[repeats[i]]
-                results.append(
-                    None
-                    if earlier is None  # the first was left out: so is its repeat
-                    else PublishResult(earlier.event, earlier.deliveries, created=False)
-                )
-            else:
-                results.append(None if item.event.id in stale else done[item.event.id])
-        return results
+        return done | dict.fromkeys(stale)
 
     async def publish(
         self,
@@ -178,6 +220,18 @@ class PublishingRepository:
                 event = rows.event(row)
                 firsts[(event.workspace_id, str(event.idempotency_key))] = event
         return firsts
+
+
+def _plain(item: PublishItem) -> bool:
+    """A publish with no idempotency key, no window and no webhook seen disabled, whose FIFO
+    webhooks are known: its event and deliveries are all it writes."""
+    return (
+        item.event.idempotency_key is None
+        and not item.windows
+        and item.fifo is not None
+        and item.held is not None
+        and not item.held
+    )
 
 
 def _repeats(items: Sequence[PublishItem]) -> dict[int, int]:

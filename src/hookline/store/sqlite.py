@@ -242,8 +242,14 @@ class SqliteDialect(Dialect):
             raise translated from exc
 
     # -- errors -------------------------------------------------------------------------------
-    def is_unique_violation(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+    def is_unique_violation(self, exc: BaseException, table: str | None = None) -> bool:
+        # "UNIQUE constraint failed: events.id"
+        message = str(exc)
+        return (
+            isinstance(exc, sqlite3.IntegrityError)
+            and "UNIQUE" in message
+            and (table is None or f" {table}." in message)
+        )
 
     def translate(self, exc: BaseException) -> Exception | None:
         """A lock held past the busy timeout (by another process, or a long backup) means what
