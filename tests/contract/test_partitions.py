@@ -20,6 +20,7 @@ from hookline.domain.publication import new_delivery, new_event
 from hookline.errors import StoreUnavailable
 from hookline.store import Store
 from hookline.store.partition_ddl import TABLES, partition_name
+from hookline.store.queue import CEILING_SECONDS
 from hookline.store.statements.queue import QueueSql
 from tests.contract.test_store import SUCCEEDED, claim, finish, webhook
 
@@ -117,16 +118,22 @@ async def test_retention_drops_whole_partitions_and_keeps_what_is_needed(
     assert not remaining & {names[t.table][s] for t in TABLES for s in (a, b)}
 
 
-def claim_call(store: Store, *, limit: int = 200, floor: str = "") -> tuple[str, tuple[Any, ...]]:
+def claim_call(
+    store: Store, *, limit: int = 200, floor: str = "", ceiling: str | None = None
+) -> tuple[str, tuple[Any, ...]]:
     """The claim's statement and its arguments as a worker passes them: due now, no webhook
-    left out, no room but the default, bounded below by ``floor``."""
-    sql = store.dialect.prepare(QueueSql()).claim
-    return sql, (time.time(), limit, 60.0, "w1", store.dialect.list_param([]), "{}", 20, floor)
+    left out, no room but the default, bounded below by ``floor`` and above by ``ceiling``
+    (the worker's: ``CEILING_SECONDS`` from now)."""
+    sql, now = store.dialect.prepare(QueueSql()).claim, time.time()
+    if ceiling is None:
+        ceiling = new_id("dlv", at=now + CEILING_SECONDS, floor=True)
+    lists = store.dialect.list_param
+    return sql, (now, limit, 60.0, "w1", lists([]), "{}", 20, floor, ceiling)
 
 
-async def claim_plan(store: Store, floor: str) -> str:
-    """The claim's plan for a floor, as EXPLAIN prints it."""
-    sql, args = claim_call(store, floor=floor)
+async def claim_plan(store: Store, floor: str, ceiling: str | None = None) -> str:
+    """The claim's plan for its bounds, as EXPLAIN prints it."""
+    sql, args = claim_call(store, floor=floor, ceiling=ceiling)
     async with store.dialect.tx() as tx:
         found = await tx.fetch(f"EXPLAIN {sql}", *args)
     return "\n".join(str(row["QUERY PLAN"]) for row in found)
@@ -154,6 +161,11 @@ async def test_the_claim_reads_only_partitions_that_can_hold_pending_work(
     assert older not in plan
     assert older in await claim_plan(store, "")  # unbounded: every partition
     assert "Seq Scan" not in plan.split("SubPlan")[0]
+    # Nor the partitions made ahead, which nothing can be in yet.
+    ahead = partition_name("deliveries", Span(floor_boundary(now + DAY, "day"), 0))
+    assert ahead in await claim_plan(store, lowest, ceiling="dlv_~")  # unbounded above
+    if floor_boundary(now + CEILING_SECONDS, "day") == floor_boundary(now, "day"):
+        assert ahead not in plan  # (in the day's last minutes, tomorrow's may hold work)
 
 
 async def interrupted_detach(db_url: str, table: str, name: str) -> None:

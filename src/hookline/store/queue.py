@@ -36,6 +36,9 @@ _STATUSES = {s.value: s for s in DeliveryStatus}
 _claimed_row = partial(tuple.__new__, ClaimedRow)
 #: Seconds a worker's bound on the oldest pending delivery is used before it is read again.
 FLOOR_SECONDS = 1.0
+#: How far past its own clock a claim looks for deliveries: a machine whose clock is ahead of
+#: this one's by up to this makes ids up to this far in this one's future.
+CEILING_SECONDS = 300.0
 
 
 class QueueRepository:
@@ -81,8 +84,20 @@ class QueueRepository:
             # beyond the due range (store.held); the few that are not (a retry of a request in
             # flight when it was disabled) the claim leaves out by id.
             floor = await self._pending_floor(tx)
+            # Bounded above too: planned for both bounds (a claim is planned afresh each time),
+            # it reads today's partition, not also the ones made days ahead (planning the claim
+            # over four partitions took 1.2-1.6 ms of the database's CPU; over one, 0.5 ms).
+            ceiling = new_id("dlv", at=now + CEILING_SECONDS, floor=True)
             returned = await tx.fetch(
-                sql.claim, now, limit, lease_seconds, worker_id, lists(exclude), *room_params, floor
+                sql.claim,
+                now,
+                limit,
+                lease_seconds,
+                worker_id,
+                lists(exclude),
+                *room_params,
+                floor,
+                ceiling,
             )
             if not returned:
                 return []
