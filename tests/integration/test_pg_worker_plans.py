@@ -1,6 +1,7 @@
 """The worker's transactions on PostgreSQL: begun with their settings in one round trip, planned
 for each batch (not once, for the tables as they were when a statement was first prepared), and
-claims that read due deliveries in order rather than every index entry of the due range."""
+claims that read due deliveries in order rather than every index entry of the due range. And
+the API's plain publishes: one statement, planned once."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hookline.domain.models import DeliveryStatus
 from hookline.domain.publication import new_delivery, new_event
 from hookline.domain.secretbox import SecretBox
 from hookline.settings import Settings
+from hookline.store.base import PublishItem
 from hookline.store.postgres import PostgresStore
 from hookline.store.tx import Tx
 from tests.contract.test_partitions import claim_call
@@ -51,6 +53,30 @@ async def publish(store: PostgresStore, ws: str, hook_id: str, count: int, at: f
     for _ in range(count):
         event = new_event(ws, "order.created", {"at": at}, None, at)
         await store.publishing.publish(event, [new_delivery(event, hook_id, at)])
+
+
+async def test_a_group_of_plain_publishes_is_planned_once(store: PostgresStore) -> None:
+    """The API's side: a group of plain publishes is one statement (see ``pg_arrays``), which
+    PostgreSQL plans once per connection after its first five executions, not at each one
+    (planning it, over the partitions of two tables, cost more than running it)."""
+    now = time.time()
+    ws = await workspace(store)
+    hook = await webhook(store, ws)
+    version = await store.config.config_version(ws)
+    for size in range(1, 9):
+        items = []
+        for _ in range(size):
+            event = new_event(ws, "order.created", {}, None, now)
+            delivery = new_delivery(event, hook.id, now)
+            items.append(PublishItem(event, [delivery], (), frozenset(), frozenset(), version))
+        assert all(r is not None for r in await store.publishing.publish_current(items))
+    async with store.dialect.read() as conn:
+        found = await conn.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE 'WITH e AS (INSERT INTO events%'"
+        )
+    assert found is not None, "not published in one statement"
+    assert (found["generic_plans"], found["custom_plans"]) == (3, 5)
 
 
 async def test_results_are_planned_for_each_batch(store: PostgresStore) -> None:

@@ -162,9 +162,9 @@ class Dialect(ABC):
     ) -> set[str] | None:
         """Store plain publishes in one statement committed on its own, if this database can:
         events (``rows.TRACED_EVENT_COLUMNS``' values) whose routing version (None: unchecked)
-        is still their workspace's, and the deliveries (``rows.DELIVERY_COLUMNS``) of those
-        stored. The ids of the events stored; None leaves it all to a transaction of the
-        caller's."""
+        is still their workspace's, and the deliveries of those (``rows.DELIVERY_COLUMNS``'
+        values, then their event's routing version). The ids of the events stored; None leaves
+        it all to a transaction of the caller's."""
         return None
 
     async def record_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> bool:

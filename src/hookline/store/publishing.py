@@ -93,7 +93,10 @@ class PublishingRepository:
                 [rows.traceparent_params(item.event) for item in items],
                 [item.config_version for item in items],
                 [
-                    rows.delivery_params(d, d.webhook_id in cast("frozenset[str]", item.fifo))
+                    (
+                        *rows.delivery_params(d, d.webhook_id in cast("frozenset[str]", item.fifo)),
+                        item.config_version,
+                    )
                     for item in items
                     for d in item.deliveries
                 ],
