@@ -132,9 +132,10 @@ def claim_call(
 
 
 async def claim_plan(store: Store, floor: str, ceiling: str | None = None) -> str:
-    """The claim's plan for its bounds, as EXPLAIN prints it."""
+    """The claim's plan for its bounds, as EXPLAIN prints it, planned in a transaction with
+    the claim's own settings."""
     sql, args = claim_call(store, floor=floor, ceiling=ceiling)
-    async with store.dialect.tx() as tx:
+    async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
         found = await tx.fetch(f"EXPLAIN {sql}", *args)
     return "\n".join(str(row["QUERY PLAN"]) for row in found)
 

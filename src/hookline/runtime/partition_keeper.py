@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 
+from hookline.errors import StoreError
 from hookline.settings import Settings
 from hookline.store import Store
 
@@ -23,13 +24,16 @@ KEEP_INTERVAL = 3600.0
 
 async def make_ahead(store: Store, settings: Settings) -> None:
     """Make the partitions still missing up to the days ahead; a failure is logged (the next
-    check, or a worker's maintenance, tries again)."""
+    check, or a worker's maintenance, tries again): the database's in a line, anything else
+    with its traceback, as the bug it is."""
     if store.partitions is None:
         return
     try:
         await store.partitions.ensure(time.time(), settings.partitions)
-    except Exception as exc:  # logged and tried again: the process goes on
+    except (StoreError, OSError) as exc:  # unavailable or busy: tried again, the process goes on
         log.warning("could not make the partitions ahead: %s", exc)
+    except Exception:
+        log.exception("could not make the partitions ahead")
 
 
 async def keep_ahead(store: Store, settings: Settings, stop: asyncio.Event) -> None:
