@@ -119,6 +119,7 @@ _FINISH_DELIVERIES = (
 
 
 _EVENT_ROW = rows.TRACED_EVENT_COLUMNS
+_WORKSPACE = _EVENT_ROW.index("workspace_id")
 #: A row's routing version (``v.config_version``, NULL when unchecked) is still its
 #: workspace's. The versions of the workspaces in ``$1`` are read once per statement and
 #: hashed, not probed per row: with a probe per row the generic plan, which assumes a hundred
@@ -155,7 +156,9 @@ async def publish(
     checked) is still their workspace's, and the deliveries (``DELIVERY_COLUMNS``, then their
     event's routing version) of those; the ids of the events stored."""
     checked = {
-        event[1] for event, version in zip(events, versions, strict=True) if version is not None
+        event[_WORKSPACE]
+        for event, version in zip(events, versions, strict=True)
+        if version is not None
     }
     found = await tx.fetch(
         _PUBLISH,
