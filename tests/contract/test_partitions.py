@@ -5,6 +5,8 @@ deletes rows, see ``test_upkeep``.)"""
 from __future__ import annotations
 
 import asyncio
+import re
+import sqlite3
 import time
 from dataclasses import replace
 from itertools import pairwise
@@ -19,6 +21,7 @@ from hookline.domain.partition_plan import Span, floor_boundary, horizon
 from hookline.domain.publication import new_delivery, new_event
 from hookline.errors import StoreUnavailable
 from hookline.store import Store
+from hookline.store.base import PublishItem
 from hookline.store.partition_ddl import TABLES, partition_name
 from hookline.store.queue import CEILING_SECONDS
 from hookline.store.statements.queue import QueueSql
@@ -122,13 +125,13 @@ def claim_call(
     store: Store, *, limit: int = 200, floor: str = "", ceiling: str | None = None
 ) -> tuple[str, tuple[Any, ...]]:
     """The claim's statement and its arguments as a worker passes them: due now, no webhook
-    left out, no room but the default, bounded below by ``floor`` and above by ``ceiling``
-    (the worker's: ``CEILING_SECONDS`` from now)."""
+    left out, no room but the default, bounded below by ``floor`` and (PostgreSQL) above by
+    ``ceiling`` (the worker's: ``CEILING_SECONDS`` from now)."""
     sql, now = store.dialect.prepare(QueueSql()).claim, time.time()
     if ceiling is None:
         ceiling = new_id("dlv", at=now + CEILING_SECONDS, floor=True)
-    lists = store.dialect.list_param
-    return sql, (now, limit, 60.0, "w1", lists([]), "{}", 20, floor, ceiling)
+    lists, bounded = store.dialect.list_param, store.dialect.ID_CEILING
+    return sql, (now, limit, 60.0, "w1", lists([]), "{}", 20, floor, *([ceiling] * bounded))
 
 
 async def claim_plan(store: Store, floor: str, ceiling: str | None = None) -> str:
@@ -167,6 +170,35 @@ async def test_the_claim_reads_only_partitions_that_can_hold_pending_work(
     assert ahead in await claim_plan(store, lowest, ceiling="dlv_~")  # unbounded above
     if floor_boundary(now + CEILING_SECONDS, "day") == floor_boundary(now, "day"):
         assert ahead not in plan  # (in the day's last minutes, tomorrow's may hold work)
+
+
+async def test_the_claim_walks_the_due_index_on_both_databases(
+    store: Store, ws: str, db_url: str
+) -> None:
+    """The claim's bounds on ids (below by the oldest pending delivery; above, on PostgreSQL,
+    to prune the partitions made ahead) never make the plan read pending deliveries by id and
+    sort them: on SQLite an id range bounded on both sides made its planner take the pending
+    index by id and sort the whole backlog (10 ms per claim of a 20,000 backlog, against 1 ms
+    walking the due index in order)."""
+    hook = await webhook(store, ws)
+    now = time.time()
+    backlog = []
+    for i in range(200):
+        event = new_event(ws, "order.created", {}, None, now - 1 + i / 1000)
+        backlog.append(PublishItem(event, [new_delivery(event, hook.id, event.created_at)]))
+    await store.publishing.publish_many(backlog)
+    floor = new_id("dlv", at=now - 60, floor=True)
+    sql, args = claim_call(store, floor=floor)
+    if db_url.startswith("sqlite"):
+        lite = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+        try:
+            steps = [row[3] for row in lite.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+        finally:
+            lite.close()
+        assert any("USING INDEX ix_deliveries_due" in step for step in steps), steps
+        return
+    plan = await claim_plan(store, floor)
+    assert re.search(r"Index Scan using \S*(ix_deliveries_due|next_attempt_at)", plan), plan
 
 
 async def interrupted_detach(db_url: str, table: str, name: str) -> None:

@@ -10,7 +10,10 @@ PostgreSQL's ``$n`` placeholders and a few tokens for what the databases spell d
 - ``{in $n}`` / ``{not_in $n}``: a column tested against the list parameter ``$n``, whose value
   is :meth:`Dialect.list_param` of the values;
 - ``{room $n column}``: the integer stored under the key ``column`` in the JSON object
-  parameter ``$n`` (NULL when absent).
+  parameter ``$n`` (NULL when absent);
+- ``{ceiling column $n}``: ``AND column <= $n`` where :attr:`Dialect.ID_CEILING` (PostgreSQL,
+  whose time partitions such a bound prunes); nothing on SQLite, whose planner would take the
+  bound for the better index (the statement then has one parameter less).
 
 Besides rendering, a dialect owns the connections: transactions and reads, writes of many rows,
 the test for a unique violation, the translation of driver errors that mean "the database is
@@ -44,6 +47,8 @@ class Dialect(ABC):
     LOCK = ""
     #: ``{row_lock}``: the lock of the rows a SELECT reads, until commit.
     ROW_LOCK = ""
+    #: Whether ``{ceiling column $n}`` bounds ``column`` (and the caller passes ``$n``).
+    ID_CEILING = False
 
     def __init__(self) -> None:
         self._inserts: dict[tuple[str, tuple[str, ...], str], str] = {}
@@ -69,6 +74,8 @@ class Dialect(ABC):
             return self.not_in_list(args[0])
         if name == "room":
             return self.room_of(args[0], args[1])
+        if name == "ceiling":
+            return f" AND {args[0]} <= {args[1]}" if self.ID_CEILING else ""
         raise ValueError(f"unknown token {match.group(0)} in a statement")
 
     def placeholders(self, sql: str) -> str:

@@ -128,6 +128,7 @@ class PostgresDialect(Dialect):
 
     LOCK = " FOR UPDATE SKIP LOCKED"
     ROW_LOCK = " FOR UPDATE"
+    ID_CEILING = True
 
     def __init__(
         self,

@@ -38,21 +38,22 @@ class QueueSql(NamedTuple):
     #: disabled ones are read once per claim by an uncorrelated subquery (on a tiny partial
     #: index), a filter, not a join, so the plan stays on the due index whatever the planner
     #: believes, and the claim costs no separate round trip for them.
-    #: ``$8``: no pending delivery has a lower id (see ``pending_floor``); ``$9``: none has a
-    #: higher one (ids are made when a delivery is queued; see ``QueueRepository.claim``).
+    #: ``$8``: no pending delivery has a lower id (see ``pending_floor``); ``$9`` (PostgreSQL
+    #: only, see ``{ceiling}``): none has a higher one (ids are made when a delivery is
+    #: queued; see ``QueueRepository.claim``).
     claim: str = (
         "WITH c AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
-        " WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.id BETWEEN $8 AND $9"
+        " WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.id >= $8{ceiling d.id $9}"
         " AND d.lease_until < $1 AND d.webhook_id {not_in $5}"
         " AND d.webhook_id NOT IN (SELECT w.id FROM webhooks w WHERE w.enabled = 0)"
         " AND (d.ordered = 0 OR NOT EXISTS (SELECT 1 FROM deliveries p"
         "  WHERE p.webhook_id = d.webhook_id AND p.status = 'pending' AND p.id < d.id"
-        "  AND p.id BETWEEN $8 AND $9))"
+        "  AND p.id >= $8{ceiling p.id $9}))"
         " ORDER BY d.next_attempt_at LIMIT $2{lock}),"
         " r AS (SELECT c.id, c.webhook_id, ROW_NUMBER() OVER"
         "  (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at, c.id) AS n FROM c)"
         " UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4"
-        " WHERE id BETWEEN $8 AND $9 AND id IN"
+        " WHERE id >= $8{ceiling id $9} AND id IN"
         " (SELECT r.id FROM r WHERE r.n <= COALESCE({room $6 r.webhook_id}, $7))"
         f" RETURNING {', '.join(ClaimedRow._fields)}"
     )
