@@ -162,16 +162,13 @@ class Dialect(ABC):
         return sql
 
     async def publish_plain(
-        self,
-        events: Sequence[Sequence[Any]],
-        versions: Sequence[int | None],
-        deliveries: Sequence[Sequence[Any]],
+        self, events: Sequence[Sequence[Any]], deliveries: Sequence[Sequence[Any]]
     ) -> set[str] | None:
         """Store plain publishes in one statement committed on its own, if this database can:
-        events (``rows.TRACED_EVENT_COLUMNS``' values) whose routing version (None: unchecked)
-        is still their workspace's, and the deliveries of those (``rows.DELIVERY_COLUMNS``'
-        values, then their event's routing version). The ids of the events stored; None leaves
-        it all to a transaction of the caller's."""
+        events (``rows.TRACED_EVENT_COLUMNS``' values, then the routing version, None when
+        unchecked) whose version is still their workspace's, and the deliveries of those
+        (``rows.DELIVERY_COLUMNS``' values, then their event's routing version). The ids of
+        the events stored; None leaves it all to a transaction of the caller's."""
         return None
 
     async def record_results(self, tx: Tx, outcomes: Sequence[AttemptOutcome], now: float) -> bool:

@@ -147,24 +147,17 @@ _PUBLISH = (
 
 
 async def publish(
-    tx: Tx,
-    events: Sequence[Sequence[Any]],
-    versions: Sequence[int | None],
-    deliveries: Sequence[Sequence[Any]],
+    tx: Tx, events: Sequence[Sequence[Any]], deliveries: Sequence[Sequence[Any]]
 ) -> set[str]:
-    """Store events (``TRACED_EVENT_COLUMNS``' values) whose routing version (None: not
-    checked) is still their workspace's, and the deliveries (``DELIVERY_COLUMNS``, then their
-    event's routing version) of those; the ids of the events stored."""
-    checked = {
-        event[_WORKSPACE]
-        for event, version in zip(events, versions, strict=True)
-        if version is not None
-    }
+    """Store events (``TRACED_EVENT_COLUMNS``' values, then the routing version, None when
+    unchecked) whose version is still their workspace's, and the deliveries of those
+    (``DELIVERY_COLUMNS``' values, then their event's routing version); the ids of the events
+    stored."""
+    checked = {event[_WORKSPACE] for event in events if event[-1] is not None}
     found = await tx.fetch(
         _PUBLISH,
         sorted(checked),
-        *columns(events, len(_EVENT_ROW)),
-        list(versions),
+        *columns(events, len(_EVENT_ROW) + 1),
         *columns(deliveries, len(rows.DELIVERY_COLUMNS) + 1),
     )
     return {row["id"] for row in found}

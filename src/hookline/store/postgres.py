@@ -277,13 +277,10 @@ class PostgresDialect(Dialect):
             )
 
     async def publish_plain(
-        self,
-        events: Sequence[Sequence[Any]],
-        versions: Sequence[int | None],
-        deliveries: Sequence[Sequence[Any]],
+        self, events: Sequence[Sequence[Any]], deliveries: Sequence[Sequence[Any]]
     ) -> set[str] | None:
         async with self._acquire() as conn:
-            stored = await pg_arrays.publish(conn, events, versions, deliveries)
+            stored = await pg_arrays.publish(conn, events, deliveries)
         if stored and deliveries:
             self.notifier.mark()  # committed: as ``tx`` does after a commit that queued work
         return stored

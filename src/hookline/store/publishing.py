@@ -90,8 +90,7 @@ class PublishingRepository:
             return None
         try:
             stored = await self._d.publish_plain(
-                [rows.traceparent_params(item.event) for item in items],
-                [item.config_version for item in items],
+                [(*rows.traceparent_params(item.event), item.config_version) for item in items],
                 [
                     (
                         *rows.delivery_params(d, d.webhook_id in cast("frozenset[str]", item.fifo)),
@@ -102,9 +101,10 @@ class PublishingRepository:
                 ],
             )
         except Exception as exc:
-            if self._d.is_unique_violation(exc, "events"):  # as in _insert_events
-                raise Conflict("event id already exists", field="id") from None
-            raise
+            taken = self._id_taken(exc)
+            if taken is None:
+                raise
+            raise taken from None
         if stored is None:
             return None
         return {
@@ -186,11 +186,17 @@ class PublishingRepository:
         try:
             await self._d.insert_many(tx, "events", columns, values)
         except Exception as exc:
-            # Repeats were left out, so only an id collision is left: it must never silently
-            # drop an event.
-            if self._d.is_unique_violation(exc):
-                raise Conflict("event id already exists", field="id") from None
-            raise
+            taken = self._id_taken(exc)
+            if taken is None:
+                raise
+            raise taken from None
+
+    def _id_taken(self, exc: Exception) -> Conflict | None:
+        """``Conflict`` for an event whose id exists already, the one unique violation left
+        once repeats of idempotency keys are left out: it must never silently drop an event."""
+        if self._d.is_unique_violation(exc, "events"):
+            return Conflict("event id already exists", field="id")
+        return None
 
     async def _existing_publishes(
         self, tx: Tx, repeats: Sequence[Event]
