@@ -14,6 +14,10 @@ PostgreSQL's ``$n`` placeholders and a few tokens for what the databases spell d
 - ``{ceiling column $n}``: ``AND column <= $n`` where :attr:`Dialect.ID_CEILING` (PostgreSQL,
   whose time partitions such a bound prunes); nothing on SQLite, whose planner would take the
   bound for the better index (the statement then has one parameter less).
+- ``column {in_rows}(SELECT …){end_rows}``: the column is one of the subquery's rows, the
+  subquery run once and the column then looked up by value (PostgreSQL:
+  ``= ANY(ARRAY(SELECT …))``, which the planner cannot turn into a join that runs the subquery
+  again for every row of the table; SQLite: ``IN (SELECT …)``, which it runs once anyway).
 
 Besides rendering, a dialect owns the connections: transactions and reads, writes of many rows,
 the test for a unique violation, the translation of driver errors that mean "the database is
@@ -49,6 +53,8 @@ class Dialect(ABC):
     ROW_LOCK = ""
     #: Whether ``{ceiling column $n}`` bounds ``column`` (and the caller passes ``$n``).
     ID_CEILING = False
+    #: ``{in_rows}`` and ``{end_rows}``: around a subquery whose rows a column is one of.
+    IN_ROWS = ("IN ", "")
 
     def __init__(self) -> None:
         self._inserts: dict[tuple[str, tuple[str, ...], str], str] = {}
@@ -76,6 +82,10 @@ class Dialect(ABC):
             return self.room_of(args[0], args[1])
         if name == "ceiling":
             return f" AND {args[0]} <= {args[1]}" if self.ID_CEILING else ""
+        if name == "in_rows":
+            return self.IN_ROWS[0]
+        if name == "end_rows":
+            return self.IN_ROWS[1]
         raise ValueError(f"unknown token {match.group(0)} in a statement")
 
     def placeholders(self, sql: str) -> str:

@@ -41,6 +41,11 @@ class QueueSql(NamedTuple):
     #: ``$8``: no pending delivery has a lower id (see ``pending_floor``); ``$9`` (PostgreSQL
     #: only, see ``{ceiling}``): none has a higher one (ids are made when a delivery is
     #: queued; see ``QueueRepository.claim``).
+    #: The leased rows are looked up by id among the ranked ones (``{in_rows}``): written as a
+    #: plain ``IN``, PostgreSQL planned a young partition (no statistics, so "one row" on
+    #: each side) as a join that ranked the candidates again for every delivery in the id
+    #: range, finished ones included: 46 ms for a claim of 140 among 390 rows, growing with
+    #: the partition, against 1 ms.
     claim: str = (
         "WITH c AS (SELECT d.id, d.webhook_id, d.next_attempt_at FROM deliveries d"
         " WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.id >= $8{ceiling d.id $9}"
@@ -53,8 +58,8 @@ class QueueSql(NamedTuple):
         " r AS (SELECT c.id, c.webhook_id, ROW_NUMBER() OVER"
         "  (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at, c.id) AS n FROM c)"
         " UPDATE deliveries SET lease_until = $1 + $3, leased_by = $4"
-        " WHERE id >= $8{ceiling id $9} AND id IN"
-        " (SELECT r.id FROM r WHERE r.n <= COALESCE({room $6 r.webhook_id}, $7))"
+        " WHERE id >= $8{ceiling id $9} AND id {in_rows}"
+        "(SELECT r.id FROM r WHERE r.n <= COALESCE({room $6 r.webhook_id}, $7)){end_rows}"
         f" RETURNING {', '.join(ClaimedRow._fields)}"
     )
     #: The oldest pending delivery. Each claim is bounded below by (about) its id: planned for
