@@ -78,13 +78,34 @@ def test_a_webhook_holds_four_times_its_limit_and_only_its_limit_while_failing()
 # -- claims and admission ------------------------------------------------------------------------
 def test_claim_terms_give_each_webhook_its_room() -> None:
     scheduler = _scheduler()
-    assert scheduler.claim_terms() == (set(), {}, 8)  # unseen webhooks: the slow-start hold cap
+    assert scheduler.claim_terms(T0) == (set(), {}, 8)  # unseen webhooks: the slow-start hold cap
     scheduler.hold([_claimed("a", 0)], T0)
     _answered(scheduler, "b", 4)  # b's limit grew from 2 to 6: it may hold 24
     scheduler.hold([_claimed("b", n) for n in range(5)], T0)
-    assert scheduler.claim_terms() == (set(), {"a": 7, "b": 19}, 8)
+    assert scheduler.claim_terms(T0) == (set(), {"a": 7, "b": 19}, 8)
     scheduler.hold([_claimed("b", n) for n in range(5, 24)], T0)
-    assert scheduler.claim_terms() == ({"b"}, {"a": 7}, 8)  # b holds its cap: left out
+    assert scheduler.claim_terms(T0) == ({"b"}, {"a": 7}, 8)  # b holds its cap: left out
+
+
+def test_a_webhook_that_answers_fast_may_hold_its_pace_held_or_not() -> None:
+    scheduler = _scheduler(ceiling=20, slots=200)
+    _answered(scheduler, "fast", 15)  # limit 20: may hold 80
+    assert scheduler.claim_terms(T0) == (set(), {}, 20)  # answers count from the first claim
+    _answered(scheduler, "fast", 750)  # in 0.25 s: 3,000 a second
+    _answered(scheduler, "slow", 10)  # 40 a second: 4 in 0.1 s, under 4 times its limit
+    assert scheduler.claim_terms(T0 + 0.2) == (set(), {}, 20)  # the window is not over
+    assert scheduler.claim_terms(T0 + 0.25) == (set(), {"fast": 300}, 20)  # held or not
+    assert (scheduler.hold_cap("fast"), scheduler.hold_cap("slow")) == (300, 4 * 15)
+    scheduler.hold([_claimed("fast", n) for n in range(100)], T0)
+    keep, excess = scheduler.admit([_claimed("fast", n) for n in range(100, 250)])
+    assert (len(keep), excess) == (150, [])
+    assert scheduler.claim_terms(T0 + 0.3)[1] == {"fast": 200}
+    scheduler.observe("fast", "timeout")  # failing: its limit, whatever its pace
+    assert scheduler.hold_cap("fast") == 10
+    scheduler.observe("fast", None)
+    # A quiet window: the pace is gone, and what is held is over four times the limit again.
+    assert scheduler.claim_terms(T0 + 1.0)[0] == {"fast"}
+    assert scheduler.hold_cap("fast") == 4 * 11
 
 
 def test_a_backlog_beyond_a_webhook_s_room_is_given_back_and_it_sits_out_until_half_done() -> None:
@@ -93,11 +114,11 @@ def test_a_backlog_beyond_a_webhook_s_room_is_given_back_and_it_sits_out_until_h
     assert _ids(list(keep)) == [f"dlv_a_{n}" for n in range(8)] + ["dlv_b_0"]
     assert excess == ["dlv_a_8", "dlv_a_9"]
     scheduler.hold(keep, T0)
-    assert scheduler.claim_terms()[0] == {"a"}
+    assert scheduler.claim_terms(T0)[0] == {"a"}
     assert _ids([scheduler.take(T0) for _ in range(4)]) == ["dlv_a_0", "dlv_b_0", "dlv_a_1", None]
     for still_out in (True, True, True, False):  # out while it holds more than half of its cap
         scheduler.finish("a")
-        assert scheduler.claim_terms()[0] == ({"a"} if still_out else set())
+        assert scheduler.claim_terms(T0)[0] == ({"a"} if still_out else set())
         scheduler.take(T0)
 
 
@@ -109,10 +130,10 @@ def test_a_webhook_whose_room_a_claim_filled_sits_out_until_half_done() -> None:
     for _ in range(3):
         scheduler.take(T0)
         scheduler.finish("a")
-        assert scheduler.claim_terms()[0] == {"a"}  # over half of 8 held: not re-claimed
+        assert scheduler.claim_terms(T0)[0] == {"a"}  # over half of 8 held: not re-claimed
     scheduler.take(T0)
     scheduler.finish("a")
-    assert scheduler.claim_terms()[0] == set()
+    assert scheduler.claim_terms(T0)[0] == set()
 
 
 def test_failing_webhooks_share_a_quarter_of_the_worker() -> None:
@@ -124,7 +145,7 @@ def test_failing_webhooks_share_a_quarter_of_the_worker() -> None:
     assert _ids(list(keep)) == ["dlv_dead1_0", "dlv_ok_0"]  # their share: 4 // 4 = 1
     assert excess == ["dlv_dead2_0"]
     scheduler.hold(keep, T0)
-    assert scheduler.claim_terms()[0] == {"dead1", "dead2"}
+    assert scheduler.claim_terms(T0)[0] == {"dead1", "dead2"}
 
 
 def test_failing_webhooks_rooms_are_bounded_by_their_shared_quarter() -> None:
@@ -132,7 +153,7 @@ def test_failing_webhooks_rooms_are_bounded_by_their_shared_quarter() -> None:
     for webhook_id in ("dead1", "dead2"):
         scheduler.observe(webhook_id, "timeout")  # limit 5 // 2 = 2: may hold 2 each
     scheduler.hold([_claimed("dead1", 0)], T0)
-    assert scheduler.claim_terms()[1] == {"dead1": 1, "dead2": 1}  # share 8 // 4 = 2, 1 held
+    assert scheduler.claim_terms(T0)[1] == {"dead1": 1, "dead2": 1}  # share 8 // 4 = 2, 1 held
 
 
 # -- held deliveries -----------------------------------------------------------------------------

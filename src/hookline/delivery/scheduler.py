@@ -14,9 +14,10 @@ Everything else follows from the limit:
 * **in flight**: at most ``limit`` requests;
 * **held** (in flight, or claimed and waiting for a slot): at most ``HOLD_FACTOR`` (4) times
   ``limit``, the limit in flight and three times as many waiting so the next requests are at
-  hand; a failing webhook holds no more than ``limit``, and failing webhooks together hold at
-  most a quarter of the worker's slots, so endpoints that never answer tie up a few slots for
-  their timeout, not the whole worker;
+  hand, or what the webhook answered in the last ``PACE_SECONDS`` (0.1 s) if that is more;
+  a failing webhook holds no more than ``limit``, and failing webhooks together hold at most a
+  quarter of the worker's slots, so endpoints that never answer tie up a few slots for their
+  timeout, not the whole worker;
 * **claims**: a claim leases no more of a webhook than it may still hold (its *room*); a webhook
   with no room is left out of claims, and one whose room a claim filled stays out until half
   of what it holds is done, not re-claimed (and given back) a batch at a time per free slot.
@@ -25,6 +26,18 @@ Everything else follows from the limit:
   webhook was the larger part of the database's work when a claim took only the limit's
   worth; the price of the deeper hold is that an answering but slow endpoint's deliveries wait
   in one worker for up to three of its response times rather than one.
+
+**The pace.** Claims are made one after another, so what a webhook can receive from one worker
+is bounded by what it may hold divided by the time a claim takes, and a claim takes longest
+when the worker is busiest. Four times the default limit (80) over claims of 10-25 ms, each
+made while the last one's deliveries were being sent, was below 3,000 deliveries a second: a
+fast endpoint fell behind as load grew, and each claim's round trips then waited longer in the
+busy event loop. A webhook that answers fast may therefore hold its *pace*, what it answered
+in the last ``PACE_SECONDS``, counted over windows of at least ``PACE_WINDOW``: at 3,000 a
+second, 300. Only answers count, so a slow or failing endpoint never holds more than before,
+and waiting ``PACE_SECONDS`` of its own answers costs a delivery nothing against its lease. A
+webhook with a pace is given its room in every claim, held or not (one not held otherwise gets
+the room of a webhook not seen yet).
 
 Held deliveries start round robin over webhooks, so one webhook's backlog never runs ahead of
 the others'. One that waited so long for a slot that its lease could end mid-request (and
@@ -36,6 +49,7 @@ another worker send it too) is not started: it is set aside as stale, to be give
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -47,6 +61,10 @@ SLOW_FAILURES = frozenset({"timeout", "connect", "dns", "tls", "protocol"})
 _ANSWERED = frozenset({None, "http_status"})
 #: How many times its limit a webhook that is not failing may hold (see the module's text).
 HOLD_FACTOR = 4
+#: A webhook that answers fast may hold what it answered in this many seconds (its pace).
+PACE_SECONDS = 0.1
+#: Answers are counted over windows at least this long (seconds, monotonic).
+PACE_WINDOW = 0.25
 _MAX_TRACKED = 50_000
 
 
@@ -87,6 +105,11 @@ class Scheduler:
         self._queued: set[str] = set()  # the members of _runnable
         self._backlogged: set[str] = set()  # out of claims until half of what they hold is done
         self._throttles: dict[str, Throttle] = {}
+        # Answers per webhook since ``_window`` began, and the paces of the last full window
+        # (only those above ``HOLD_FACTOR`` times the webhook's limit: the ones that matter).
+        self._answers: dict[str, int] = {}
+        self._window: float | None = None
+        self._paces: dict[str, int] = {}
 
     # -- the limit ------------------------------------------------------------------------------
     def limit(self, webhook_id: str) -> int:
@@ -94,10 +117,12 @@ class Scheduler:
         return self._limits.get(webhook_id, self.start)
 
     def hold_cap(self, webhook_id: str) -> int:
-        """How many deliveries of the webhook may be held: ``HOLD_FACTOR`` times its limit, once
-        if failing."""
+        """How many deliveries of the webhook may be held: ``HOLD_FACTOR`` times its limit or
+        its pace, whichever is more; its limit only if failing."""
         limit = self._limits.get(webhook_id, self.start)
-        return limit if webhook_id in self._failing else HOLD_FACTOR * limit
+        if webhook_id in self._failing:
+            return limit
+        return max(HOLD_FACTOR * limit, self._paces.get(webhook_id, 0))
 
     def is_failing(self, webhook_id: str) -> bool:
         return webhook_id in self._failing
@@ -110,6 +135,7 @@ class Scheduler:
             self._limits[webhook_id] = max(1, current // 2)
         elif error_class in _ANSWERED:
             self._failing.discard(webhook_id)
+            self._answers[webhook_id] = self._answers.get(webhook_id, 0) + 1
             if len(self._limits) >= _MAX_TRACKED and webhook_id not in self._limits:
                 # Bounded memory with very many webhooks: forget the healthy ones (they restart
                 # at the slow-start limit, which is only a brief dip).
@@ -117,9 +143,11 @@ class Scheduler:
             self._limits[webhook_id] = min(self.ceiling, current + 1)
 
     # -- claims ---------------------------------------------------------------------------------
-    def claim_terms(self) -> tuple[set[str], dict[str, int], int]:
+    def claim_terms(self, now: float) -> tuple[set[str], dict[str, int], int]:
         """What the next claim may lease: the webhooks to leave out, the room of every other
-        held or failing webhook, and the room of any webhook not held (a new one's hold cap)."""
+        held, failing or paced webhook, and the room of any other (a new one's hold cap).
+        ``now`` is monotonic."""
+        self._measure(now)
         held = self.held
         self._backlogged = {w for w in self._backlogged if held.get(w, 0) > self.hold_cap(w) // 2}
         excluded = {w for w, n in held.items() if n >= self.hold_cap(w)} | self._backlogged
@@ -128,13 +156,28 @@ class Scheduler:
             excluded |= self._failing
         rooms = {
             w: max(0, self.hold_cap(w) - held.get(w, 0))
-            for w in {*held, *self._failing}  # held has no zero counts
+            for w in {*held, *self._failing, *self._paces}  # held has no zero counts
             if w not in excluded
         }
         for w in self._failing:
             if w in rooms:
                 rooms[w] = min(rooms[w], failing_room)
         return excluded, rooms, HOLD_FACTOR * self.start
+
+    def _measure(self, now: float) -> None:
+        """Start a new window of answers once the current one is ``PACE_WINDOW`` old, keeping
+        the paces it measured."""
+        if self._window is None:  # the first claim: count from now
+            self._window, self._answers = now, {}
+            return
+        elapsed = now - self._window
+        if elapsed < PACE_WINDOW:
+            return
+        limits, start, scale = self._limits, self.start, PACE_SECONDS / elapsed
+        paces = {w: math.ceil(n * scale) for w, n in self._answers.items()}
+        self._paces = {w: p for w, p in paces.items() if p > HOLD_FACTOR * limits.get(w, start)}
+        self._answers = {}
+        self._window = now
 
     def has_room(self, webhook_id: str) -> bool:
         """Whether the next claim may lease any of the webhook's deliveries: it holds less than

@@ -176,7 +176,7 @@ class Worker:
             self._limited = True  # wake up when enough of what is held is done
             return []
         limit = min(self._capacity - self._scheduler.total, self._settings.claim_batch)
-        self._excluded, rooms, default_room = self._scheduler.claim_terms()
+        self._excluded, rooms, default_room = self._scheduler.claim_terms(time.monotonic())
         self._limited = bool(self._excluded) or limit < self._settings.claim_batch
         started = time.monotonic()
         claimed = await self._store.queue.claim(
