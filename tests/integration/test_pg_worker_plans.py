@@ -134,17 +134,23 @@ async def test_the_claim_reads_no_more_of_a_backlog_than_it_leases(store: Postgr
     ws = await workspace(store)
     hook = await webhook(store, ws)
     await insert_deliveries(store, ws, hook.id, 3000, now - 10, "pending")
-    sql, args = claim_call(store, limit=20)
-    with pytest.raises(_RolledBack):
-        async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
-            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
-            plan = json.loads(await value(tx, explain, *args))[0]
-            raise _RolledBack
+    plan = await analyzed_claim(store, *claim_call(store, limit=20))
     assert "JIT" not in plan
     scans = list(_nodes(plan["Plan"], "Index Scan"))
     due = [n for n in scans if "next_attempt_at" in n.get("Index Name", "")]
     assert due and sum(n["Actual Rows"] for n in due) <= 40, plan
     assert not any(n.get("Sort Key") == ["d.next_attempt_at"] for n in _nodes(plan["Plan"], "Sort"))
+
+
+async def analyzed_claim(store: PostgresStore, sql: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    """The claim's plan as ``EXPLAIN (ANALYZE, FORMAT JSON)`` ran it in a transaction with the
+    claim's settings, rolled back (its leases are not wanted)."""
+    with pytest.raises(_RolledBack):
+        async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
+            explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}"
+            plan: dict[str, Any] = json.loads(await value(tx, explain, *args))[0]
+            raise _RolledBack
+    return plan
 
 
 async def insert_deliveries(
@@ -177,11 +183,9 @@ async def test_a_claim_ranks_its_candidates_once_on_a_young_partition(
     hook = await webhook(store, ws)
     await insert_deliveries(store, ws, hook.id, 250, now - 20, "succeeded")
     await insert_deliveries(store, ws, hook.id, 140, now - 10, "pending")
-    sql, args = claim_call(store, floor=new_id("dlv", at=now - 120, floor=True))
-    with pytest.raises(_RolledBack):
-        async with store.dialect.tx(durable=False, custom_plans=True, index_order=True) as tx:
-            plan = json.loads(await value(tx, f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args))[0]
-            raise _RolledBack
+    plan = await analyzed_claim(
+        store, *claim_call(store, floor=new_id("dlv", at=now - 120, floor=True))
+    )
     ranked = list(_nodes(plan["Plan"], "WindowAgg"))
     assert ranked and all(n["Actual Loops"] == 1 for n in ranked), plan
     assert sum(n["Actual Rows"] for n in _nodes(plan["Plan"], "ModifyTable")) == 20

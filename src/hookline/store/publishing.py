@@ -101,10 +101,8 @@ class PublishingRepository:
                 ],
             )
         except Exception as exc:
-            taken = self._id_taken(exc)
-            if taken is None:
-                raise
-            raise taken from None
+            self._raise_if_id_taken(exc)
+            raise
         if stored is None:
             return None
         return {
@@ -186,17 +184,14 @@ class PublishingRepository:
         try:
             await self._d.insert_many(tx, "events", columns, values)
         except Exception as exc:
-            taken = self._id_taken(exc)
-            if taken is None:
-                raise
-            raise taken from None
+            self._raise_if_id_taken(exc)
+            raise
 
-    def _id_taken(self, exc: Exception) -> Conflict | None:
+    def _raise_if_id_taken(self, exc: Exception) -> None:
         """``Conflict`` for an event whose id exists already, the one unique violation left
         once repeats of idempotency keys are left out: it must never silently drop an event."""
         if self._d.is_unique_violation(exc, "events"):
-            return Conflict("event id already exists", field="id")
-        return None
+            raise Conflict("event id already exists", field="id") from None
 
     async def _existing_publishes(
         self, tx: Tx, repeats: Sequence[Event]
